@@ -1,0 +1,183 @@
+//! The frame around every page: skip link, header with connection state,
+//! navigation, update banner, main region and footer.
+
+use crate::i18n::*;
+use crate::pages::PageView;
+use crate::routes::{Page, Section};
+use crate::use_mounted;
+use leptos::ev;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+/// Raised by the boot script when a new version has installed and waits.
+const UPDATE_AVAILABLE_EVENT: &str = "tern:update-available";
+/// Raised towards the boot script when the user asks to switch to the new version.
+const APPLY_UPDATE_EVENT: &str = "tern:apply-update";
+/// Set by the boot script when the update was found before this app was listening.
+const UPDATE_WAITING_FLAG: &str = "__ternUpdateWaiting";
+
+#[component]
+pub fn Layout() -> impl IntoView {
+    let i18n = use_i18n();
+    let location = use_location();
+    let page = Memo::new(move |_| Page::from_path(&location.pathname.get()));
+    let mounted = use_mounted();
+    move_focus_to_main_on_navigation(page);
+
+    view! {
+        <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
+        <header class="app-header">
+            <a class="brand" href="/">
+                <img class="brand-mark" src="/icons/favicon-32.png" alt="" width="32" height="32" />
+                <span class="brand-name">{t!(i18n, app_name)}</span>
+                <span class="brand-tagline">{t!(i18n, app_tagline)}</span>
+            </a>
+            <ConnectionStatus />
+        </header>
+        <nav class="app-nav" aria-label=move || t_string!(i18n, nav_label)>
+            <ul>
+                {Section::ALL
+                    .into_iter()
+                    .map(|section| view! { <li><NavLink section page /></li> })
+                    .collect_view()}
+            </ul>
+        </nav>
+        <UpdateBanner />
+        <main id="main" tabindex="-1">
+            {move || {
+                if mounted.get() {
+                    view! { <PageView page=page.get() /> }.into_any()
+                } else {
+                    view! { <p class="loading">{t!(i18n, loading)}</p> }.into_any()
+                }
+            }}
+        </main>
+        <footer class="app-footer">
+            <p>{t!(i18n, footer_text)}</p>
+        </footer>
+    }
+}
+
+pub fn section_label(i18n: I18nContext<Locale>, section: Section) -> &'static str {
+    match section {
+        Section::Overview => t_string!(i18n, nav_overview),
+        Section::Recommendations => t_string!(i18n, nav_recommendations),
+        Section::Projects => t_string!(i18n, nav_projects),
+        Section::Consultations => t_string!(i18n, nav_consultations),
+        Section::Network => t_string!(i18n, nav_network),
+        Section::Sync => t_string!(i18n, nav_sync),
+        Section::Settings => t_string!(i18n, nav_settings),
+    }
+}
+
+#[component]
+fn NavLink(section: Section, page: Memo<Page>) -> impl IntoView {
+    let i18n = use_i18n();
+    let mounted = use_mounted();
+    // Marked only after hydration: the server shell is the same for every route.
+    let current = move || (mounted.get() && page.get().section() == Some(section)).then_some("page");
+    view! {
+        <a href=section.path() aria-current=current>
+            {move || section_label(i18n, section)}
+        </a>
+    }
+}
+
+/// After an in-app navigation, focus moves to the new page so screen readers
+/// announce it; the first render leaves focus where the browser put it.
+fn move_focus_to_main_on_navigation(page: Memo<Page>) {
+    Effect::new(move |previous: Option<Page>| {
+        let current = page.get();
+        if previous.is_some_and(|previous| previous != current) {
+            if let Some(main) = document().get_element_by_id("main") {
+                use leptos::wasm_bindgen::JsCast;
+                if let Ok(main) = main.dyn_into::<leptos::web_sys::HtmlElement>() {
+                    let _ = main.focus();
+                }
+            }
+        }
+        current
+    });
+}
+
+/// Whether the browser has a network, as `navigator.onLine` and its events say.
+#[derive(Clone, Copy)]
+struct Online(ReadSignal<bool>);
+
+pub fn use_online() -> ReadSignal<bool> {
+    use_context::<Online>()
+        .map(|online| online.0)
+        .unwrap_or_else(|| signal(true).0)
+}
+
+/// Provides [`use_online`] to the whole app; call once, near the root.
+pub fn provide_online() {
+    // Starts as the server assumed (online) so hydration matches, then follows the browser.
+    let (online, set_online) = signal(true);
+    Effect::new(move |_| {
+        set_online.set(window().navigator().on_line());
+        let on = window_event_listener(ev::online, move |_| set_online.set(true));
+        let off = window_event_listener(ev::offline, move |_| set_online.set(false));
+        on_cleanup(move || {
+            on.remove();
+            off.remove();
+        });
+    });
+    provide_context(Online(online));
+}
+
+#[component]
+pub fn ConnectionStatus() -> impl IntoView {
+    let i18n = use_i18n();
+    let online = use_online();
+    let state = move || if online.get() { "online" } else { "offline" };
+    let label = move || {
+        if online.get() {
+            t_string!(i18n, status_online)
+        } else {
+            t_string!(i18n, status_offline)
+        }
+    };
+    let hint = move || {
+        if online.get() {
+            t_string!(i18n, status_online_hint)
+        } else {
+            t_string!(i18n, status_offline_hint)
+        }
+    };
+    view! {
+        <p id="connection-status" class="connection-status" role="status" data-state=state title=hint>
+            <span class="connection-dot" aria-hidden="true"></span>
+            {label}
+        </p>
+    }
+}
+
+#[component]
+fn UpdateBanner() -> impl IntoView {
+    let i18n = use_i18n();
+    let (available, set_available) = signal(false);
+    Effect::new(move |_| {
+        let waiting = js_sys::Reflect::get(&window(), &UPDATE_WAITING_FLAG.into())
+            .is_ok_and(|flag| flag.is_truthy());
+        if waiting {
+            set_available.set(true);
+        }
+        let listener =
+            window_event_listener_untyped(UPDATE_AVAILABLE_EVENT, move |_| set_available.set(true));
+        on_cleanup(move || listener.remove());
+    });
+    let apply = move |_| {
+        if let Ok(event) = leptos::web_sys::CustomEvent::new(APPLY_UPDATE_EVENT) {
+            let _ = window().dispatch_event(&event);
+        }
+    };
+    view! {
+        <Show when=move || available.get()>
+            <div id="update-banner" class="update-banner" role="status">
+                <span>{t!(i18n, update_available)}</span>
+                <button type="button" on:click=apply>{t!(i18n, update_reload)}</button>
+            </div>
+        </Show>
+    }
+}

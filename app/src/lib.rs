@@ -1,0 +1,103 @@
+//! Tern's user interface: Leptos components and the routes they answer, rendered
+//! to HTML on the server (feature `ssr`) and hydrated in the browser (feature
+//! `hydrate`).
+//!
+//! The server renders the same route-independent shell for every path: header,
+//! navigation, footer, and a placeholder in `<main>`. The page itself is rendered
+//! in the browser once hydrated. That keeps user data out of server HTML, and lets
+//! the service worker answer a never-visited path offline with any cached shell
+//! without breaking hydration.
+
+leptos_i18n::load_locales!();
+
+pub mod assets;
+mod layout;
+mod pages;
+pub mod routes;
+
+pub use assets::AssetManifest;
+
+use i18n::I18nContextProvider;
+use leptos::prelude::*;
+use leptos_meta::provide_meta_context;
+use leptos_router::components::Router;
+
+/// Name of the `<meta>` that carries the build id into the browser (shown in Settings).
+pub const BUILD_META: &str = "tern-build";
+
+/// The whole HTML document, rendered on the server around [`App`].
+#[cfg(feature = "ssr")]
+pub fn shell(assets: Option<AssetManifest>) -> impl IntoView {
+    use leptos_meta::MetaTags;
+    let build_id = assets
+        .as_ref()
+        .map_or_else(|| "unbuilt".to_owned(), |a| a.build_id.clone());
+    let head_assets = assets.map(|assets| {
+        view! {
+            <link rel="stylesheet" href=assets.css />
+            <link rel="modulepreload" href=assets.app_js />
+            <script type="module" src=assets.boot_js></script>
+        }
+    });
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta
+                    name="description"
+                    content="The workspace of the CBSS Children's Unit and the Expert Group for Cooperation on Children at Risk."
+                />
+                <meta name="theme-color" content="#0b3d66" />
+                <meta name=BUILD_META content=build_id />
+                <title>"Tern"</title>
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="icon" type="image/png" href="/icons/favicon-32.png" />
+                <link rel="apple-touch-icon" href="/icons/icon-192.png" />
+                {head_assets}
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// True once the page has hydrated in the browser; always false on the server.
+///
+/// Anything that differs between routes, or depends on the browser, renders only
+/// when this is true, so every server render is the same shell.
+#[derive(Clone, Copy)]
+pub struct Mounted(pub ReadSignal<bool>);
+
+pub fn use_mounted() -> ReadSignal<bool> {
+    use_context::<Mounted>()
+        .map(|mounted| mounted.0)
+        .unwrap_or_else(|| signal(false).0)
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let (mounted, set_mounted) = signal(false);
+    provide_context(Mounted(mounted));
+    layout::provide_online();
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| {
+        set_mounted.set(true);
+        if let Some(root) = document().document_element() {
+            // Tests and tools wait for this; it means the page is interactive.
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <I18nContextProvider>
+            <Router>
+                <layout::Layout />
+            </Router>
+        </I18nContextProvider>
+    }
+}

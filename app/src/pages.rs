@@ -1,0 +1,270 @@
+//! The pages. They render only in the browser (see [`crate::use_mounted`]); each
+//! sets the document title and has exactly one `<h1>`.
+
+use crate::i18n::*;
+use crate::layout::{section_label, use_online, ConnectionStatus};
+use crate::routes::{Page, Section};
+use crate::BUILD_META;
+use leptos::prelude::*;
+
+#[component]
+pub fn PageView(page: Page) -> impl IntoView {
+    match page {
+        Page::Section(Section::Overview) => view! { <Overview /> }.into_any(),
+        Page::Section(Section::Recommendations) => view! { <Recommendations /> }.into_any(),
+        Page::Section(Section::Projects) => view! { <Projects /> }.into_any(),
+        Page::Section(Section::Consultations) => view! { <Consultations /> }.into_any(),
+        Page::Section(Section::Network) => view! { <Network /> }.into_any(),
+        Page::Section(Section::Sync) => view! { <SyncPage /> }.into_any(),
+        Page::Section(Section::Settings) => view! { <Settings /> }.into_any(),
+        Page::Recommendation(id) => view! { <Recommendation id /> }.into_any(),
+        Page::Project(id) => view! { <Project id /> }.into_any(),
+        Page::NotFound => view! { <NotFound /> }.into_any(),
+    }
+}
+
+/// Keeps `document.title` as "<page> · Tern", following the language.
+fn document_title(title: impl Fn() -> &'static str + 'static) {
+    Effect::new(move |_| document().set_title(&format!("{} · Tern", title())));
+}
+
+#[component]
+fn PageHeading(title: impl Fn() -> &'static str + Copy + Send + Sync + 'static) -> impl IntoView {
+    document_title(title);
+    view! { <h1>{title}</h1> }
+}
+
+#[component]
+fn EmptyState(
+    heading: impl Fn() -> &'static str + Send + Sync + 'static,
+    body: impl Fn() -> &'static str + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <section class="empty-state">
+            <h2>{heading}</h2>
+            <p>{body}</p>
+        </section>
+    }
+}
+
+#[component]
+fn Overview() -> impl IntoView {
+    let i18n = use_i18n();
+    let cards = [
+        (Section::Recommendations, t_string!(i18n, overview_card_recommendations) as &str),
+        (Section::Projects, t_string!(i18n, overview_card_projects)),
+        (Section::Consultations, t_string!(i18n, overview_card_consultations)),
+        (Section::Network, t_string!(i18n, overview_card_network)),
+    ];
+    view! {
+        <PageHeading title=move || t_string!(i18n, overview_title) />
+        <p class="lead">{t!(i18n, overview_intro)}</p>
+        <section aria-labelledby="overview-sections">
+            <h2 id="overview-sections">{t!(i18n, overview_sections_heading)}</h2>
+            <ul class="cards">
+                {cards
+                    .into_iter()
+                    .map(|(section, text)| {
+                        view! {
+                            <li class="card">
+                                <a href=section.path()>{move || section_label(i18n, section)}</a>
+                                <p>{text}</p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+        <section aria-labelledby="focus-areas">
+            <h2 id="focus-areas">{t!(i18n, focus_areas_heading)}</h2>
+            <ul class="focus-areas">
+                <li>{t!(i18n, focus_early_intervention)}</li>
+                <li>{t!(i18n, focus_sexual_abuse)}</li>
+                <li>{t!(i18n, focus_migrant_children)}</li>
+                <li>{t!(i18n, focus_out_of_home_care)}</li>
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn Recommendations() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageHeading title=move || t_string!(i18n, recommendations_title) />
+        <EmptyState
+            heading=move || t_string!(i18n, recommendations_empty_heading)
+            body=move || t_string!(i18n, recommendations_empty_body)
+        />
+    }
+}
+
+#[component]
+fn Recommendation(id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageHeading title=move || t_string!(i18n, recommendation_title) />
+        <RecordId id=id />
+        <p>{t!(i18n, recommendation_not_here)}</p>
+    }
+}
+
+#[component]
+fn Projects() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageHeading title=move || t_string!(i18n, projects_title) />
+        <EmptyState
+            heading=move || t_string!(i18n, projects_empty_heading)
+            body=move || t_string!(i18n, projects_empty_body)
+        />
+    }
+}
+
+#[component]
+fn Project(id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageHeading title=move || t_string!(i18n, project_title) />
+        <RecordId id=id />
+        <p>{t!(i18n, project_not_here)}</p>
+    }
+}
+
+#[component]
+fn RecordId(id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="record-id" data-record-id=id.clone()>
+            {t!(i18n, record_id_label)} " " <code>{id}</code>
+        </p>
+    }
+}
+
+#[component]
+fn Consultations() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageHeading title=move || t_string!(i18n, consultations_title) />
+        <EmptyState
+            heading=move || t_string!(i18n, consultations_empty_heading)
+            body=move || t_string!(i18n, consultations_empty_body)
+        />
+    }
+}
+
+#[component]
+fn Network() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageHeading title=move || t_string!(i18n, network_title) />
+        <EmptyState
+            heading=move || t_string!(i18n, network_empty_heading)
+            body=move || t_string!(i18n, network_empty_body)
+        />
+    }
+}
+
+#[component]
+fn SyncPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let online = use_online();
+    view! {
+        <PageHeading title=move || t_string!(i18n, sync_title) />
+        <p class="lead">{t!(i18n, sync_intro)}</p>
+        <section aria-labelledby="sync-connection">
+            <h2 id="sync-connection">{t!(i18n, sync_connection_heading)}</h2>
+            <p>
+                {move || {
+                    if online.get() {
+                        t_string!(i18n, status_online_hint)
+                    } else {
+                        t_string!(i18n, status_offline_hint)
+                    }
+                }}
+            </p>
+        </section>
+        <section aria-labelledby="sync-queue">
+            <h2 id="sync-queue">{t!(i18n, sync_queue_heading)}</h2>
+            <p>{t!(i18n, sync_queue_empty)}</p>
+        </section>
+    }
+}
+
+/// The language's own name for itself, so a reader can always find theirs.
+fn native_name(locale: Locale) -> &'static str {
+    match locale {
+        Locale::en => "English",
+        Locale::de => "Deutsch",
+    }
+}
+
+#[component]
+fn Settings() -> impl IntoView {
+    let i18n = use_i18n();
+    let build = document()
+        .query_selector(&format!("meta[name=\"{BUILD_META}\"]"))
+        .ok()
+        .flatten()
+        .and_then(|meta| meta.get_attribute("content"))
+        .unwrap_or_default();
+    let on_change = move |event: leptos::ev::Event| {
+        let chosen = event_target_value(&event);
+        if let Some(locale) = Locale::get_all().iter().find(|l| l.as_str() == chosen) {
+            i18n.set_locale(*locale);
+        }
+    };
+    view! {
+        <PageHeading title=move || t_string!(i18n, settings_title) />
+        <section aria-labelledby="settings-language">
+            <h2 id="settings-language">{t!(i18n, settings_language_heading)}</h2>
+            <div class="field">
+                <label for="language-select">{t!(i18n, settings_language_label)}</label>
+                <select id="language-select" aria-describedby="language-hint" on:change=on_change>
+                    {Locale::get_all()
+                        .iter()
+                        .map(|locale| {
+                            let locale = *locale;
+                            view! {
+                                <option
+                                    value=locale.as_str()
+                                    lang=locale.as_str()
+                                    selected=move || i18n.get_locale() == locale
+                                >
+                                    {native_name(locale)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <p id="language-hint" class="hint">{t!(i18n, settings_language_hint)}</p>
+            </div>
+        </section>
+        <section aria-labelledby="settings-offline">
+            <h2 id="settings-offline">{t!(i18n, settings_offline_heading)}</h2>
+            <p>{t!(i18n, settings_offline_body)}</p>
+            <ConnectionStatus />
+        </section>
+        <section aria-labelledby="settings-about">
+            <h2 id="settings-about">{t!(i18n, settings_about_heading)}</h2>
+            <dl class="facts">
+                <dt>{t!(i18n, settings_version_label)}</dt>
+                <dd>
+                    {env!("CARGO_PKG_VERSION")} " (" <code>{build}</code> ")"
+                </dd>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageHeading title=move || t_string!(i18n, not_found_title) />
+        <p>{t!(i18n, not_found_body)}</p>
+        <p>
+            <a href="/">{t!(i18n, not_found_home)}</a>
+        </p>
+    }
+}

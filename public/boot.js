@@ -1,0 +1,95 @@
+// Tern boot module: starts the WebAssembly app and manages the service worker.
+//
+// This is a template: scripts/site.mjs fills in the asset URLs and the service-worker switch and
+// writes the result to /pkg/boot-<hash>.js, which the page loads with <script type="module">.
+// The Content Security Policy forbids inline scripts, so everything that would normally be
+// inline lives here.
+
+import init, { hydrate } from "__APP_JS__";
+
+const APP_WASM = "__APP_WASM__";
+const SW_ENABLED = __SW_ENABLED__;
+const UPDATE_CHECK_INTERVAL_MS = 30 * 60 * 1000;
+
+// Leptos' hydration reads these globals; its own inline <script> would normally create them.
+globalThis.__RESOLVED_RESOURCES ??= [];
+globalThis.__SERIALIZED_ERRORS ??= [];
+globalThis.__INCOMPLETE_CHUNKS ??= [];
+globalThis.__PENDING_RESOURCES ??= [];
+globalThis.__RESOURCE_RESOLVERS ??= [];
+
+try {
+  await init({ module_or_path: APP_WASM });
+  hydrate();
+} catch (err) {
+  // The server-rendered page stays readable; say why it is not interactive.
+  console.error("Tern: the app failed to start", err);
+}
+
+// Registered only after the app has started, so installing the worker (which downloads the whole
+// shell) never competes with the first page load.
+if (SW_ENABLED && "serviceWorker" in navigator) {
+  registerServiceWorker();
+}
+
+async function registerServiceWorker() {
+  const container = navigator.serviceWorker;
+  let registration;
+  try {
+    registration = await container.register("/sw.js", { scope: "/" });
+  } catch (err) {
+    console.warn("Tern: service worker registration failed; offline use is unavailable", err);
+    return;
+  }
+
+  // A new version is ready. The app shows a banner; nothing reloads until the user asks.
+  const announceUpdate = () => {
+    if (globalThis.__ternUpdateWaiting) return;
+    globalThis.__ternUpdateWaiting = true;
+    window.dispatchEvent(new CustomEvent("tern:update-available"));
+  };
+
+  // A worker that reaches "installed" while a controller exists is an update (on the very first
+  // install there is no controller yet, and the worker activates straight away).
+  const watch = (worker) => {
+    if (!worker) return;
+    const check = () => {
+      if (worker.state === "installed" && container.controller) announceUpdate();
+    };
+    worker.addEventListener("statechange", check);
+    check();
+  };
+
+  if (registration.waiting) announceUpdate();
+  watch(registration.installing);
+  registration.addEventListener("updatefound", () => watch(registration.installing));
+
+  // The user clicked "Reload" on the update banner.
+  let applyRequested = false;
+  window.addEventListener("tern:apply-update", () => {
+    applyRequested = true;
+    if (registration.waiting) {
+      // The new worker activates, claims this page, and "controllerchange" below reloads it.
+      registration.waiting.postMessage({ type: "SKIP_WAITING" });
+    } else {
+      // Another tab already activated the new version; just load it.
+      location.reload();
+    }
+  });
+
+  let reloading = false;
+  container.addEventListener("controllerchange", () => {
+    // Ignored unless the user asked: the first install also changes the controller (clients.claim).
+    if (!applyRequested || reloading) return;
+    reloading = true;
+    location.reload();
+  });
+
+  // Look for new versions now and then. Failures (e.g. offline) are expected and harmless.
+  const checkForUpdate = () => {
+    if (navigator.onLine === false) return;
+    registration.update().catch(() => {});
+  };
+  setInterval(checkForUpdate, UPDATE_CHECK_INTERVAL_MS);
+  window.addEventListener("online", checkForUpdate);
+}

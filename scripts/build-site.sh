@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Builds Tern's browser bundle into a hashed, precompressed site directory.
+#
+#   scripts/build-site.sh [--dev]
+#
+# Steps: cargo (tern-frontend → wasm32) → wasm-bindgen (--target web) → wasm-opt -Oz (release only)
+# → scripts/site.mjs (content hashes, boot module, service worker, asset-manifest.json, .br/.gz).
+#
+# Environment:
+#   CARGO_TARGET_DIR  cargo's target directory (default: <repo>/target)
+#   TERN_SITE_DIR     output directory (default: $CARGO_TARGET_DIR/site)
+#   TERN_CSS          stylesheet to bundle (default: <repo>/style/main.css)
+#   WASM_BINDGEN      wasm-bindgen CLI (default: wasm-bindgen on PATH, else ~/.cargo/bin/wasm-bindgen)
+#   WASM_OPT          wasm-opt (default: <repo>/node_modules/.bin/wasm-opt, binaryen from npm;
+#                     Debian's binaryen is too old for current rustc output)
+#
+# The output directory is replaced in one step at the end, so a running server never sees a
+# half-written site. The wasm-bindgen/wasm-opt result is cached by the input wasm's hash, so a
+# rebuild without Rust changes takes seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODE=release
+case "${1:-}" in
+  "") ;;
+  --dev) MODE=dev ;;
+  -h | --help)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    echo "usage: $0 [--dev]" >&2
+    exit 2
+    ;;
+esac
+
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET" in /*) ;; *) TARGET="$ROOT/$TARGET" ;; esac # cargo resolves it against the cwd; we cd to ROOT
+OUT="${TERN_SITE_DIR:-$TARGET/site}"
+OUT="$(mkdir -p "$(dirname "$OUT")" && cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
+CSS="${TERN_CSS:-$ROOT/style/main.css}"
+
+if [[ -t 2 ]]; then
+  log() { printf '\033[1mbuild-site:\033[0m %s\n' "$*" >&2; }
+else
+  log() { printf 'build-site: %s\n' "$*" >&2; }
+fi
+die() {
+  printf 'build-site: error: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- tools -----------------------------------------------------------------------------------
+command -v node >/dev/null || die "node is required (Node 20+)"
+WASM_BINDGEN="${WASM_BINDGEN:-$(command -v wasm-bindgen || echo "$HOME/.cargo/bin/wasm-bindgen")}"
+[[ -x "$WASM_BINDGEN" ]] || die "wasm-bindgen not found; install it with: cargo install wasm-bindgen-cli --version <the wasm-bindgen version in Cargo.lock>"
+WASM_OPT="${WASM_OPT:-$ROOT/node_modules/.bin/wasm-opt}"
+if [[ $MODE == release && ! -x "$WASM_OPT" ]]; then
+  die "wasm-opt not found at $WASM_OPT; run 'npm ci' in $ROOT (binaryen from npm)"
+fi
+[[ -f "$CSS" ]] || die "stylesheet not found: $CSS"
+
+# The CLI must match the wasm-bindgen crate exactly, or the generated glue does not fit the wasm.
+bindgen_cli_version="$("$WASM_BINDGEN" --version | awk '{print $2}')"
+bindgen_lock_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock" 2>/dev/null || true)"
+if [[ -n "$bindgen_lock_version" && "$bindgen_cli_version" != "$bindgen_lock_version" ]]; then
+  die "wasm-bindgen CLI is $bindgen_cli_version but Cargo.lock has $bindgen_lock_version; install the matching CLI: cargo install wasm-bindgen-cli --version $bindgen_lock_version"
+fi
+
+# --- 1. compile ------------------------------------------------------------------------------
+if [[ $MODE == release ]]; then
+  PROFILE=wasm-release PROFILE_DIR=wasm-release
+else
+  PROFILE=dev PROFILE_DIR=debug
+fi
+log "cargo build -p tern-frontend ($PROFILE)"
+(cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build -p tern-frontend --target wasm32-unknown-unknown --profile "$PROFILE")
+WASM="$TARGET/wasm32-unknown-unknown/$PROFILE_DIR/tern_frontend.wasm"
+[[ -f "$WASM" ]] || die "cargo did not produce $WASM"
+
+# --- 2+3. wasm-bindgen and wasm-opt, cached by input ----------------------------------------
+# Every feature rustc's wasm32-unknown-unknown target enables by default (Rust 1.82+: multivalue,
+# reference-types; 1.87+: bulk-memory, nontrapping-fptoint) plus the older sign-ext and
+# mutable-globals. wasm-opt must be told (the wasm-release profile strips the target_features
+# section it would otherwise read), or it rejects the module ("memory.copy operations require bulk
+# memory"). The strip flags drop names/producers/features sections browsers do not need.
+WASM_OPT_FLAGS=(-Oz
+  --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-call-indirect-overlong
+  --strip-debug --strip-producers --strip-target-features)
+opt_version=""
+if [[ $MODE == release ]]; then opt_version="$("$WASM_OPT" --version) ${WASM_OPT_FLAGS[*]}"; fi
+cache_key="$( { sha256sum "$WASM" | cut -d' ' -f1; echo "$MODE $bindgen_cli_version $opt_version"; } | sha256sum | cut -d' ' -f1)"
+CACHE="$TARGET/tern-site-cache/$MODE"
+
+if [[ -f "$CACHE/key" && "$(cat "$CACHE/key")" == "$cache_key" && -f "$CACHE/tern_bg.wasm" && -f "$CACHE/tern.js" ]]; then
+  log "wasm unchanged; reusing wasm-bindgen/wasm-opt output"
+else
+  rm -rf "$CACHE"
+  mkdir -p "$CACHE"
+  log "wasm-bindgen $bindgen_cli_version"
+  "$WASM_BINDGEN" --target web --no-typescript --out-dir "$CACHE" --out-name tern "$WASM"
+  if [[ $MODE == release ]]; then
+    before=$(stat -c %s "$CACHE/tern_bg.wasm")
+    log "wasm-opt -Oz ($("$WASM_OPT" --version))"
+    # wasm-opt validates its input and output; site.mjs additionally compiles the result in V8.
+    "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$CACHE/tern_bg.wasm" -o "$CACHE/tern_bg.opt.wasm"
+    mv "$CACHE/tern_bg.opt.wasm" "$CACHE/tern_bg.wasm"
+    log "wasm-opt: $before → $(stat -c %s "$CACHE/tern_bg.wasm") bytes"
+  fi
+  echo "$cache_key" >"$CACHE/key"
+fi
+
+# --- 4. assemble the site in a temporary directory next to the output, then swap it in ----------
+WORK="$(mktemp -d "$OUT.tmp.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+site_args=(--root "$ROOT" --bindgen "$CACHE" --out "$WORK/site" --css "$CSS")
+if [[ $MODE == dev ]]; then site_args+=(--dev); fi
+if [[ -d "$OUT" ]]; then site_args+=(--previous "$OUT"); fi
+node "$ROOT/scripts/site.mjs" "${site_args[@]}"
+
+if [[ -e "$OUT" ]]; then
+  mv -T "$OUT" "$WORK/previous"
+fi
+mv -T "$WORK/site" "$OUT"
+log "site ready: $OUT"

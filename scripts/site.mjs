@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+// Assembles Tern's static site directory from the wasm-bindgen output.
+//
+//   node scripts/site.mjs --root <repo> --bindgen <dir> --out <dir> [--css <file>] [--dev]
+//                         [--previous <old site dir>] [--brotli-quality <0-11>]
+//
+// <bindgen> holds wasm-bindgen's `--target web --out-name tern` output (tern.js, tern_bg.wasm,
+// optionally snippets/). The script writes into <out> (which should be empty; build-site.sh hands
+// it a fresh temporary directory and swaps it into place afterwards):
+//
+//   pkg/tern-<h>.js  pkg/tern-<h>.wasm  pkg/tern-<h>.css  pkg/boot-<h>.js   content-hashed, immutable
+//   manifest.webmanifest  icons/*                                           copied from public/
+//   sw.js                                                                   from public/sw.js
+//   asset-manifest.json                                                     read by the server
+//   <file>.br  <file>.gz                                                    for every compressible file
+//
+// With --previous, the first-load assets of the build in that directory are carried over (once):
+// a server that still renders the old asset names, or a page loaded just before the swap, keeps
+// working until it picks up the new build.
+//
+// Only Node built-ins are used, so the build needs nothing beyond `node`.
+
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+
+// The routes that all render the same shell; the service worker precaches each of them.
+const PAGE_ROUTES = ["/", "/recommendations", "/projects", "/consultations", "/network", "/sync", "/settings"];
+// Files that get precompressed siblings. PNG is already compressed.
+const COMPRESSIBLE = new Set([".js", ".mjs", ".wasm", ".css", ".webmanifest", ".json", ".svg", ".html", ".txt"]);
+
+function parseArgs(argv) {
+  const opts = { dev: false, brotliQuality: 11 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) fail(`${arg} needs a value`);
+      return argv[++i];
+    };
+    switch (arg) {
+      case "--root": opts.root = value(); break;
+      case "--bindgen": opts.bindgen = value(); break;
+      case "--out": opts.out = value(); break;
+      case "--css": opts.css = value(); break;
+      case "--previous": opts.previous = value(); break;
+      case "--brotli-quality": opts.brotliQuality = Number(value()); break;
+      case "--dev": opts.dev = true; break;
+      default: fail(`unknown argument: ${arg}`);
+    }
+  }
+  for (const key of ["root", "bindgen", "out"]) if (!opts[key]) fail(`--${key} is required`);
+  opts.root = path.resolve(opts.root);
+  opts.css = path.resolve(opts.css ?? path.join(opts.root, "style", "main.css"));
+  return opts;
+}
+
+function fail(message) {
+  console.error(`site.mjs: ${message}`);
+  process.exit(1);
+}
+
+const sha256 = (data) => createHash("sha256").update(data).digest("hex");
+const shortHash = (data) => sha256(data).slice(0, 10);
+
+function readRequired(file, what) {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    fail(`cannot read ${what} (${file}): ${err.code ?? err.message}`);
+  }
+}
+
+// Replaces every placeholder; each one must occur in the template, and none may survive.
+function fillTemplate(template, name, values) {
+  let text = template;
+  for (const [placeholder, value] of Object.entries(values)) {
+    if (!text.includes(placeholder)) fail(`${name} does not contain the placeholder ${placeholder}`);
+    text = text.split(placeholder).join(value);
+  }
+  const left = text.match(/\b__[A-Z][A-Z_]*[A-Z]__\b/g);
+  if (left) fail(`${name}: unknown placeholders: ${[...new Set(left)].join(", ")}`);
+  return text;
+}
+
+function listFiles(dir, base = dir) {
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(full, base));
+    else if (entry.isFile()) out.push(path.relative(base, full));
+  }
+  return out.sort();
+}
+
+const toUrl = (rel) => "/" + rel.split(path.sep).join("/");
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const { root, bindgen, out, dev } = opts;
+  const publicDir = path.join(root, "public");
+  const pkgDir = path.join(out, "pkg");
+  fs.mkdirSync(pkgDir, { recursive: true });
+
+  const written = []; // site-relative paths of everything we emit (before compression)
+  const write = (rel, data) => {
+    const full = path.join(out, rel);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, data);
+    written.push(rel);
+  };
+
+  // --- wasm -----------------------------------------------------------------------------------
+  const wasm = readRequired(path.join(bindgen, "tern_bg.wasm"), "the wasm-bindgen module");
+  try {
+    // Compiling (not just validating) gives a useful error if wasm-opt produced something the
+    // engine rejects, e.g. because of a feature mismatch.
+    await WebAssembly.compile(wasm);
+  } catch (err) {
+    fail(`tern_bg.wasm does not compile in V8: ${err.message}`);
+  }
+  const wasmName = `tern-${shortHash(wasm)}.wasm`;
+  write(`pkg/${wasmName}`, wasm);
+
+  // --- JS glue (+ snippets, if any crate uses inline_js / module imports) ----------------------
+  let glue = readRequired(path.join(bindgen, "tern.js"), "the wasm-bindgen glue").toString("utf8");
+  const snippetFiles = listFiles(path.join(bindgen, "snippets"));
+  if (snippetFiles.length > 0) {
+    // Snippet directories are named after the crate, not the content, so give them a content
+    // hash too: everything under /pkg/ is served as immutable.
+    const h = createHash("sha256");
+    for (const rel of snippetFiles) {
+      h.update(rel).update("\0").update(fs.readFileSync(path.join(bindgen, "snippets", rel)));
+    }
+    const snippetsDir = `snippets-${h.digest("hex").slice(0, 10)}`;
+    for (const rel of snippetFiles) {
+      write(path.join("pkg", snippetsDir, rel), fs.readFileSync(path.join(bindgen, "snippets", rel)));
+    }
+    glue = glue.replace(/(["'])\.\/snippets\//g, `$1./${snippetsDir}/`);
+  }
+  const appJsName = `tern-${shortHash(glue)}.js`;
+  write(`pkg/${appJsName}`, glue);
+
+  // --- CSS ------------------------------------------------------------------------------------
+  const css = readRequired(opts.css, "the stylesheet");
+  const cssName = `tern-${shortHash(css)}.css`;
+  write(`pkg/${cssName}`, css);
+
+  // --- boot module ----------------------------------------------------------------------------
+  const boot = fillTemplate(readRequired(path.join(publicDir, "boot.js"), "public/boot.js").toString("utf8"), "public/boot.js", {
+    __APP_JS__: `/pkg/${appJsName}`,
+    __APP_WASM__: `/pkg/${wasmName}`,
+    __SW_ENABLED__: dev ? "false" : "true",
+  });
+  const bootName = `boot-${shortHash(boot)}.js`;
+  write(`pkg/${bootName}`, boot);
+
+  // --- PWA files copied verbatim --------------------------------------------------------------
+  write("manifest.webmanifest", readRequired(path.join(publicDir, "manifest.webmanifest"), "public/manifest.webmanifest"));
+  const iconFiles = listFiles(path.join(publicDir, "icons"));
+  for (const rel of iconFiles) write(path.join("icons", rel), fs.readFileSync(path.join(publicDir, "icons", rel)));
+
+  // --- service worker -------------------------------------------------------------------------
+  const pkgUrls = written.filter((rel) => rel.startsWith(`pkg${path.sep}`)).map(toUrl).sort();
+  const buildId = shortHash(pkgUrls.join("\n"));
+  const precache = [...PAGE_ROUTES, ...pkgUrls, "/manifest.webmanifest", ...iconFiles.map((rel) => toUrl(path.join("icons", rel)))];
+  const sw = fillTemplate(readRequired(path.join(publicDir, "sw.js"), "public/sw.js").toString("utf8"), "public/sw.js", {
+    __BUILD_ID__: buildId,
+    __PRECACHE__: JSON.stringify(precache, null, 2),
+  });
+  write("sw.js", sw);
+
+  // --- manifest for the server ----------------------------------------------------------------
+  const assetManifest = {
+    build_id: buildId,
+    boot_js: `/pkg/${bootName}`,
+    app_js: `/pkg/${appJsName}`,
+    app_wasm: `/pkg/${wasmName}`,
+    css: `/pkg/${cssName}`,
+    service_worker: !dev,
+  };
+  write("asset-manifest.json", JSON.stringify(assetManifest, null, 2) + "\n");
+
+  // --- precompression -------------------------------------------------------------------------
+  const sizes = new Map();
+  for (const rel of written) {
+    const raw = fs.readFileSync(path.join(out, rel));
+    const entry = { raw: raw.length };
+    if (COMPRESSIBLE.has(path.extname(rel))) {
+      const br = zlib.brotliCompressSync(raw, {
+        params: {
+          [zlib.constants.BROTLI_PARAM_QUALITY]: opts.brotliQuality,
+          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+          [zlib.constants.BROTLI_PARAM_MODE]:
+            path.extname(rel) === ".wasm" ? zlib.constants.BROTLI_MODE_GENERIC : zlib.constants.BROTLI_MODE_TEXT,
+        },
+      });
+      const gz = zlib.gzipSync(raw, { level: 9 });
+      fs.writeFileSync(path.join(out, `${rel}.br`), br);
+      fs.writeFileSync(path.join(out, `${rel}.gz`), gz);
+      entry.br = br.length;
+      entry.gz = gz.length;
+    }
+    sizes.set(rel, entry);
+  }
+
+  // --- the previous build's first-load assets, so stale pages still load (not precached) ---------
+  const carried = carryOver(opts.previous, out);
+
+  // --- summary --------------------------------------------------------------------------------
+  const fmt = (n) => (n === undefined ? "-" : n.toLocaleString("en-US"));
+  const width = Math.max(...written.map((rel) => toUrl(rel).length));
+  console.log(`site: build ${buildId}${dev ? " (dev, no service worker)" : ""}`);
+  for (const rel of written) {
+    const { raw, br } = sizes.get(rel);
+    console.log(`  ${toUrl(rel).padEnd(width)}  ${fmt(raw).padStart(11)} B  br ${fmt(br).padStart(9)} B`);
+  }
+  if (carried.length) console.log(`  (kept ${carried.length} first-load assets of the previous build)`);
+}
+
+function carryOver(previous, out) {
+  if (!previous) return [];
+  let manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(previous, "asset-manifest.json"), "utf8"));
+  } catch {
+    return []; // no previous build, or an unreadable one: nothing to keep
+  }
+  const carried = [];
+  for (const key of ["boot_js", "app_js", "app_wasm", "css"]) {
+    const url = manifest[key];
+    if (typeof url !== "string" || !/^\/pkg\/[\w.-]+$/.test(url)) continue;
+    const rel = url.slice(1);
+    if (fs.existsSync(path.join(out, rel))) continue; // unchanged asset: same name in this build
+    for (const suffix of ["", ".br", ".gz"]) {
+      const from = path.join(previous, rel + suffix);
+      if (fs.existsSync(from)) fs.copyFileSync(from, path.join(out, rel + suffix));
+    }
+    carried.push(url);
+  }
+  return carried;
+}
+
+main().catch((err) => fail(err.stack ?? String(err)));

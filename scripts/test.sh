@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sets up what is missing and runs every gate and test: formatting, clippy for the
+# server and the wasm builds, unit and integration tests, the browser tests in
+# headless Chromium, and the first-load size budget.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+started=$(date +%s)
+
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_node_packages
+ensure_chromium
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy: server build"
+cargo clippy --all-targets -- -D warnings
+
+step "clippy: wasm build"
+cargo clippy -p tern-frontend -p tern-app -p tern-domain --target wasm32-unknown-unknown -- -D warnings
+
+step "Unit and integration tests"
+cargo test
+
+step "Building the browser app (release)"
+scripts/build-site.sh
+
+step "Browser tests (headless Chromium)"
+node --test --test-concurrency=1 tests/browser/
+
+step "First-load size budget"
+bench/size.sh
+
+echo
+echo "All gates passed in $(( $(date +%s) - started )) s."

@@ -1,0 +1,134 @@
+//! Configuration from flags and `TERN_*` environment variables.
+
+use crate::error::StartupError;
+use crate::telemetry::LogFormat;
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "tern", version, about = "Tern: the EGCC's offline-first workspace")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "TERN_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Folder for Tern's own data (the embedded database lives in `<data-dir>/db`).
+    #[arg(long, env = "TERN_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `surrealkv://<path>` (embedded, on disk), `mem://` (embedded,
+    /// gone at exit), or `ws://host:port` / `wss://host:port` for a remote SurrealDB.
+    /// Default: the embedded engine under the data dir.
+    #[arg(long = "db", env = "TERN_DB")]
+    pub database_url: Option<String>,
+
+    /// Namespace on the database server.
+    #[arg(long, env = "TERN_DB_NAMESPACE", default_value = "tern")]
+    pub db_namespace: String,
+
+    /// Database name within the namespace.
+    #[arg(long, env = "TERN_DB_DATABASE", default_value = "tern")]
+    pub db_database: String,
+
+    /// Root user for a remote SurrealDB (ignored for embedded engines).
+    #[arg(long, env = "TERN_DB_USER")]
+    pub db_user: Option<String>,
+
+    /// Password of that user; prefer the environment variable to the flag.
+    #[arg(long, env = "TERN_DB_PASSWORD", hide_env_values = true)]
+    pub db_password: Option<String>,
+
+    /// The built site (`scripts/build-site.sh` output): hashed wasm, js, css, manifest, icons.
+    #[arg(long, env = "TERN_SITE_DIR", default_value = "target/site")]
+    pub site_dir: PathBuf,
+
+    /// Log line format.
+    #[arg(long, env = "TERN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// A configuration for tests and tools: defaults everywhere but the given folders.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let mut config = Config::parse_from(["tern"]);
+        config.data_dir = data_dir.into();
+        config
+    }
+
+    /// Where the database is, with its kind decided from the URL scheme.
+    pub fn database_location(&self) -> Result<DatabaseLocation, StartupError> {
+        let Some(url) = &self.database_url else {
+            return Ok(DatabaseLocation::Embedded(format!(
+                "surrealkv://{}",
+                self.data_dir.join("db").display()
+            )));
+        };
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+        match scheme {
+            Some("surrealkv") | Some("mem") => Ok(DatabaseLocation::Embedded(url.clone())),
+            Some("ws") | Some("wss") => Ok(DatabaseLocation::Remote(url.clone())),
+            _ => Err(StartupError::UnsupportedDatabaseUrl {
+                url: redact_credentials(url),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// An engine inside this process (`surrealkv://`, `mem://`).
+    Embedded(String),
+    /// A SurrealDB server reached over WebSocket.
+    Remote(String),
+}
+
+/// Hides `user:password@` in a URL before it is shown in a message or a log.
+fn redact_credentials(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_db(url: &str) -> Config {
+        let mut config = Config::for_data_dir("/srv/tern");
+        config.database_url = Some(url.into());
+        config
+    }
+
+    #[test]
+    fn default_database_is_embedded_under_the_data_dir() {
+        let config = Config::for_data_dir("/srv/tern");
+        assert_eq!(
+            config.database_location().expect("valid"),
+            DatabaseLocation::Embedded("surrealkv:///srv/tern/db".into())
+        );
+    }
+
+    #[test]
+    fn scheme_decides_embedded_or_remote() {
+        assert!(matches!(
+            with_db("ws://db.internal:8000").database_location(),
+            Ok(DatabaseLocation::Remote(_))
+        ));
+        assert!(matches!(
+            with_db("mem://").database_location(),
+            Ok(DatabaseLocation::Embedded(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_scheme_is_refused_without_echoing_credentials() {
+        let error = with_db("nonsense://admin:hunter2@x").database_location().unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("nonsense://***@x"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}

@@ -1,0 +1,85 @@
+//! Errors of the server's two layers: start-up (fatal, shown to the operator as one
+//! line) and requests (mapped to a status and a JSON reason, never database internals).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use std::path::PathBuf;
+use tern_domain::api::ErrorBody;
+
+/// Why the server could not start. Each message is one line, fit for stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("unsupported database URL `{url}`: use surrealkv://<path>, mem://, ws://<host:port> or wss://<host:port>")]
+    UnsupportedDatabaseUrl { url: String },
+
+    #[error("data directory {} is not usable: {source}", path.display())]
+    DataDir { path: PathBuf, source: std::io::Error },
+
+    #[error("cannot open the database at {location}: {reason}")]
+    DatabaseOpen { location: String, reason: String },
+
+    #[error("the database at {location} refused the credentials: {reason}")]
+    DatabaseAuth { location: String, reason: String },
+
+    #[error("database migration {version} ({name}) failed: {reason}")]
+    Migration { version: u32, name: &'static str, reason: String },
+
+    #[error("the database schema is at version {found}, newer than this build knows ({known}); run a newer Tern")]
+    SchemaTooNew { found: u32, known: u32 },
+
+    #[error("cannot read the listening address: {0}")]
+    Listen(std::io::Error),
+
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// What the storage layer reports to request handlers.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database could not be reached or answered with an error. The detail is
+    /// logged, never sent to a client.
+    #[error("database unavailable")]
+    Unavailable(#[source] surrealdb::Error),
+}
+
+/// An API request's failure, as the client sees it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the database is unavailable")]
+    Storage(#[from] StorageError),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Storage(StorageError::Unavailable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        match &self {
+            ApiError::Storage(StorageError::Unavailable(source)) => {
+                tracing::error!(error = %source, "storage failure");
+            }
+        }
+        let body = ErrorBody {
+            error: code.to_owned(),
+            reason: self.to_string(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The first line of an error's text: database errors can span several lines,
+/// and a start-up message must stay one line.
+pub(crate) fn one_line(error: &impl std::fmt::Display) -> String {
+    let text = error.to_string();
+    text.lines().next().unwrap_or_default().trim().to_owned()
+}

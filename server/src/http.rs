@@ -1,0 +1,204 @@
+//! HTTP: the router, the page handler, health, static assets and security headers.
+
+use crate::storage::Storage;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tern_app::routes::Page;
+use tern_app::AssetManifest;
+use tern_domain::api::{ErrorBody, HealthReport, HealthStatus, API_PREFIX, HEALTH_PATH};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub site: Site,
+}
+
+/// The built site: where its files are and the hashed names of this build's assets.
+#[derive(Clone)]
+pub struct Site {
+    dir: PathBuf,
+    assets: Option<AssetManifest>,
+}
+
+impl Site {
+    /// Reads `asset-manifest.json`. A missing site is not fatal (the API still
+    /// works), but pages will not hydrate, so say so loudly.
+    pub fn load(dir: &Path) -> Site {
+        let manifest = dir.join("asset-manifest.json");
+        let assets = match std::fs::read(&manifest) {
+            Ok(bytes) => match serde_json::from_slice::<AssetManifest>(&bytes) {
+                Ok(assets) => Some(assets),
+                Err(error) => {
+                    tracing::warn!(path = %manifest.display(), %error, "asset manifest unreadable; pages will not hydrate");
+                    None
+                }
+            },
+            Err(_) => {
+                tracing::warn!(path = %manifest.display(), "site not built (run scripts/build-site.sh); pages will not hydrate");
+                None
+            }
+        };
+        Site {
+            dir: dir.to_path_buf(),
+            assets,
+        }
+    }
+}
+
+/// Hashed assets never change under their name.
+const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
+/// Pages, the service worker and the manifest must be revalidated every time, or
+/// an update would never reach an installed app.
+const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
+
+pub fn router(state: AppState) -> Router {
+    let pkg = Router::new()
+        .fallback_service(
+            ServeDir::new(state.site.dir.join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, IMMUTABLE));
+    let site_file = |name: &str| {
+        tower_http::services::ServeFile::new(state.site.dir.join(name))
+            .precompressed_br()
+            .precompressed_gzip()
+    };
+    let revalidated = Router::new()
+        .route_service("/sw.js", site_file("sw.js"))
+        .route_service("/manifest.webmanifest", site_file("manifest.webmanifest"))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, REVALIDATE))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("service-worker-allowed"),
+            HeaderValue::from_static("/"),
+        ));
+    let icons = Router::new()
+        .fallback_service(ServeDir::new(state.site.dir.join("icons")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        ));
+
+    let app = Router::new()
+        .route(HEALTH_PATH, get(health))
+        .nest("/pkg", pkg)
+        .nest("/icons", icons)
+        .merge(revalidated)
+        .fallback(page_or_api_not_found)
+        .with_state(state);
+    with_security_headers(app)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let version = env!("CARGO_PKG_VERSION").to_owned();
+    match state.storage.schema_version().await {
+        Ok(schema_version) => Json(HealthReport {
+            status: HealthStatus::Ok,
+            version,
+            schema_version: Some(schema_version),
+            reason: None,
+        })
+        .into_response(),
+        Err(error) => {
+            tracing::error!(error = ?error, "health check failed");
+            let report = HealthReport {
+                status: HealthStatus::Unavailable,
+                version,
+                schema_version: None,
+                reason: Some("database unavailable".to_owned()),
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, Json(report)).into_response()
+        }
+    }
+}
+
+/// Every path that is not an asset or an API route is a page: render the shell.
+async fn page_or_api_not_found(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let path = request.uri().path();
+    if path.starts_with(API_PREFIX) {
+        let body = ErrorBody {
+            error: "not_found".into(),
+            reason: format!("no API endpoint at {path}"),
+        };
+        return (StatusCode::NOT_FOUND, Json(body)).into_response();
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
+    }
+    let not_found = Page::from_path(path) == Page::NotFound;
+    render_shell(state.site.assets.clone(), request, not_found).await
+}
+
+async fn render_shell(assets: Option<AssetManifest>, request: Request<Body>, not_found: bool) -> Response {
+    // The nonce Leptos puts on its inline hydration scripts must also be in the CSP
+    // header; it is created inside the render, so the render hands it out here.
+    let nonce_slot: Arc<Mutex<Option<Arc<str>>>> = Arc::default();
+    let slot = Arc::clone(&nonce_slot);
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || {
+            if let (Some(nonce), Ok(mut slot)) = (leptos::nonce::use_nonce(), slot.lock()) {
+                *slot = Some(Arc::clone(nonce.as_inner()));
+            }
+        },
+        move || tern_app::shell(assets.clone()),
+    );
+    let mut response = render(request).await;
+    if not_found {
+        *response.status_mut() = StatusCode::NOT_FOUND;
+    }
+    let nonce = nonce_slot.lock().ok().and_then(|slot| slot.clone());
+    if let Ok(csp) = HeaderValue::from_str(&page_csp(nonce.as_deref())) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, REVALIDATE);
+    response
+}
+
+/// The policy for HTML pages: only this origin's scripts (plus Leptos's nonced
+/// inline bootstrap data), wasm compilation allowed and nothing looser.
+fn page_csp(nonce: Option<&str>) -> String {
+    let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
+         worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// Headers every response carries; a page's own CSP wins over the strict default.
+fn with_security_headers(router: Router) -> Router {
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+}

@@ -1,0 +1,26 @@
+//! The `tern` binary: parse the configuration, bind, and hand over to [`tern_server::launch`].
+
+use clap::Parser;
+use std::process::ExitCode;
+use tern_server::{launch, shutdown_signal, Config};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    tern_server::telemetry::init(config.log_format);
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("error: cannot listen on {}: {error}", config.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    match launch(config, listener, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One readable line, never a panic trace: operators read this first.
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,423 @@
+// Helpers for the Tern browser end-to-end tests (node --test + playwright-core + axe-core).
+//
+// Environment:
+//   TERN_BIN          server binary (default ${CARGO_TARGET_DIR:-<root>/target}/debug/tern)
+//   TERN_SITE_DIR     built site served by the server (default ${CARGO_TARGET_DIR:-<root>/target}/site)
+//   CHROMIUM_PATH     Chromium executable (default /usr/bin/chromium)
+//   TERN_E2E_HEADED=1 show the browser window (needs a display)
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TARGET_DIR = process.env.CARGO_TARGET_DIR
+  ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR)
+  : path.join(ROOT, 'target');
+export const TERN_BIN = process.env.TERN_BIN
+  ? path.resolve(process.env.TERN_BIN)
+  : path.join(TARGET_DIR, 'debug', 'tern');
+export const SITE_DIR = process.env.TERN_SITE_DIR
+  ? path.resolve(process.env.TERN_SITE_DIR)
+  : path.join(TARGET_DIR, 'site');
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** The route-independent shell routes, with the h1 / title each must show. */
+export const SECTIONS = [
+  { path: '/recommendations', title: 'Recommendations' },
+  { path: '/projects', title: 'Projects' },
+  { path: '/consultations', title: 'Consultations' },
+  { path: '/network', title: 'Network' },
+  { path: '/sync', title: 'Sync' },
+  { path: '/settings', title: 'Settings' },
+];
+export const SHELL_ROUTES = [{ path: '/', title: 'Overview' }, ...SECTIONS];
+export const TITLE_SUFFIX = ' · Tern';
+
+// ---------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------
+
+const LISTEN_RE = /listening on (http:\/\/[^\s"]+)/;
+// eslint-disable-next-line no-control-regex
+const ANSI_RE = /\x1b\[[0-9;]*[A-Za-z]/g;
+const MAX_LOG_LINES_PRINTED = 400;
+
+/**
+ * Starts `tern --listen 127.0.0.1:0 --data-dir <fresh tmp> --site-dir <site>`, waits for the
+ * "listening on http://..." line (60 s) and for GET /healthz == 200.
+ * Returns { url, proc, dataDir, mark(), logsSince(mark), dump(mark, why), stop() }.
+ */
+export async function startServer({ name = 'tern', startupTimeoutMs = 60_000 } = {}) {
+  if (!existsSync(TERN_BIN)) {
+    throw new Error(
+      `server binary not found: ${TERN_BIN}\n` +
+        '  build it (cargo build -p tern-server) or point TERN_BIN at it',
+    );
+  }
+  if (!existsSync(SITE_DIR)) {
+    throw new Error(
+      `built site not found: ${SITE_DIR}\n` +
+        '  build it (scripts/build-site.sh) or point TERN_SITE_DIR at it',
+    );
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tern-e2e-data-'));
+  const lines = [];
+  const proc = spawn(
+    TERN_BIN,
+    ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--site-dir', SITE_DIR],
+    {
+      cwd: ROOT,
+      env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1', RUST_BACKTRACE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let exited = null;
+  const exitPromise = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => {
+      exited = { code, signal };
+      lines.push(`[${name}] <process exited: code=${code} signal=${signal}>`);
+      resolve(exited);
+    });
+  });
+
+  let resolveUrl;
+  const urlPromise = new Promise((r) => (resolveUrl = r));
+  for (const [stream, label] of [
+    [proc.stdout, 'out'],
+    [proc.stderr, 'err'],
+  ]) {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk) => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).replace(ANSI_RE, '');
+        buf = buf.slice(nl + 1);
+        lines.push(`[${name} ${label}] ${line}`);
+        const m = LISTEN_RE.exec(line);
+        if (m) resolveUrl(m[1].replace(/\/+$/, ''));
+      }
+    });
+  }
+  proc.on('error', (e) => lines.push(`[${name}] <spawn error: ${e.message}>`));
+
+  const server = {
+    name,
+    proc,
+    dataDir,
+    url: null,
+    lines,
+    get exited() {
+      return exited;
+    },
+    mark: () => lines.length,
+    logsSince: (mark = 0) => lines.slice(mark),
+    dump(mark = 0, why = 'test failed') {
+      const all = lines.slice(mark);
+      const shown = all.slice(-MAX_LOG_LINES_PRINTED);
+      const skipped = all.length - shown.length;
+      process.stderr.write(
+        `\n----- ${name} server output (${why}; ${all.length} lines` +
+          (skipped ? `, first ${skipped} omitted` : '') +
+          `) -----\n${shown.join('\n')}\n----- end of ${name} server output -----\n`,
+      );
+    },
+    /** SIGTERM, wait for exit (falls back to SIGKILL after timeoutMs). Returns {code, signal, killed}. */
+    async stop({ timeoutMs = 15_000, removeDataDir = true } = {}) {
+      let killed = false;
+      if (!exited) {
+        proc.kill('SIGTERM');
+        const timer = new Promise((r) => setTimeout(() => r('timeout'), timeoutMs));
+        if ((await Promise.race([exitPromise, timer])) === 'timeout') {
+          killed = true;
+          lines.push(`[${name}] <did not exit ${timeoutMs} ms after SIGTERM; sending SIGKILL>`);
+          proc.kill('SIGKILL');
+          await exitPromise;
+        }
+      }
+      if (removeDataDir) await rm(dataDir, { recursive: true, force: true });
+      return { ...exited, killed };
+    },
+  };
+
+  const fail = async (msg) => {
+    await server.stop({ timeoutMs: 5_000 });
+    throw new Error(`${msg}\n--- ${name} server output ---\n${lines.join('\n')}\n--- end ---`);
+  };
+
+  const timeout = new Promise((r) => setTimeout(() => r('timeout'), startupTimeoutMs));
+  const first = await Promise.race([urlPromise, exitPromise.then(() => 'exited'), timeout]);
+  if (first === 'timeout') await fail(`server did not log "listening on http://..." within ${startupTimeoutMs} ms`);
+  if (first === 'exited') await fail(`server exited during startup (${JSON.stringify(exited)})`);
+  server.url = first;
+
+  const deadline = Date.now() + startupTimeoutMs;
+  let last = 'no response';
+  for (;;) {
+    if (exited) await fail(`server exited before /healthz answered (${JSON.stringify(exited)})`);
+    try {
+      const res = await rawRequest(`${server.url}/healthz`, { timeoutMs: 2_000 });
+      if (res.status === 200) break;
+      last = `status ${res.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    if (Date.now() > deadline) await fail(`GET /healthz did not return 200 in time (last: ${last})`);
+    await sleep(200);
+  }
+  return server;
+}
+
+/**
+ * Wraps a test body so that, if it throws, the output the given servers produced during the
+ * test is printed to stderr. `servers` is a function returning the servers (they may be
+ * created in a `before` hook).
+ */
+export function withServerLogs(servers, fn) {
+  return async (t) => {
+    const marks = servers()
+      .filter(Boolean)
+      .map((s) => [s, s.mark()]);
+    try {
+      return await fn(t);
+    } catch (e) {
+      for (const [s, m] of marks) s.dump(m, `test "${t.name}" failed`);
+      throw e;
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Raw HTTP (no transparent decompression, real headers)
+// ---------------------------------------------------------------------------
+
+/** GET with node:http. Resolves { status, headers, body: Buffer }. */
+export function rawRequest(url, { headers = {}, method = 'GET', timeoutMs = 10_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Width/height from a PNG's IHDR chunk. */
+export function pngSize(buf) {
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  if (buf.length < 24 || !buf.subarray(0, 8).equals(sig)) throw new Error('not a PNG (bad signature)');
+  if (buf.toString('latin1', 12, 16) !== 'IHDR') throw new Error('not a PNG (first chunk is not IHDR)');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
+/** Parses a CSP header into Map(directive -> [sources]). */
+export function parseCsp(header) {
+  const map = new Map();
+  for (const part of String(header).split(';')) {
+    const [name, ...values] = part.trim().split(/\s+/).filter(Boolean);
+    if (name && !map.has(name.toLowerCase())) map.set(name.toLowerCase(), values);
+  }
+  return map;
+}
+
+/** Files the built site has under pkg/ (hashed assets), as URL paths. Excludes precompressed variants. */
+export function sitePkgAssets() {
+  const dir = path.join(SITE_DIR, 'pkg');
+  if (!existsSync(dir)) return [];
+  const out = [];
+  const walk = (d, prefix) => {
+    for (const ent of readdirSync(d, { withFileTypes: true })) {
+      if (ent.isDirectory()) walk(path.join(d, ent.name), `${prefix}${ent.name}/`);
+      else if (!/\.(br|gz|zst|map)$/.test(ent.name)) out.push(`/pkg/${prefix}${ent.name}`);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
+
+export const axeSource = () =>
+  readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+// ---------------------------------------------------------------------------
+// Browser
+// ---------------------------------------------------------------------------
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`);
+  const headed = process.env.TERN_E2E_HEADED === '1';
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: !headed,
+    args: headed ? CHROMIUM_ARGS.filter((a) => a !== '--headless') : CHROMIUM_ARGS,
+  });
+}
+
+/**
+ * Records every console message and uncaught page error of `page` (tagged with `label`) into
+ * the `log` array. Each entry: { label, kind: 'console'|'pageerror', type, text, url }.
+ */
+export function recordConsole(page, log, label) {
+  const tag = typeof label === 'function' ? label : () => label;
+  page.on('console', (msg) => {
+    const loc = msg.location() || {};
+    log.push({ label: tag(), kind: 'console', type: msg.type(), text: msg.text(), url: loc.url || '' });
+  });
+  page.on('pageerror', (err) => {
+    log.push({
+      label: tag(),
+      kind: 'pageerror',
+      type: 'error',
+      text: `${err.name || 'Error'}: ${err.message}${err.stack ? `\n${err.stack}` : ''}`,
+      url: '',
+    });
+  });
+  return log;
+}
+
+/**
+ * Returns the messages that violate the "clean console" rule: console errors, uncaught page
+ * errors, and any message at any level mentioning "hydration".
+ * `allow(entry)` may exempt specific, expected messages.
+ */
+export function consoleProblems(log, allow = () => false) {
+  return log.filter(
+    (e) => (e.type === 'error' || e.kind === 'pageerror' || /hydration/i.test(e.text)) && !allow(e),
+  );
+}
+
+export function formatConsole(entries) {
+  return entries
+    .map((e) => `  [${e.label}] ${e.kind === 'pageerror' ? 'pageerror' : `console.${e.type}`}: ${e.text}` +
+      (e.url ? `  (at ${e.url})` : ''))
+    .join('\n');
+}
+
+/** Waits for html[data-hydrated="true"]. */
+export async function waitHydrated(page, timeout = 20_000) {
+  try {
+    await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true', null, {
+      timeout,
+      polling: 100,
+    });
+  } catch (e) {
+    const state = await page
+      .evaluate(() => `data-hydrated=${JSON.stringify(document.documentElement.dataset.hydrated ?? null)}`)
+      .catch(() => 'page not evaluable');
+    throw new Error(`page ${page.url()} did not hydrate within ${timeout} ms (${state})`);
+  }
+}
+
+/**
+ * Polls `fn` (run in the page with `arg`) until it returns a truthy value; on timeout throws
+ * with `describe()`'s result (also run in the page) to show what was there instead.
+ */
+export async function waitInPage(page, what, fn, arg, { timeout = 10_000, describe } = {}) {
+  try {
+    const handle = await page.waitForFunction(fn, arg, { timeout, polling: 100 });
+    return await handle.jsonValue();
+  } catch (e) {
+    let actual = '';
+    if (describe) actual = await page.evaluate(describe, arg).catch((err) => `<${err.message}>`);
+    throw new Error(`${page.url()}: timed out after ${timeout} ms waiting for ${what}` +
+      (describe ? `; actual: ${JSON.stringify(actual)}` : ''));
+  }
+}
+
+/** Waits until `main h1` is the only h1 in main and has text `expected`. */
+export async function waitH1(page, expected, timeout = 10_000) {
+  await waitInPage(
+    page,
+    `a single <main> h1 "${expected}"`,
+    (exp) => {
+      const hs = document.querySelectorAll('main h1');
+      return hs.length === 1 && hs[0].textContent.trim() === exp;
+    },
+    expected,
+    {
+      timeout,
+      describe: () => [...document.querySelectorAll('main h1')].map((h) => h.textContent.trim()),
+    },
+  );
+}
+
+/** Waits for the page to be controlled by a service worker (returns the worker's script URL). */
+export async function waitSwControl(page, timeout = 15_000) {
+  const sw = await page
+    .evaluate(
+      (t) =>
+        Promise.race([
+          navigator.serviceWorker.ready.then((r) => ({ scope: r.scope, script: r.active && r.active.scriptURL })),
+          new Promise((_, rej) => setTimeout(() => rej(new Error(`navigator.serviceWorker.ready not resolved in ${t} ms`)), t)),
+        ]),
+      timeout,
+    )
+    .catch((e) => {
+      throw new Error(`${page.url()}: ${e.message}`);
+    });
+  await waitInPage(page, 'navigator.serviceWorker.controller', () => !!navigator.serviceWorker.controller, null, {
+    timeout,
+    describe: () => ({ controller: null }),
+  });
+  return sw;
+}
+
+/** Returns the subset of `paths` that is NOT in any Cache Storage cache of the page's origin. */
+export async function missingFromCaches(page, paths) {
+  return page.evaluate(async (ps) => {
+    const missing = [];
+    for (const p of ps) {
+      const hit = await caches.match(new URL(p, location.origin).href);
+      if (!hit) missing.push(p);
+    }
+    return missing;
+  }, paths);
+}
+
+/** Polls until all `paths` are in Cache Storage (the SW precache is complete). */
+export async function waitCached(page, paths, timeout = 15_000) {
+  const deadline = Date.now() + timeout;
+  let missing = paths;
+  while (Date.now() < deadline) {
+    missing = await missingFromCaches(page, paths);
+    if (missing.length === 0) return;
+    await sleep(200);
+  }
+  const keys = await page.evaluate(() => caches.keys()).catch(() => []);
+  throw new Error(`${page.url()}: not in Cache Storage after ${timeout} ms: ${missing.join(', ')} (caches: ${JSON.stringify(keys)})`);
+}
+
+/** Same-origin /pkg/ resources the page loaded (from the Resource Timing API). */
+export async function loadedPkgAssets(page) {
+  return page.evaluate(() =>
+    [...new Set(performance.getEntriesByType('resource')
+      .map((e) => new URL(e.name))
+      .filter((u) => u.origin === location.origin && u.pathname.startsWith('/pkg/'))
+      .map((u) => u.pathname + u.search))],
+  );
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
