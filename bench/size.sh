@@ -14,7 +14,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-case "$TARGET" in /*) ;; *) TARGET="$ROOT/$TARGET" ;; esac
+case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac
 SITE="${TERN_SITE_DIR:-$TARGET/site}"
 BUDGET_BROTLI_KB="${BUDGET_BROTLI_KB:-150}"
 

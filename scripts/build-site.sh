@@ -35,7 +35,7 @@ case "${1:-}" in
 esac
 
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-case "$TARGET" in /*) ;; *) TARGET="$ROOT/$TARGET" ;; esac # cargo resolves it against the cwd; we cd to ROOT
+case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac # relative to the caller's cwd, as cargo does
 OUT="${TERN_SITE_DIR:-$TARGET/site}"
 OUT="$(mkdir -p "$(dirname "$OUT")" && cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
 CSS="${TERN_CSS:-$ROOT/style/main.css}"
@@ -114,13 +114,31 @@ fi
 # --- 4. assemble the site in a temporary directory next to the output, then swap it in ----------
 WORK="$(mktemp -d "$OUT.tmp.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
-site_args=(--root "$ROOT" --bindgen "$CACHE" --out "$WORK/site" --css "$CSS")
-if [[ $MODE == dev ]]; then site_args+=(--dev); fi
+site_args=(--root "$ROOT" --bindgen "$CACHE" --out "$WORK/site" --css "$CSS"
+  --compress-cache "$TARGET/tern-site-cache/compressed-$MODE")
+if [[ $MODE == dev ]]; then
+  # A debug wasm is many megabytes, and brotli 11 would add half a minute to every rebuild.
+  site_args+=(--dev --brotli-quality 5)
+fi
 if [[ -d "$OUT" ]]; then site_args+=(--previous "$OUT"); fi
 node "$ROOT/scripts/site.mjs" "${site_args[@]}"
 
-if [[ -e "$OUT" ]]; then
-  mv -T "$OUT" "$WORK/previous"
+# renameat2(RENAME_EXCHANGE) swaps the two directories in one step; without it (no python3, or a
+# filesystem that lacks it) two renames leave the output missing for an instant.
+swap_dirs() {
+  command -v python3 >/dev/null || return 1
+  python3 - "$1" "$2" <<'PY' 2>/dev/null
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+a, b = (p.encode() for p in sys.argv[1:3])
+sys.exit(0 if libc.renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0 else 1)
+PY
+}
+if [[ -d "$OUT" ]] && swap_dirs "$WORK/site" "$OUT"; then
+  : # the old site is now at $WORK/site and goes with $WORK
+else
+  if [[ -e "$OUT" ]]; then mv -T "$OUT" "$WORK/previous"; fi
+  mv -T "$WORK/site" "$OUT"
 fi
-mv -T "$WORK/site" "$OUT"
 log "site ready: $OUT"

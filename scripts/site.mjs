@@ -2,7 +2,7 @@
 // Assembles Tern's static site directory from the wasm-bindgen output.
 //
 //   node scripts/site.mjs --root <repo> --bindgen <dir> --out <dir> [--css <file>] [--dev]
-//                         [--previous <old site dir>] [--brotli-quality <0-11>]
+//                         [--previous <old site dir>] [--brotli-quality <0-11>] [--compress-cache <dir>]
 //
 // <bindgen> holds wasm-bindgen's `--target web --out-name tern` output (tern.js, tern_bg.wasm,
 // optionally snippets/). The script writes into <out> (which should be empty; build-site.sh hands
@@ -44,6 +44,7 @@ function parseArgs(argv) {
       case "--out": opts.out = value(); break;
       case "--css": opts.css = value(); break;
       case "--previous": opts.previous = value(); break;
+      case "--compress-cache": opts.compressCache = value(); break;
       case "--brotli-quality": opts.brotliQuality = Number(value()); break;
       case "--dev": opts.dev = true; break;
       default: fail(`unknown argument: ${arg}`);
@@ -183,20 +184,20 @@ async function main() {
   write("asset-manifest.json", JSON.stringify(assetManifest, null, 2) + "\n");
 
   // --- precompression -------------------------------------------------------------------------
+  const compressor = cachedCompressor(opts.compressCache);
   const sizes = new Map();
   for (const rel of written) {
     const raw = fs.readFileSync(path.join(out, rel));
     const entry = { raw: raw.length };
     if (COMPRESSIBLE.has(path.extname(rel))) {
-      const br = zlib.brotliCompressSync(raw, {
-        params: {
-          [zlib.constants.BROTLI_PARAM_QUALITY]: opts.brotliQuality,
-          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
-          [zlib.constants.BROTLI_PARAM_MODE]:
-            path.extname(rel) === ".wasm" ? zlib.constants.BROTLI_MODE_GENERIC : zlib.constants.BROTLI_MODE_TEXT,
-        },
-      });
-      const gz = zlib.gzipSync(raw, { level: 9 });
+      const brotliParams = {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: opts.brotliQuality,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+        [zlib.constants.BROTLI_PARAM_MODE]:
+          path.extname(rel) === ".wasm" ? zlib.constants.BROTLI_MODE_GENERIC : zlib.constants.BROTLI_MODE_TEXT,
+      };
+      const br = compressor(raw, `br-q${opts.brotliQuality}`, () => zlib.brotliCompressSync(raw, { params: brotliParams }));
+      const gz = compressor(raw, "gz-9", () => zlib.gzipSync(raw, { level: 9 }));
       fs.writeFileSync(path.join(out, `${rel}.br`), br);
       fs.writeFileSync(path.join(out, `${rel}.gz`), gz);
       entry.br = br.length;
@@ -204,6 +205,7 @@ async function main() {
     }
     sizes.set(rel, entry);
   }
+  compressor.prune();
 
   // --- the previous build's first-load assets, so stale pages still load (not precached) ---------
   const carried = carryOver(opts.previous, out);
@@ -217,6 +219,35 @@ async function main() {
     console.log(`  ${toUrl(rel).padEnd(width)}  ${fmt(raw).padStart(11)} B  br ${fmt(br).padStart(9)} B`);
   }
   if (carried.length) console.log(`  (kept ${carried.length} first-load assets of the previous build)`);
+}
+
+// Brotli at quality 11 takes seconds per megabyte; keep results by content hash so a rebuild only
+// compresses what changed. Entries not used by this build are pruned afterwards.
+function cachedCompressor(dir) {
+  if (!dir) {
+    const compress = (_raw, _kind, make) => make();
+    compress.prune = () => {};
+    return compress;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const used = new Set();
+  const compress = (raw, kind, make) => {
+    const name = `${sha256(raw)}.${kind}`;
+    used.add(name);
+    const file = path.join(dir, name);
+    try {
+      return fs.readFileSync(file);
+    } catch {
+      const data = make();
+      fs.writeFileSync(`${file}.tmp`, data);
+      fs.renameSync(`${file}.tmp`, file);
+      return data;
+    }
+  };
+  compress.prune = () => {
+    for (const name of fs.readdirSync(dir)) if (!used.has(name)) fs.rmSync(path.join(dir, name), { force: true });
+  };
+  return compress;
 }
 
 function carryOver(previous, out) {

@@ -58,7 +58,7 @@ pub fn Layout() -> impl IntoView {
     }
 }
 
-pub fn section_label(i18n: I18nContext<Locale>, section: Section) -> &'static str {
+pub fn section_label(i18n: leptos_i18n::I18nContext<Locale>, section: Section) -> &'static str {
     match section {
         Section::Overview => t_string!(i18n, nav_overview),
         Section::Recommendations => t_string!(i18n, nav_recommendations),

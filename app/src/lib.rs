@@ -8,7 +8,13 @@
 //! the service worker answer a never-visited path offline with any cached shell
 //! without breaking hydration.
 
-leptos_i18n::load_locales!();
+// The macro form is deprecated upstream in favour of build-script code generation;
+// it still generates the same module, without a build dependency to compile.
+#[allow(deprecated)]
+mod i18n_gen {
+    leptos_i18n::load_locales!();
+}
+pub use i18n_gen::i18n;
 
 pub mod assets;
 mod layout;

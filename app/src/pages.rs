@@ -134,9 +134,10 @@ fn Project(id: String) -> impl IntoView {
 #[component]
 fn RecordId(id: String) -> impl IntoView {
     let i18n = use_i18n();
+    let shown = id.clone();
     view! {
-        <p class="record-id" data-record-id=id.clone()>
-            {t!(i18n, record_id_label)} " " <code>{id}</code>
+        <p class="record-id" data-record-id=id>
+            {t!(i18n, record_id_label)} " " <code>{shown}</code>
         </p>
     }
 }

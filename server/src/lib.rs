@@ -26,6 +26,8 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
+    // Leptos spawns rendering work on this executor; a second call (tests) is harmless.
+    let _ = any_spawner::Executor::init_tokio();
     let storage: Arc<dyn Storage> = Arc::new(SurrealStorage::open(&config).await?);
     let site = http::Site::load(&config.site_dir);
     let router = http::router(http::AppState { storage, site });

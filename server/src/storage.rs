@@ -10,6 +10,8 @@ use async_trait::async_trait;
 use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
 use surrealdb::Surreal;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// What request handlers may ask of the database.
 #[async_trait]
@@ -61,12 +63,10 @@ impl SurrealStorage {
             DatabaseLocation::Remote(url) => url.clone(),
         };
         let shown = url.clone();
-        let db = surrealdb::engine::any::connect(url.as_str())
-            .await
-            .map_err(|error| StartupError::DatabaseOpen {
-                location: shown.clone(),
-                reason: one_line(&error),
-            })?;
+        let db = connect(&url).await.map_err(|error| StartupError::DatabaseOpen {
+            location: shown.clone(),
+            reason: one_line(&error),
+        })?;
         if let (DatabaseLocation::Remote(_), Some(username)) = (&location, &config.db_user) {
             db.signin(Root {
                 username: username.clone(),
@@ -169,6 +169,30 @@ impl Storage for SurrealStorage {
             .and_then(|v| u32::try_from(*v).ok())
             .unwrap_or(0))
     }
+}
+
+/// How long start-up waits for an embedded database that another process, or a
+/// just-stopped instance in this one, still holds.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Connects; an embedded database still locked by a stopping instance is retried
+/// briefly, because its engine shuts down in the background after the last handle
+/// is dropped.
+async fn connect(url: &str) -> Result<Surreal<Any>, surrealdb::Error> {
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match surrealdb::engine::any::connect(url).await {
+            Err(error) if is_lock_conflict(&error) && Instant::now() < deadline => {
+                tracing::debug!("database locked; waiting for the previous holder to close it");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+fn is_lock_conflict(error: &surrealdb::Error) -> bool {
+    error.to_string().contains("already locked")
 }
 
 /// Creates the data dir and proves it writable before the database engine gets a

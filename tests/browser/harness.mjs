@@ -134,7 +134,7 @@ export async function startServer({ name = 'tern', startupTimeoutMs = 60_000 } =
       let killed = false;
       if (!exited) {
         proc.kill('SIGTERM');
-        const timer = new Promise((r) => setTimeout(() => r('timeout'), timeoutMs));
+        const timer = new Promise((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
         if ((await Promise.race([exitPromise, timer])) === 'timeout') {
           killed = true;
           lines.push(`[${name}] <did not exit ${timeoutMs} ms after SIGTERM; sending SIGKILL>`);
@@ -152,7 +152,7 @@ export async function startServer({ name = 'tern', startupTimeoutMs = 60_000 } =
     throw new Error(`${msg}\n--- ${name} server output ---\n${lines.join('\n')}\n--- end ---`);
   };
 
-  const timeout = new Promise((r) => setTimeout(() => r('timeout'), startupTimeoutMs));
+  const timeout = new Promise((r) => setTimeout(() => r('timeout'), startupTimeoutMs).unref());
   const first = await Promise.race([urlPromise, exitPromise.then(() => 'exited'), timeout]);
   if (first === 'timeout') await fail(`server did not log "listening on http://..." within ${startupTimeoutMs} ms`);
   if (first === 'exited') await fail(`server exited during startup (${JSON.stringify(exited)})`);
