@@ -51,10 +51,19 @@ async function registerServiceWorker() {
 
   // A worker that reaches "installed" while a controller exists is an update (on the very first
   // install there is no controller yet, and the worker activates straight away).
+  const watched = new WeakSet();
   const watch = (worker) => {
-    if (!worker) return;
+    if (!worker || watched.has(worker)) return;
+    watched.add(worker);
+    let installed = false;
     const check = () => {
-      if (worker.state === "installed" && container.controller) announceUpdate();
+      if (worker.state === "installed") {
+        installed = true;
+        if (container.controller) announceUpdate();
+      } else if (worker.state === "redundant" && !installed) {
+        // Install failed (precaching a URL failed); the browser only reports it in the worker.
+        console.warn("Tern: the service worker failed to install; offline use is unavailable");
+      }
     };
     worker.addEventListener("statechange", check);
     check();

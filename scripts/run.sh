@@ -13,7 +13,9 @@ step "Building the browser app"
 scripts/build-site.sh
 
 step "Building the server"
-cargo build -p tern-server --bin tern
+# No -p: building the default members together keeps one feature set, so the
+# tests and this command share every compiled dependency.
+cargo build --bin tern
 
 step "Starting Tern on http://${TERN_LISTEN:-127.0.0.1:3000} (data in ${TERN_DATA_DIR:-$ROOT/data}; Ctrl-C stops it)"
 exec "$CARGO_TARGET_DIR/debug/tern" \

@@ -75,7 +75,8 @@ fn NavLink(section: Section, page: Memo<Page>) -> impl IntoView {
     let i18n = use_i18n();
     let mounted = use_mounted();
     // Marked only after hydration: the server shell is the same for every route.
-    let current = move || (mounted.get() && page.get().section() == Some(section)).then_some("page");
+    let current =
+        move || (mounted.get() && page.get().section() == Some(section)).then_some("page");
     view! {
         <a href=section.path() aria-current=current>
             {move || section_label(i18n, section)}

@@ -31,6 +31,19 @@ use leptos_router::components::Router;
 /// Name of the `<meta>` that carries the build id into the browser (shown in Settings).
 pub const BUILD_META: &str = "tern-build";
 
+/// The cookie that carries a language chosen in Settings, so the server renders
+/// the shell in it. (leptos_i18n's own cookie support pulls a date library into
+/// the wasm for little gain; this is one line of `document.cookie`.)
+pub const LANGUAGE_COOKIE: &str = "tern_lang";
+
+/// Whether the app has a translation for this language tag (as in `en`, `de`).
+pub fn is_known_language(tag: &str) -> bool {
+    use leptos_i18n::Locale as _;
+    i18n::Locale::get_all()
+        .iter()
+        .any(|locale| locale.as_str() == tag)
+}
+
 /// The whole HTML document, rendered on the server around [`App`].
 #[cfg(feature = "ssr")]
 pub fn shell(assets: Option<AssetManifest>) -> impl IntoView {

@@ -4,7 +4,7 @@
 use crate::i18n::*;
 use crate::layout::{section_label, use_online, ConnectionStatus};
 use crate::routes::{Page, Section};
-use crate::BUILD_META;
+use crate::{BUILD_META, LANGUAGE_COOKIE};
 use leptos::prelude::*;
 
 #[component]
@@ -51,9 +51,15 @@ fn EmptyState(
 fn Overview() -> impl IntoView {
     let i18n = use_i18n();
     let cards = [
-        (Section::Recommendations, t_string!(i18n, overview_card_recommendations) as &str),
+        (
+            Section::Recommendations,
+            t_string!(i18n, overview_card_recommendations) as &str,
+        ),
         (Section::Projects, t_string!(i18n, overview_card_projects)),
-        (Section::Consultations, t_string!(i18n, overview_card_consultations)),
+        (
+            Section::Consultations,
+            t_string!(i18n, overview_card_consultations),
+        ),
         (Section::Network, t_string!(i18n, overview_card_network)),
     ];
     view! {
@@ -200,6 +206,18 @@ fn native_name(locale: Locale) -> &'static str {
     }
 }
 
+/// Keeps the choice for a year, renewed on each change.
+fn remember_language(locale: Locale) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Ok(document) = document().dyn_into::<leptos::web_sys::HtmlDocument>() {
+        let cookie = format!(
+            "{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            locale.as_str()
+        );
+        let _ = document.set_cookie(&cookie);
+    }
+}
+
 #[component]
 fn Settings() -> impl IntoView {
     let i18n = use_i18n();
@@ -213,6 +231,7 @@ fn Settings() -> impl IntoView {
         let chosen = event_target_value(&event);
         if let Some(locale) = Locale::get_all().iter().find(|l| l.as_str() == chosen) {
             i18n.set_locale(*locale);
+            remember_language(*locale);
         }
     };
     view! {

@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn sections_and_records_are_recognised() {
         assert_eq!(Page::from_path("/"), Page::Section(Section::Overview));
-        assert_eq!(Page::from_path("/projects/"), Page::Section(Section::Projects));
+        assert_eq!(
+            Page::from_path("/projects/"),
+            Page::Section(Section::Projects)
+        );
         assert_eq!(
             Page::from_path("/recommendations/0193b7a0-7e2c-7c4e-9a1b-2f3d4e5f6a7b"),
             Page::Recommendation("0193b7a0-7e2c-7c4e-9a1b-2f3d4e5f6a7b".into())
@@ -105,7 +108,12 @@ mod tests {
 
     #[test]
     fn anything_else_is_not_found() {
-        for path in ["/nope", "/recommendations/a/b", "/projects/<script>", "/settings/x"] {
+        for path in [
+            "/nope",
+            "/recommendations/a/b",
+            "/projects/<script>",
+            "/settings/x",
+        ] {
             assert_eq!(Page::from_path(path), Page::NotFound, "{path}");
         }
     }

@@ -33,18 +33,66 @@ pub struct Member {
 
 /// The group's members as the group itself names them, in its own order.
 pub const MEMBERS: [Member; 12] = [
-    Member { code: "DK", name: "Denmark", active: true },
-    Member { code: "EE", name: "Estonia", active: true },
-    Member { code: "FI", name: "Finland", active: true },
-    Member { code: "DE", name: "Germany", active: true },
-    Member { code: "IS", name: "Iceland", active: true },
-    Member { code: "LV", name: "Latvia", active: true },
-    Member { code: "LT", name: "Lithuania", active: true },
-    Member { code: "NO", name: "Norway", active: true },
-    Member { code: "PL", name: "Poland", active: true },
-    Member { code: "RU", name: "Russia", active: false },
-    Member { code: "SE", name: "Sweden", active: true },
-    Member { code: "EU", name: "European Commission", active: true },
+    Member {
+        code: "DK",
+        name: "Denmark",
+        active: true,
+    },
+    Member {
+        code: "EE",
+        name: "Estonia",
+        active: true,
+    },
+    Member {
+        code: "FI",
+        name: "Finland",
+        active: true,
+    },
+    Member {
+        code: "DE",
+        name: "Germany",
+        active: true,
+    },
+    Member {
+        code: "IS",
+        name: "Iceland",
+        active: true,
+    },
+    Member {
+        code: "LV",
+        name: "Latvia",
+        active: true,
+    },
+    Member {
+        code: "LT",
+        name: "Lithuania",
+        active: true,
+    },
+    Member {
+        code: "NO",
+        name: "Norway",
+        active: true,
+    },
+    Member {
+        code: "PL",
+        name: "Poland",
+        active: true,
+    },
+    Member {
+        code: "RU",
+        name: "Russia",
+        active: false,
+    },
+    Member {
+        code: "SE",
+        name: "Sweden",
+        active: true,
+    },
+    Member {
+        code: "EU",
+        name: "European Commission",
+        active: true,
+    },
 ];
 
 #[cfg(test)]
@@ -57,7 +105,11 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), MEMBERS.len());
-        let inactive: Vec<_> = MEMBERS.iter().filter(|m| !m.active).map(|m| m.name).collect();
+        let inactive: Vec<_> = MEMBERS
+            .iter()
+            .filter(|m| !m.active)
+            .map(|m| m.name)
+            .collect();
         assert_eq!(inactive, ["Russia"]);
     }
 }

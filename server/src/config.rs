@@ -7,7 +7,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "tern", version, about = "Tern: the EGCC's offline-first workspace")]
+#[command(
+    name = "tern",
+    version,
+    about = "Tern: the EGCC's offline-first workspace"
+)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "TERN_LISTEN", default_value = "127.0.0.1:3000")]
@@ -126,7 +130,9 @@ mod tests {
 
     #[test]
     fn unknown_scheme_is_refused_without_echoing_credentials() {
-        let error = with_db("nonsense://admin:hunter2@x").database_location().unwrap_err();
+        let error = with_db("nonsense://admin:hunter2@x")
+            .database_location()
+            .unwrap_err();
         let message = error.to_string();
         assert!(message.contains("nonsense://***@x"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");

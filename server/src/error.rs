@@ -14,7 +14,10 @@ pub enum StartupError {
     UnsupportedDatabaseUrl { url: String },
 
     #[error("data directory {} is not usable: {source}", path.display())]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("cannot open the database at {location}: {reason}")]
     DatabaseOpen { location: String, reason: String },
@@ -23,7 +26,11 @@ pub enum StartupError {
     DatabaseAuth { location: String, reason: String },
 
     #[error("database migration {version} ({name}) failed: {reason}")]
-    Migration { version: u32, name: &'static str, reason: String },
+    Migration {
+        version: u32,
+        name: &'static str,
+        reason: String,
+    },
 
     #[error("the database schema is at version {found}, newer than this build knows ({known}); run a newer Tern")]
     SchemaTooNew { found: u32, known: u32 },

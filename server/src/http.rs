@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tern_app::routes::Page;
-use tern_app::AssetManifest;
+use tern_app::{is_known_language, AssetManifest, LANGUAGE_COOKIE};
 use tern_domain::api::{ErrorBody, HealthReport, HealthStatus, API_PREFIX, HEALTH_PATH};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -68,19 +68,32 @@ pub fn router(state: AppState) -> Router {
                 .precompressed_br()
                 .precompressed_gzip(),
         )
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, IMMUTABLE));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            IMMUTABLE,
+        ));
     let site_file = |name: &str| {
         tower_http::services::ServeFile::new(state.site.dir.join(name))
             .precompressed_br()
             .precompressed_gzip()
     };
-    let revalidated = Router::new()
+    // A worker's own CSP governs its fetches: it must reach this origin to cache the shell.
+    let service_worker = Router::new()
         .route_service("/sw.js", site_file("sw.js"))
-        .route_service("/manifest.webmanifest", site_file("manifest.webmanifest"))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, REVALIDATE))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; connect-src 'self'"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("service-worker-allowed"),
             HeaderValue::from_static("/"),
+        ));
+    let revalidated = Router::new()
+        .route_service("/manifest.webmanifest", site_file("manifest.webmanifest"))
+        .merge(service_worker)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            REVALIDATE,
         ));
     let icons = Router::new()
         .fallback_service(ServeDir::new(state.site.dir.join("icons")))
@@ -135,13 +148,41 @@ async fn page_or_api_not_found(State(state): State<AppState>, request: Request<B
         return (StatusCode::NOT_FOUND, Json(body)).into_response();
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+        )
+            .into_response();
     }
     let not_found = Page::from_path(path) == Page::NotFound;
+    let request = prefer_chosen_language(request);
     render_shell(state.site.assets.clone(), request, not_found).await
 }
 
-async fn render_shell(assets: Option<AssetManifest>, request: Request<Body>, not_found: bool) -> Response {
+/// A language chosen in Settings wins over the browser's: the shell is rendered
+/// from `Accept-Language`, so the cookie's choice is put there.
+fn prefer_chosen_language(mut request: Request<Body>) -> Request<Body> {
+    let chosen = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LANGUAGE_COOKIE)
+        .map(|(_, value)| value.to_owned());
+    let known = chosen.filter(|value| is_known_language(value));
+    if let Some(value) = known.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        request.headers_mut().insert(header::ACCEPT_LANGUAGE, value);
+    }
+    request
+}
+
+async fn render_shell(
+    assets: Option<AssetManifest>,
+    request: Request<Body>,
+    not_found: bool,
+) -> Response {
     // The nonce Leptos puts on its inline hydration scripts must also be in the CSP
     // header; it is created inside the render, so the render hands it out here.
     let nonce_slot: Arc<Mutex<Option<Arc<str>>>> = Arc::default();
@@ -160,9 +201,13 @@ async fn render_shell(assets: Option<AssetManifest>, request: Request<Body>, not
     }
     let nonce = nonce_slot.lock().ok().and_then(|slot| slot.clone());
     if let Ok(csp) = HeaderValue::from_str(&page_csp(nonce.as_deref())) {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
     }
-    response.headers_mut().insert(header::CACHE_CONTROL, REVALIDATE);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, REVALIDATE);
     response
 }
 

@@ -7,10 +7,10 @@
 use crate::config::{Config, DatabaseLocation};
 use crate::error::{one_line, StartupError, StorageError};
 use async_trait::async_trait;
+use std::time::Duration;
 use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
 use surrealdb::Surreal;
-use std::time::Duration;
 use tokio::time::Instant;
 
 /// What request handlers may ask of the database.
@@ -63,10 +63,12 @@ impl SurrealStorage {
             DatabaseLocation::Remote(url) => url.clone(),
         };
         let shown = url.clone();
-        let db = connect(&url).await.map_err(|error| StartupError::DatabaseOpen {
-            location: shown.clone(),
-            reason: one_line(&error),
-        })?;
+        let db = connect(&url)
+            .await
+            .map_err(|error| StartupError::DatabaseOpen {
+                location: shown.clone(),
+                reason: one_line(&error),
+            })?;
         if let (DatabaseLocation::Remote(_), Some(username)) = (&location, &config.db_user) {
             db.signin(Root {
                 username: username.clone(),
@@ -93,7 +95,9 @@ impl SurrealStorage {
 
     /// The versions recorded as applied, oldest first.
     pub async fn applied_migrations(&self) -> Result<Vec<u32>, StorageError> {
-        self.applied_versions().await.map_err(StorageError::Unavailable)
+        self.applied_versions()
+            .await
+            .map_err(StorageError::Unavailable)
     }
 
     /// When this instance's database was first set up; stable across restarts.
@@ -116,7 +120,10 @@ impl SurrealStorage {
             .await?
             .check()?;
         let versions: Vec<i64> = response.take(4)?;
-        Ok(versions.into_iter().filter_map(|v| u32::try_from(v).ok()).collect())
+        Ok(versions
+            .into_iter()
+            .filter_map(|v| u32::try_from(v).ok())
+            .collect())
     }
 
     async fn migrate(&self, location: &str) -> Result<(), StartupError> {
@@ -148,7 +155,11 @@ impl SurrealStorage {
                     name: migration.name,
                     reason: one_line(&error),
                 })?;
-            tracing::info!(version = migration.version, name = migration.name, "migration applied");
+            tracing::info!(
+                version = migration.version,
+                name = migration.name,
+                "migration applied"
+            );
         }
         Ok(())
     }

@@ -18,7 +18,10 @@ fn tern(args: &[&str]) -> std::process::Output {
 fn assert_one_line_failure(output: &std::process::Output, expected: &str) {
     assert!(!output.status.success(), "exit status {:?}", output.status);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<_> = stderr.lines().filter(|line| !line.trim().is_empty()).collect();
+    let lines: Vec<_> = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
     assert_eq!(lines.len(), 1, "expected one line, got:\n{stderr}");
     assert!(lines[0].starts_with("error: "), "{stderr}");
     assert!(lines[0].contains(expected), "{stderr}");

@@ -73,7 +73,7 @@ export async function startServer({ name = 'tern', startupTimeoutMs = 60_000 } =
     ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--site-dir', SITE_DIR],
     {
       cwd: ROOT,
-      env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1', RUST_BACKTRACE: '1' },
+      env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -209,8 +209,8 @@ export function rawRequest(url, { headers = {}, method = 'GET', timeoutMs = 10_0
       );
       res.on('error', reject);
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${url}`)));
-    req.on('error', reject);
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(new Error(`${method} ${url}: ${e.message}${e.code ? ` (${e.code})` : ''}`)));
     req.end();
   });
 }
@@ -375,8 +375,23 @@ export async function waitSwControl(page, timeout = 15_000) {
         ]),
       timeout,
     )
-    .catch((e) => {
-      throw new Error(`${page.url()}: ${e.message}`);
+    .catch(async (e) => {
+      const state = await page
+        .evaluate(async () => ({
+          registrations: (await navigator.serviceWorker.getRegistrations()).map((r) => ({
+            scope: r.scope,
+            installing: !!r.installing,
+            waiting: !!r.waiting,
+            active: !!r.active,
+          })),
+          caches: await caches.keys(),
+        }))
+        .catch(() => null);
+      const msg = String(e.message).split('\n')[0].replace(/^page\.evaluate: (Error: )?/, '');
+      throw new Error(`${page.url()}: ${msg}; state: ${JSON.stringify(state)}` +
+        (state && state.registrations.length === 0
+          ? ' (no registration left: registration or the install step failed, e.g. a precache request was refused)'
+          : ''));
     });
   await waitInPage(page, 'navigator.serviceWorker.controller', () => !!navigator.serviceWorker.controller, null, {
     timeout,

@@ -135,8 +135,11 @@ async function checkShell(page, route, { connection = 'online' } = {}) {
   }
 }
 
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (text) => String(text).replace(/\x1b\[[0-9;]*m/g, '');
+
 function failIf(problems, what) {
-  if (problems.length) assert.fail(`${problems.length} ${what}:\n${problems.join('\n')}`);
+  if (problems.length) assert.fail(stripAnsi(`${problems.length} ${what}:\n${problems.join('\n')}`));
 }
 
 // ---------------------------------------------------------------------------
@@ -187,7 +190,9 @@ test('client-side navigation through the main nav updates h1, title and aria-cur
     const nav = page.getByRole('navigation', { name: 'Main', exact: true });
     for (const s of [SECTIONS[1], SECTIONS[5], SECTIONS[0]]) { // Projects, Settings, Recommendations
       await nav.locator(`a[href="${s.path}"]`).first().click();
-      await page.waitForURL(server.url + s.path, { timeout: 10_000 });
+      await waitInPage(page, `location.pathname "${s.path}" after clicking its nav link`,
+        (p) => location.pathname === p, s.path,
+        { describe: () => ({ pathname: location.pathname, h1: document.querySelector('main h1')?.textContent.trim() }) });
       await checkShell(page, { path: s.path, h1: s.title, nav: s.path });
       assert.equal(await page.evaluate(() => window.__ternNoReload === true), true,
         `clicking the ${s.path} nav link did a full page load instead of client-side routing`);
@@ -411,16 +416,30 @@ function parseAttrs(tag) {
 }
 
 test('web app manifest is linked, complete, and its icons are real PNGs of the declared size', { timeout: 30_000 }, withServerLogs(servers, async () => {
-  const home = await rawRequest(`${server.url}/`, { headers: { accept: 'text/html' } });
-  assert.equal(home.status, 200);
-  const html = home.body.toString('utf8');
-  const head = html.split(/<\/head>/i)[0];
-  const manifestLinks = [...head.matchAll(/<link\b[^>]*>/gi)].map((m) => parseAttrs(m[0]))
-    .filter((a) => (a.rel || '').toLowerCase().split(/\s+/).includes('manifest'));
-  assert.equal(manifestLinks.length, 1, 'expected exactly one <link rel="manifest"> in <head>');
-  const manifestUrl = new URL(manifestLinks[0].href, `${server.url}/`);
-  assert.equal(manifestUrl.pathname, '/manifest.webmanifest', 'manifest link href');
+  // The <link rel="manifest"> check is reported together with, not instead of, the manifest checks.
+  let linkProblem = null;
+  try {
+    const home = await rawRequest(`${server.url}/`, { headers: { accept: 'text/html' } });
+    assert.equal(home.status, 200, 'GET /');
+    const head = home.body.toString('utf8').split(/<\/head>/i)[0];
+    const manifestLinks = [...head.matchAll(/<link\b[^>]*>/gi)].map((m) => parseAttrs(m[0]))
+      .filter((a) => (a.rel || '').toLowerCase().split(/\s+/).includes('manifest'));
+    assert.equal(manifestLinks.length, 1, 'expected exactly one <link rel="manifest"> in the <head> of /');
+    assert.equal(new URL(manifestLinks[0].href, `${server.url}/`).pathname, '/manifest.webmanifest', 'manifest link href');
+  } catch (e) {
+    linkProblem = e;
+  }
+  const manifestUrl = new URL('/manifest.webmanifest', `${server.url}/`);
+  try {
+    await checkManifest(manifestUrl);
+  } catch (e) {
+    if (linkProblem) e.message = `${e.message}\n(also: ${linkProblem.message})`;
+    throw e;
+  }
+  if (linkProblem) throw linkProblem;
+}));
 
+async function checkManifest(manifestUrl) {
   const res = await rawRequest(manifestUrl.href);
   assert.equal(res.status, 200, 'GET /manifest.webmanifest');
   assert.match(String(res.headers['content-type']), /^application\/(manifest\+)?json/, 'manifest content-type');
@@ -462,7 +481,7 @@ test('web app manifest is linked, complete, and its icons are real PNGs of the d
   assert.ok(bySrc.get('/icons/icon-maskable-512.png').purpose?.split(/\s+/).includes('maskable'), 'icon-maskable-512.png must have purpose "maskable"');
   assert.ok(maskable >= 1, 'no icon has purpose "maskable"');
   assert.ok([...bySrc.values()].some((i) => String(i.purpose || 'any').split(/\s+/).includes('any')), 'no icon with purpose "any" (or no purpose)');
-}));
+}
 
 // ---------------------------------------------------------------------------
 // 6. Security and caching headers
@@ -472,7 +491,13 @@ test('HTML pages carry a strict CSP and security headers; hashed /pkg/ assets ar
   const problems = [];
   let html = '';
   for (const [p, status] of [['/', 200], ['/settings', 200], [`/recommendations/${recommendationId}`, 200], [NOT_FOUND_PATH, 404]]) {
-    const res = await rawRequest(server.url + p, { headers: { accept: 'text/html' } });
+    let res;
+    try {
+      res = await rawRequest(server.url + p, { headers: { accept: 'text/html' } });
+    } catch (e) {
+      problems.push(`- ${p}: ${e.message}`);
+      continue;
+    }
     if (p === '/') html = res.body.toString('utf8');
     const h = res.headers;
     if (res.status !== status) problems.push(`- ${p}: status ${res.status}, expected ${status}`);
@@ -500,7 +525,14 @@ test('HTML pages carry a strict CSP and security headers; hashed /pkg/ assets ar
   const assets = [...new Set([...sitePkgAssets(), ...fromHtml])].sort();
   assert.ok(assets.length > 0, `no /pkg/ assets found (neither in ${path.join(SITE_DIR, 'pkg')} nor referenced from /)`);
   for (const a of assets) {
-    const br = await rawRequest(server.url + a, { headers: { 'accept-encoding': 'br' } });
+    let br, plain;
+    try {
+      br = await rawRequest(server.url + a, { headers: { 'accept-encoding': 'br' } });
+      plain = await rawRequest(server.url + a, { headers: { 'accept-encoding': 'identity' } });
+    } catch (e) {
+      problems.push(`- ${a}: ${e.message}`);
+      continue;
+    }
     if (br.status !== 200) { problems.push(`- ${a}: status ${br.status}`); continue; }
     if (!/\bimmutable\b/.test(String(br.headers['cache-control']))) problems.push(`- ${a}: cache-control ${JSON.stringify(br.headers['cache-control'])} lacks immutable`);
     if (br.headers['content-encoding'] !== 'br') problems.push(`- ${a} (accept-encoding: br): content-encoding ${JSON.stringify(br.headers['content-encoding'])}`);
@@ -517,7 +549,6 @@ test('HTML pages carry a strict CSP and security headers; hashed /pkg/ assets ar
     if (/\.m?js$/.test(a) && !/^(text|application)\/javascript\b/.test(String(br.headers['content-type']))) problems.push(`- ${a}: content-type ${br.headers['content-type']}`);
     if (!String(br.headers.vary || '').toLowerCase().includes('accept-encoding')) problems.push(`- ${a}: no "vary: accept-encoding" on an encoded response`);
 
-    const plain = await rawRequest(server.url + a, { headers: { 'accept-encoding': 'identity' } });
     if (plain.headers['content-encoding'] && plain.headers['content-encoding'] !== 'identity') problems.push(`- ${a} (accept-encoding: identity): got content-encoding ${plain.headers['content-encoding']}`);
   }
   failIf(problems, 'header problem(s)');

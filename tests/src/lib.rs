@@ -59,7 +59,10 @@ pub async fn spawn_app_with(mut config: Config) -> Result<TestApp, StartupError>
                 break;
             }
         }
-        assert!(tokio::time::Instant::now() < deadline, "server not ready in 60 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "server not ready in 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(TestApp {

@@ -27,7 +27,9 @@ async fn tern_runs_on_a_remote_surrealdb_and_its_data_survives_a_database_restar
     let surreal = SurrealServer::start(surreal_binary(), &surreal_data.path().join("db")).await;
     let config = remote_config(tern_data.path(), &surreal.url);
 
-    let app = spawn_app_with(config.clone()).await.expect("Tern starts on ws://");
+    let app = spawn_app_with(config.clone())
+        .await
+        .expect("Tern starts on ws://");
     let report: HealthReport = app.get("/healthz").await.json().await.expect("health");
     assert_eq!(report.status, HealthStatus::Ok);
     let created = SurrealStorage::open(&config)
@@ -49,14 +51,20 @@ async fn tern_runs_on_a_remote_surrealdb_and_its_data_survives_a_database_restar
         if response.status() == 200 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "Tern did not reconnect to SurrealDB in 30 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Tern did not reconnect to SurrealDB in 30 s"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     app.stop().await;
 
     let reopened = SurrealStorage::open(&config).await.expect("reopen remote");
     assert_eq!(reopened.created_at().await.expect("created_at"), created);
-    assert_eq!(reopened.applied_migrations().await.expect("migrations"), vec![1]);
+    assert_eq!(
+        reopened.applied_migrations().await.expect("migrations"),
+        vec![1]
+    );
     drop(surreal);
 }
 

@@ -35,9 +35,18 @@ async fn every_route_renders_the_same_shell_without_user_data() {
     ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
-        let content_type = response.headers()["content-type"].to_str().unwrap_or_default().to_owned();
-        assert!(content_type.starts_with("text/html"), "{path}: {content_type}");
-        let csp = response.headers()["content-security-policy"].to_str().unwrap_or_default().to_owned();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap_or_default()
+            .to_owned();
         let nonce = csp
             .split("'nonce-")
             .nth(1)
@@ -45,8 +54,14 @@ async fn every_route_renders_the_same_shell_without_user_data() {
             .unwrap_or_else(|| panic!("{path}: no nonce in CSP {csp}"))
             .to_owned();
         let body = response.text().await.expect("body");
-        assert!(body.contains("<main id=\"main\""), "{path}: no main landmark");
-        assert!(!body.contains("0193b7a0"), "{path}: record id leaked into server HTML");
+        assert!(
+            body.contains("<main id=\"main\""),
+            "{path}: no main landmark"
+        );
+        assert!(
+            !body.contains("0193b7a0"),
+            "{path}: record id leaked into server HTML"
+        );
         shells.push((path, body.replace(&nonce, "NONCE")));
     }
     let (first_path, first) = &shells[0];
@@ -77,14 +92,25 @@ async fn pages_carry_a_strict_content_security_policy_and_security_headers() {
     assert_eq!(header("cache-control"), "no-cache");
 
     // Every inline script Leptos emits carries the nonce the header allows.
-    let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("nonce").to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("nonce")
+        .to_owned();
     let body = response.text().await.expect("body");
     for script in body.split("<script").skip(1) {
         let tag = script.split('>').next().unwrap_or_default();
         let inline = !tag.contains("src=");
-        let empty = script.split('>').nth(1).is_some_and(|rest| rest.starts_with("</script"));
+        let empty = script
+            .split('>')
+            .nth(1)
+            .is_some_and(|rest| rest.starts_with("</script"));
         if inline && !empty {
-            assert!(tag.contains(&nonce), "inline script without the nonce: <script{tag}>");
+            assert!(
+                tag.contains(&nonce),
+                "inline script without the nonce: <script{tag}>"
+            );
         }
     }
 }
@@ -94,7 +120,11 @@ async fn unknown_paths_are_404_pages_and_unknown_api_calls_are_404_json() {
     let app = spawn_app().await;
     let page = app.get("/no/such/page").await;
     assert_eq!(page.status(), 404);
-    assert!(page.text().await.expect("body").contains("<main id=\"main\""));
+    assert!(page
+        .text()
+        .await
+        .expect("body")
+        .contains("<main id=\"main\""));
 
     let api = app.get("/api/nothing-here").await;
     assert_eq!(api.status(), 404);
@@ -124,7 +154,13 @@ async fn html_is_compressed_when_the_client_accepts_it() {
         .send()
         .await
         .expect("request");
-    assert_eq!(response.headers().get("content-encoding").map(|v| v.as_bytes()), Some(&b"br"[..]));
+    assert_eq!(
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.as_bytes()),
+        Some(&b"br"[..])
+    );
 }
 
 #[tokio::test]
@@ -142,9 +178,16 @@ async fn a_second_start_reuses_the_data_dir_without_reapplying_migrations() {
     let second = spawn_app_with(config.clone()).await.expect("second start");
     second.stop().await;
     let storage = SurrealStorage::open(&config).await.expect("reopen");
-    assert_eq!(storage.created_at().await.expect("created_at"), created, "data was recreated");
+    assert_eq!(
+        storage.created_at().await.expect("created_at"),
+        created,
+        "data was recreated"
+    );
     let expected: Vec<u32> = (1..=latest_schema_version()).collect();
-    assert_eq!(storage.applied_migrations().await.expect("migrations"), expected);
+    assert_eq!(
+        storage.applied_migrations().await.expect("migrations"),
+        expected
+    );
 }
 
 #[tokio::test]
@@ -153,7 +196,10 @@ async fn an_unsupported_database_url_stops_start_up_with_a_reason() {
     let mut config = Config::for_data_dir(data_dir.path());
     config.database_url = Some("nonsense://x".into());
     let error = spawn_app_with(config).await.err().expect("start-up fails");
-    assert!(matches!(error, StartupError::UnsupportedDatabaseUrl { .. }), "{error}");
+    assert!(
+        matches!(error, StartupError::UnsupportedDatabaseUrl { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("nonsense://x"));
 }
 
