@@ -14,9 +14,13 @@
 #   WASM_OPT          wasm-opt (default: <repo>/node_modules/.bin/wasm-opt, binaryen from npm;
 #                     Debian's binaryen is too old for current rustc output)
 #
-# The output directory is replaced in one step at the end, so a running server never sees a
-# half-written site. The wasm-bindgen/wasm-opt result is cached by the input wasm's hash, so a
-# rebuild without Rust changes takes seconds.
+# The site is assembled in a temporary directory next to the output and swapped in at the end,
+# so a running server never sees a half-written site. The previous build's first-load assets are
+# kept for one more build, so a server that has not re-read asset-manifest.json yet (or a page
+# loaded just before the swap) still finds them. wasm-bindgen/wasm-opt output and the .br/.gz
+# files are cached by content hash under $CARGO_TARGET_DIR/tern-site-cache, so a rebuild without
+# Rust changes takes about a second. --dev skips wasm-opt, disables the service worker and uses
+# brotli quality 5 instead of 11 (a debug wasm is several megabytes).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

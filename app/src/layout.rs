@@ -8,6 +8,7 @@ use crate::use_mounted;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
+use leptos_router::location::{BrowserUrl, LocationProvider};
 
 /// Raised by the boot script when a new version has installed and waits.
 const UPDATE_AVAILABLE_EVENT: &str = "tern:update-available";
@@ -22,6 +23,7 @@ pub fn Layout() -> impl IntoView {
     let location = use_location();
     let page = Memo::new(move |_| Page::from_path(&location.pathname.get()));
     let mounted = use_mounted();
+    complete_navigations(location.pathname);
     move_focus_to_main_on_navigation(page);
 
     view! {
@@ -82,6 +84,18 @@ fn NavLink(section: Section, page: Memo<Page>) -> impl IntoView {
             {move || section_label(i18n, section)}
         </a>
     }
+}
+
+/// The router puts a new URL in the address bar only once the route view says it
+/// has rendered (its `<Routes>` would). Pages here are chosen by
+/// [`Page::from_path`], the same function the server uses, so say it here.
+fn complete_navigations(pathname: Memo<String>) {
+    Effect::new(move |_| {
+        pathname.track();
+        if let Some(browser_url) = use_context::<BrowserUrl>() {
+            browser_url.ready_to_complete();
+        }
+    });
 }
 
 /// After an in-app navigation, focus moves to the new page so screen readers

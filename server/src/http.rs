@@ -71,7 +71,8 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             IMMUTABLE,
-        ));
+        ))
+        .layer(vary_on_encoding());
     let site_file = |name: &str| {
         tower_http::services::ServeFile::new(state.site.dir.join(name))
             .precompressed_br()
@@ -94,7 +95,8 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             REVALIDATE,
-        ));
+        ))
+        .layer(vary_on_encoding());
     let icons = Router::new()
         .fallback_service(ServeDir::new(state.site.dir.join("icons")))
         .layer(SetResponseHeaderLayer::overriding(
@@ -112,6 +114,11 @@ pub fn router(state: AppState) -> Router {
     with_security_headers(app)
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
+}
+
+/// Precompressed files differ by `Accept-Encoding`; shared caches must know.
+fn vary_on_encoding() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::VARY, HeaderValue::from_static("accept-encoding"))
 }
 
 async fn health(State(state): State<AppState>) -> Response {
