@@ -132,7 +132,7 @@ mod tests {
     fn unknown_scheme_is_refused_without_echoing_credentials() {
         let error = with_db("nonsense://admin:hunter2@x")
             .database_location()
-            .unwrap_err();
+            .expect_err("an unknown scheme is refused");
         let message = error.to_string();
         assert!(message.contains("nonsense://***@x"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
