@@ -65,26 +65,38 @@ self.addEventListener("fetch", (event) => {
 });
 
 // Pages: network first so users see fresh server-rendered content; the cache is the fallback.
+// A network that answers slowly (hotel wifi, a train) must not hold the page hostage: after
+// NAVIGATION_TIMEOUT_MS the cached shell is served, and the network answer still refreshes it.
+const NAVIGATION_TIMEOUT_MS = 3000;
+
 async function navigate(event, url) {
   const key = url.origin + url.pathname; // the search string does not change the shell
-  try {
-    const response = await fetch(event.request);
-    if (response.ok) {
-      const copy = response.clone();
-      event.waitUntil(caches.open(CACHE).then((cache) => cache.put(key, copy)));
-    }
+  const cache = await caches.open(CACHE);
+  const network = fetch(event.request).then((response) => {
+    if (response.ok) cache.put(key, response.clone()).catch(() => {});
     return response;
+  });
+  event.waitUntil(network.catch(() => {}));
+  try {
+    return await Promise.race([network, rejectAfter(NAVIGATION_TIMEOUT_MS)]);
   } catch {
     // Every route renders the same shell and the client fills in the page after hydration, so the
     // cached "/" is a correct answer for any route this device has not visited yet.
-    const cache = await caches.open(CACHE);
     const cached = (await cache.match(key)) || (await cache.match("/"));
     if (cached) return unredirected(cached);
-    return new Response(OFFLINE_HTML, {
-      status: 503,
-      headers: { "Content-Type": "text/html; charset=utf-8" },
-    });
+    try {
+      return await network; // nothing cached: a slow answer beats none
+    } catch {
+      return new Response(OFFLINE_HTML, {
+        status: 503,
+        headers: { "Content-Type": "text/html; charset=utf-8" },
+      });
+    }
   }
+}
+
+function rejectAfter(ms) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
 }
 
 // Assets: /pkg/ files are content-hashed and never change, so the cache is always right. Runtime

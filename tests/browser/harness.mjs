@@ -57,7 +57,7 @@ export async function startServer({ name = 'tern', startupTimeoutMs = 60_000 } =
   if (!existsSync(TERN_BIN)) {
     throw new Error(
       `server binary not found: ${TERN_BIN}\n` +
-        '  build it (cargo build -p tern-server) or point TERN_BIN at it',
+        '  build it (cargo build --bin tern) or point TERN_BIN at it',
     );
   }
   if (!existsSync(SITE_DIR)) {
@@ -273,6 +273,16 @@ export async function launchBrowser() {
     executablePath: CHROMIUM_PATH,
     headless: !headed,
     args: headed ? CHROMIUM_ARGS.filter((a) => a !== '--headless') : CHROMIUM_ARGS,
+  });
+}
+
+/** A browser with its own on-disk profile (not incognito), for checks that need one. */
+export async function launchPersistentContext(userDataDir) {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`);
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
   });
 }
 

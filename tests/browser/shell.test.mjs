@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { brotliDecompressSync } from 'node:zlib';
@@ -20,6 +22,7 @@ import {
   consoleProblems,
   formatConsole,
   launchBrowser,
+  launchPersistentContext,
   loadedPkgAssets,
   missingFromCaches,
   parseCsp,
@@ -437,6 +440,29 @@ test('web app manifest is linked, complete, and its icons are real PNGs of the d
     throw e;
   }
   if (linkProblem) throw linkProblem;
+}));
+
+test('Chromium reports the app installable (manifest, icons, service worker)', { timeout: 60_000 }, withServerLogs(servers, async () => {
+  // A persistent profile: Chromium never offers installation in an incognito-like context.
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'tern-e2e-profile-'));
+  const context = await launchPersistentContext(profile);
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    await waitHydrated(page);
+    await waitSwControl(page);
+    const cdp = await context.newCDPSession(page);
+    // Chrome's own installability check, the one behind its "Install app" prompt.
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    assert.deepEqual(
+      installabilityErrors.map((e) => `${e.errorId} ${JSON.stringify(e.errorArguments)}`),
+      [],
+      'Chromium installability errors',
+    );
+  } finally {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  }
 }));
 
 async function checkManifest(manifestUrl) {
