@@ -6,6 +6,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 started=$(date +%s)
+# Test runners' output is also kept here, to add up the counts at the end.
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
 
 ensure_wasm_target
 ensure_wasm_bindgen
@@ -22,16 +25,19 @@ step "clippy: wasm build"
 cargo clippy -p tern-frontend -p tern-app -p tern-domain --target wasm32-unknown-unknown -- -D warnings
 
 step "Unit and integration tests"
-cargo test
+cargo test 2>&1 | tee -a "$results"
 
 step "Building the browser app (release)"
 scripts/build-site.sh
 
 step "Browser tests (headless Chromium)"
-node --test --test-concurrency=1 tests/browser/
+node --test --test-concurrency=1 tests/browser/ 2>&1 | tee -a "$results"
 
 step "First-load size budget"
 bench/size.sh
 
+passed=$(awk '/^test result:/ { n += $4 } /^# pass / { n += $3 } END { print n + 0 }' "$results")
+failed=$(awk '/^test result:/ { n += $6 } /^# fail / { n += $3 } END { print n + 0 }' "$results")
 echo
 echo "All gates passed in $(( $(date +%s) - started )) s."
+echo "tests: $passed passed, $failed failed"

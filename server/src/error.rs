@@ -54,6 +54,9 @@ pub enum StorageError {
 /// An API request's failure, as the client sees it.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    #[error("no API endpoint at {0}")]
+    NotFound(String),
+
     #[error("the database is unavailable")]
     Storage(#[from] StorageError),
 }
@@ -61,6 +64,7 @@ pub enum ApiError {
 impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Storage(StorageError::Unavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
             }
@@ -71,10 +75,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        match &self {
-            ApiError::Storage(StorageError::Unavailable(source)) => {
-                tracing::error!(error = %source, "storage failure");
-            }
+        if let ApiError::Storage(StorageError::Unavailable(source)) = &self {
+            // The detail is for the operator's log, never for the client.
+            tracing::error!(error = %source, "storage failure");
         }
         let body = ErrorBody {
             error: code.to_owned(),

@@ -1,5 +1,6 @@
 //! HTTP: the router, the page handler, health, static assets and security headers.
 
+use crate::error::ApiError;
 use crate::storage::Storage;
 use axum::body::Body;
 use axum::extract::State;
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tern_app::routes::Page;
 use tern_app::{is_known_language, AssetManifest, LANGUAGE_COOKIE};
-use tern_domain::api::{ErrorBody, HealthReport, HealthStatus, API_PREFIX, HEALTH_PATH};
+use tern_domain::api::{HealthReport, HealthStatus, API_PREFIX, HEALTH_PATH};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -148,11 +149,7 @@ async fn health(State(state): State<AppState>) -> Response {
 async fn page_or_api_not_found(State(state): State<AppState>, request: Request<Body>) -> Response {
     let path = request.uri().path();
     if path.starts_with(API_PREFIX) {
-        let body = ErrorBody {
-            error: "not_found".into(),
-            reason: format!("no API endpoint at {path}"),
-        };
-        return (StatusCode::NOT_FOUND, Json(body)).into_response();
+        return ApiError::NotFound(path.to_owned()).into_response();
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return (

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,20 +50,27 @@ const ANSI_RE = /\x1b\[[0-9;]*[A-Za-z]/g;
 const MAX_LOG_LINES_PRINTED = 400;
 
 /**
- * Starts `tern --listen 127.0.0.1:0 --data-dir <fresh tmp> --site-dir <site>`, waits for the
+ * Starts `tern --listen <listen> --data-dir <fresh tmp> --site-dir <siteDir>`, waits for the
  * "listening on http://..." line (60 s) and for GET /healthz == 200.
+ * `listen` defaults to 127.0.0.1:0 (a free port); pass e.g. `127.0.0.1:${await freePort()}` to
+ * keep one origin across server restarts. `siteDir` defaults to SITE_DIR.
  * Returns { url, proc, dataDir, mark(), logsSince(mark), dump(mark, why), stop() }.
  */
-export async function startServer({ name = 'tern', startupTimeoutMs = 60_000 } = {}) {
+export async function startServer({
+  name = 'tern',
+  startupTimeoutMs = 60_000,
+  listen = '127.0.0.1:0',
+  siteDir = SITE_DIR,
+} = {}) {
   if (!existsSync(TERN_BIN)) {
     throw new Error(
       `server binary not found: ${TERN_BIN}\n` +
         '  build it (cargo build --bin tern) or point TERN_BIN at it',
     );
   }
-  if (!existsSync(SITE_DIR)) {
+  if (!existsSync(siteDir)) {
     throw new Error(
-      `built site not found: ${SITE_DIR}\n` +
+      `built site not found: ${siteDir}\n` +
         '  build it (scripts/build-site.sh) or point TERN_SITE_DIR at it',
     );
   }
@@ -70,7 +78,7 @@ export async function startServer({ name = 'tern', startupTimeoutMs = 60_000 } =
   const lines = [];
   const proc = spawn(
     TERN_BIN,
-    ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--site-dir', SITE_DIR],
+    ['--listen', listen, '--data-dir', dataDir, '--site-dir', siteDir],
     {
       cwd: ROOT,
       env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1' },
@@ -173,6 +181,19 @@ export async function startServer({ name = 'tern', startupTimeoutMs = 60_000 } =
     await sleep(200);
   }
   return server;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it, close). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /**
