@@ -8,6 +8,11 @@ use tern_server::{launch, shutdown_signal, Config};
 async fn main() -> ExitCode {
     let config = Config::parse();
     tern_server::telemetry::init(config.log_format);
+    // A configuration mistake is reported before anything is touched, the port included.
+    if let Err(error) = config.database_location() {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(listener) => listener,
         Err(error) => {
