@@ -5,4 +5,5 @@
 //! and for `wasm32-unknown-unknown` alike.
 
 pub mod api;
+pub mod record;
 pub mod region;

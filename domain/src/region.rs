@@ -13,6 +13,16 @@ pub enum FocusArea {
 }
 
 impl FocusArea {
+    /// The stable name used in documents and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FocusArea::EarlyIntervention => "early_intervention",
+            FocusArea::SexualAbuseAndExploitation => "sexual_abuse_and_exploitation",
+            FocusArea::MigrantChildrenAndTrafficking => "migrant_children_and_trafficking",
+            FocusArea::OutOfHomeCare => "out_of_home_care",
+        }
+    }
+
     pub const ALL: [FocusArea; 4] = [
         FocusArea::EarlyIntervention,
         FocusArea::SexualAbuseAndExploitation,

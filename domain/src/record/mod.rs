@@ -1,0 +1,253 @@
+//! Records: each one a yrs document (the Rust port of Yjs), merged without loss.
+//!
+//! Text fields are CRDT text, so concurrent edits merge character by character;
+//! ordered collections are CRDT arrays; scalar fields are map entries (last
+//! writer wins); sets are maps of member → true. The typed views
+//! ([`Recommendation`], [`Project`]) are the only way the app touches a
+//! document, so no UI code depends on CRDT internals.
+//!
+//! Every edit returns the [`Update`] it produced: the bytes to save in the outbox
+//! and send to the server, which merges them into its copy the same way.
+
+mod id;
+mod project;
+mod recommendation;
+mod text;
+
+pub use id::{InvalidRecordId, RecordId};
+pub use project::{Project, ProjectStatus, ProjectSummary};
+pub use recommendation::{
+    Recommendation, RecommendationStatus, RecommendationSummary, Section, SectionId,
+};
+
+use serde::{Deserialize, Serialize};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, Map, MapRef, OffsetKind, Options, ReadTxn, StateVector, Transact, TransactionMut};
+
+/// What kind of record a document holds; fixed when it is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Recommendation,
+    Project,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Recommendation => "recommendation",
+            RecordKind::Project => "project",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RecordKind> {
+        match text {
+            "recommendation" => Some(RecordKind::Recommendation),
+            "project" => Some(RecordKind::Project),
+            _ => None,
+        }
+    }
+}
+
+/// The encoded change one transaction made (yrs update format v1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update(pub Vec<u8>);
+
+/// Why bytes could not become (part of) a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("the update is not a valid document update")]
+    MalformedUpdate,
+    #[error("the state vector is not valid")]
+    MalformedStateVector,
+    #[error("the update could not be merged into the record")]
+    Unmergeable,
+}
+
+/// Root names inside a record document. Changing one orphans existing data.
+pub(crate) mod roots {
+    pub const META: &str = "meta";
+    pub const TITLE: &str = "title";
+    pub const FOCUS_AREAS: &str = "focus_areas";
+    pub const KIND: &str = "kind";
+    pub const STATUS: &str = "status";
+}
+
+/// Client ids are 53-bit, the largest integer JavaScript (and so Yjs) holds exactly.
+const CLIENT_ID_MASK: u64 = (1 << 53) - 1;
+
+/// One record's document.
+pub struct Record {
+    id: RecordId,
+    doc: Doc,
+    // Root refs are taken once, up front: taking one needs a write lock on the
+    // document, which would deadlock inside an open transaction.
+    meta: MapRef,
+}
+
+impl Record {
+    /// A new record, created on this device. `client_id` identifies this replica
+    /// of the document and must differ between concurrently editing replicas.
+    pub fn create(id: RecordId, kind: RecordKind, client_id: u64) -> (Record, Update) {
+        let record = Record::empty(id, client_id);
+        let update = record.edit(|txn, record| {
+            record.meta.insert(txn, roots::KIND, kind.as_str());
+        });
+        (record, update)
+    }
+
+    /// A replica with no content yet, to be filled by [`Record::apply_update`].
+    pub fn empty(id: RecordId, client_id: u64) -> Record {
+        let doc = Doc::with_options(Options {
+            // yrs takes 53 bits (a JavaScript-safe integer); keep the low ones.
+            client_id: yrs::block::ClientID::new(client_id & CLIENT_ID_MASK),
+            // Browsers count text in UTF-16 units; so do the documents.
+            offset_kind: OffsetKind::Utf16,
+            ..Options::default()
+        });
+        let meta = doc.get_or_insert_map(roots::META);
+        Record { id, doc, meta }
+    }
+
+    /// A replica from a saved state (as returned by [`Record::state`]).
+    pub fn load(id: RecordId, client_id: u64, state: &[u8]) -> Result<Record, RecordError> {
+        let record = Record::empty(id, client_id);
+        record.apply_update(state)?;
+        Ok(record)
+    }
+
+    pub fn id(&self) -> RecordId {
+        self.id
+    }
+
+    /// The kind set at creation; `None` until the creating update has arrived.
+    pub fn kind(&self) -> Option<RecordKind> {
+        RecordKind::parse(&self.meta_string(roots::KIND)?)
+    }
+
+    /// Merges an update from another replica. Applying one twice, or out of
+    /// order, is harmless: yrs keeps what it cannot place yet until it can.
+    pub fn apply_update(&self, update: &[u8]) -> Result<(), RecordError> {
+        let decoded = yrs::Update::decode_v1(update).map_err(|_| RecordError::MalformedUpdate)?;
+        // Bytes from the network are untrusted; a malformed update must fail the
+        // request, never take the process down.
+        let applied = catch_unwind(AssertUnwindSafe(|| {
+            self.doc.transact_mut().apply_update(decoded)
+        }));
+        match applied {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(RecordError::Unmergeable),
+        }
+    }
+
+    /// The whole document as one update, to save or to send to a new replica.
+    pub fn state(&self) -> Vec<u8> {
+        self.doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default())
+    }
+
+    /// What this replica has seen, compactly; another replica answers it with
+    /// [`Record::diff_since`].
+    pub fn state_vector(&self) -> Vec<u8> {
+        use yrs::updates::encoder::Encode;
+        self.doc.transact().state_vector().encode_v1()
+    }
+
+    /// Everything this replica has that one with `state_vector` lacks.
+    pub fn diff_since(&self, state_vector: &[u8]) -> Result<Vec<u8>, RecordError> {
+        let vector =
+            StateVector::decode_v1(state_vector).map_err(|_| RecordError::MalformedStateVector)?;
+        Ok(self.doc.transact().encode_state_as_update_v1(&vector))
+    }
+
+    pub fn as_recommendation(&self) -> Option<Recommendation<'_>> {
+        (self.kind() == Some(RecordKind::Recommendation)).then_some(Recommendation::new(self))
+    }
+
+    pub fn as_project(&self) -> Option<Project<'_>> {
+        (self.kind() == Some(RecordKind::Project)).then_some(Project::new(self))
+    }
+
+    /// The typed fields as plain data, for listing, search and export.
+    pub fn summary(&self) -> Option<RecordSummary> {
+        match self.kind()? {
+            RecordKind::Recommendation => Some(RecordSummary::Recommendation(
+                Recommendation::new(self).summary(),
+            )),
+            RecordKind::Project => Some(RecordSummary::Project(Project::new(self).summary())),
+        }
+    }
+
+    pub(crate) fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    pub(crate) fn meta(&self) -> &MapRef {
+        &self.meta
+    }
+
+    /// Runs one write transaction and returns the update it produced.
+    pub(crate) fn edit(&self, change: impl FnOnce(&mut TransactionMut, &Record)) -> Update {
+        let mut txn = self.doc.transact_mut();
+        change(&mut txn, self);
+        Update(txn.encode_update_v1())
+    }
+
+    /// Reads a scalar string field of `meta`.
+    pub(crate) fn meta_string(&self, key: &str) -> Option<String> {
+        let txn = self.doc.transact();
+        self.meta.get(&txn, key).map(|value| value.to_string(&txn))
+    }
+}
+
+/// A record's typed fields as plain data (the server's JSON projection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordSummary {
+    Recommendation(RecommendationSummary),
+    Project(ProjectSummary),
+}
+
+/// Reads a set kept as a map of member → true, in a stable order.
+pub(crate) fn read_set<T: ReadTxn>(map: &MapRef, txn: &T) -> Vec<String> {
+    let mut members: Vec<String> = map.keys(txn).map(str::to_owned).collect();
+    members.sort_unstable();
+    members
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> RecordId {
+        RecordId::v7(1_700_000_000_000, [n; 10])
+    }
+
+    #[test]
+    fn a_replica_built_from_the_creating_update_knows_the_kind() {
+        let (record, update) = Record::create(id(1), RecordKind::Project, 1);
+        assert_eq!(record.kind(), Some(RecordKind::Project));
+        let replica = Record::empty(id(1), 2);
+        assert_eq!(replica.kind(), None);
+        replica.apply_update(&update.0).expect("applies");
+        assert_eq!(replica.kind(), Some(RecordKind::Project));
+        assert!(replica.as_project().is_some());
+        assert!(replica.as_recommendation().is_none());
+    }
+
+    #[test]
+    fn garbage_is_refused_without_changing_the_record() {
+        let (record, _) = Record::create(id(1), RecordKind::Recommendation, 1);
+        let before = record.state();
+        for bytes in [&b"not an update"[..], &[0xff; 64][..], &[][..]] {
+            assert!(record.apply_update(bytes).is_err(), "{bytes:?}");
+        }
+        assert_eq!(record.state(), before);
+        assert_eq!(
+            record.diff_since(b"\xff\xff"),
+            Err(RecordError::MalformedStateVector)
+        );
+    }
+}
