@@ -141,6 +141,12 @@ impl Record {
         }
     }
 
+    /// Whether some applied updates wait for earlier ones that have not arrived:
+    /// the replica is incomplete until they do.
+    pub fn has_missing_updates(&self) -> bool {
+        self.doc.transact().has_missing_updates()
+    }
+
     /// The whole document as one update, to save or to send to a new replica.
     pub fn state(&self) -> Vec<u8> {
         self.doc
