@@ -222,7 +222,7 @@ impl<'a> Recommendation<'a> {
                     (BODY, yrs::In::from(TextPrelim::new(""))),
                 ]),
             );
-            let index = array_index_for(&order, txn, &visible, position);
+            let index = array_index_for(order, txn, &visible, position);
             order.insert(txn, index, id.0.as_str());
         })
     }
@@ -238,8 +238,8 @@ impl<'a> Recommendation<'a> {
                 .collect()
         };
         self.record.edit(|txn, _| {
-            remove_from_order(&order, txn, &id.0);
-            let index = array_index_for(&order, txn, &visible, position);
+            remove_from_order(order, txn, &id.0);
+            let index = array_index_for(order, txn, &visible, position);
             order.insert(txn, index, id.0.as_str());
         })
     }
@@ -251,7 +251,7 @@ impl<'a> Recommendation<'a> {
             if let Some(Out::YMap(section)) = contents.get(txn, &id.0) {
                 section.insert(txn, REMOVED, true);
             }
-            remove_from_order(&order, txn, &id.0);
+            remove_from_order(order, txn, &id.0);
         })
     }
 
