@@ -201,6 +201,42 @@ impl Record {
         Update(txn.encode_update_v1())
     }
 
+    pub(crate) fn read_text(&self, text: &yrs::TextRef) -> String {
+        use yrs::GetString;
+        text.get_string(&self.doc.transact())
+    }
+
+    pub(crate) fn write_text(&self, text: &yrs::TextRef, value: &str) -> Update {
+        self.edit(|txn, _| text::splice_to(text, txn, value))
+    }
+
+    /// Sets a scalar field of `meta`; an unchanged value makes no edit.
+    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Update {
+        self.edit(|txn, record| {
+            record.meta.try_update(txn, key, value);
+        })
+    }
+
+    /// Adds `member` to, or removes it from, a set kept as a map of member → true.
+    pub(crate) fn set_member(&self, set: &MapRef, member: &str, included: bool) -> Update {
+        self.edit(|txn, _| {
+            if included {
+                set.try_update(txn, member, true);
+            } else {
+                set.remove(txn, member);
+            }
+        })
+    }
+
+    /// The focus areas in a set, in their canonical order.
+    pub(crate) fn focus_areas_in(&self, set: &MapRef) -> Vec<crate::region::FocusArea> {
+        let members = read_set(set, &self.doc.transact());
+        crate::region::FocusArea::ALL
+            .into_iter()
+            .filter(|area| members.iter().any(|m| m == area.as_str()))
+            .collect()
+    }
+
     /// Reads a scalar string field of `meta`.
     pub(crate) fn meta_string(&self, key: &str) -> Option<String> {
         let txn = self.doc.transact();

@@ -1,11 +1,10 @@
 //! A project: title, status, start and end date, focus areas, countries and a
 //! description.
 
-use super::text::splice_to;
 use super::{read_set, roots, Record, Update};
 use crate::region::{FocusArea, MEMBERS};
 use serde::{Deserialize, Serialize};
-use yrs::{GetString, Map, MapRef, TextRef, Transact};
+use yrs::{Map, MapRef, TextRef, Transact};
 
 const DESCRIPTION: &str = "description";
 const COUNTRIES: &str = "countries";
@@ -90,26 +89,20 @@ impl<'a> Project<'a> {
         }
     }
 
-    fn read(&self, text: &TextRef) -> String {
-        text.get_string(&self.record.doc().transact())
-    }
-
     pub fn title(&self) -> String {
-        self.read(&self.title)
+        self.record.read_text(&self.title)
     }
 
     pub fn set_title(&self, title: &str) -> Update {
-        self.record
-            .edit(|txn, _| splice_to(&self.title, txn, title))
+        self.record.write_text(&self.title, title)
     }
 
     pub fn description(&self) -> String {
-        self.read(&self.description)
+        self.record.read_text(&self.description)
     }
 
     pub fn set_description(&self, description: &str) -> Update {
-        self.record
-            .edit(|txn, _| splice_to(&self.description, txn, description))
+        self.record.write_text(&self.description, description)
     }
 
     pub fn status(&self) -> ProjectStatus {
@@ -120,11 +113,7 @@ impl<'a> Project<'a> {
     }
 
     pub fn set_status(&self, status: ProjectStatus) -> Update {
-        self.record.edit(|txn, record| {
-            record
-                .meta()
-                .try_update(txn, roots::STATUS, status.as_str());
-        })
+        self.record.set_meta(roots::STATUS, status.as_str())
     }
 
     pub fn start_date(&self) -> Option<String> {
@@ -165,23 +154,12 @@ impl<'a> Project<'a> {
     }
 
     pub fn focus_areas(&self) -> Vec<FocusArea> {
-        let txn = self.record.doc().transact();
-        let members = read_set(&self.focus_areas, &txn);
-        FocusArea::ALL
-            .into_iter()
-            .filter(|area| members.iter().any(|m| m == area.as_str()))
-            .collect()
+        self.record.focus_areas_in(&self.focus_areas)
     }
 
     pub fn set_focus_area(&self, area: FocusArea, included: bool) -> Update {
-        let map = &self.focus_areas;
-        self.record.edit(|txn, _| {
-            if included {
-                map.try_update(txn, area.as_str(), true);
-            } else {
-                map.remove(txn, area.as_str());
-            }
-        })
+        self.record
+            .set_member(&self.focus_areas, area.as_str(), included)
     }
 
     /// Member codes, in the group's own order.
@@ -199,14 +177,7 @@ impl<'a> Project<'a> {
         if !MEMBERS.iter().any(|member| member.code == code) {
             return Err(ProjectFieldError::UnknownCountry(code.to_owned()));
         }
-        let map = &self.countries;
-        Ok(self.record.edit(|txn, _| {
-            if included {
-                map.try_update(txn, code, true);
-            } else {
-                map.remove(txn, code);
-            }
-        }))
+        Ok(self.record.set_member(&self.countries, code, included))
     }
 
     pub fn summary(&self) -> ProjectSummary {

@@ -1,8 +1,7 @@
 //! A recommendation: title, summary, status, focus areas, and ordered sections
 //! each with a heading and a body.
 
-use super::text::splice_to;
-use super::{read_set, roots, Record, Update};
+use super::{roots, Record, Update};
 use crate::region::FocusArea;
 use serde::{Deserialize, Serialize};
 use yrs::{
@@ -104,26 +103,20 @@ impl<'a> Recommendation<'a> {
         }
     }
 
-    fn read(&self, text: &TextRef) -> String {
-        text.get_string(&self.record.doc().transact())
-    }
-
     pub fn title(&self) -> String {
-        self.read(&self.title)
+        self.record.read_text(&self.title)
     }
 
     pub fn set_title(&self, title: &str) -> Update {
-        self.record
-            .edit(|txn, _| splice_to(&self.title, txn, title))
+        self.record.write_text(&self.title, title)
     }
 
     pub fn summary_text(&self) -> String {
-        self.read(&self.summary)
+        self.record.read_text(&self.summary)
     }
 
     pub fn set_summary_text(&self, summary: &str) -> Update {
-        self.record
-            .edit(|txn, _| splice_to(&self.summary, txn, summary))
+        self.record.write_text(&self.summary, summary)
     }
 
     pub fn status(&self) -> RecommendationStatus {
@@ -134,31 +127,16 @@ impl<'a> Recommendation<'a> {
     }
 
     pub fn set_status(&self, status: RecommendationStatus) -> Update {
-        self.record.edit(|txn, record| {
-            record
-                .meta()
-                .try_update(txn, roots::STATUS, status.as_str());
-        })
+        self.record.set_meta(roots::STATUS, status.as_str())
     }
 
     pub fn focus_areas(&self) -> Vec<FocusArea> {
-        let txn = self.record.doc().transact();
-        let members = read_set(&self.focus_areas, &txn);
-        FocusArea::ALL
-            .into_iter()
-            .filter(|area| members.iter().any(|m| m == area.as_str()))
-            .collect()
+        self.record.focus_areas_in(&self.focus_areas)
     }
 
     pub fn set_focus_area(&self, area: FocusArea, included: bool) -> Update {
-        let map = &self.focus_areas;
-        self.record.edit(|txn, _| {
-            if included {
-                map.try_update(txn, area.as_str(), true);
-            } else {
-                map.remove(txn, area.as_str());
-            }
-        })
+        self.record
+            .set_member(&self.focus_areas, area.as_str(), included)
     }
 
     /// Section ids in display order: each once, removed ones left out.
@@ -274,7 +252,7 @@ impl<'a> Recommendation<'a> {
                 _ => return None,
             }
         };
-        Some(self.record.edit(|txn, _| splice_to(&text, txn, value)))
+        Some(self.record.write_text(&text, value))
     }
 
     pub fn summary(&self) -> RecommendationSummary {
