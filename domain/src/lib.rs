@@ -7,3 +7,4 @@
 pub mod api;
 pub mod record;
 pub mod region;
+pub mod sync;

@@ -7,9 +7,31 @@ use std::str::FromStr;
 /// A record's id: a UUID version 7 (time-ordered, 74 random bits), written in the
 /// usual hyphenated lowercase form. Devices create ids offline, so they must not
 /// collide and must not need the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RecordId([u8; 16]);
+
+/// Text in human-readable formats (JSON, URLs), 16 raw bytes in binary ones (the
+/// sync protocol), where the text form would more than double the size.
+impl Serialize for RecordId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            self.0.serialize(serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let text = String::deserialize(deserializer)?;
+            text.parse().map_err(serde::de::Error::custom)
+        } else {
+            <[u8; 16]>::deserialize(deserializer).map(RecordId)
+        }
+    }
+}
 
 impl RecordId {
     /// Builds a v7 UUID from a Unix time in milliseconds and ten random bytes.
@@ -70,19 +92,6 @@ impl FromStr for RecordId {
     }
 }
 
-impl TryFrom<String> for RecordId {
-    type Error = InvalidRecordId;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
-    }
-}
-
-impl From<RecordId> for String {
-    fn from(id: RecordId) -> String {
-        id.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +109,20 @@ mod tests {
             "variant: {text}"
         );
         assert_eq!(text.parse::<RecordId>(), Ok(early));
+    }
+
+    #[test]
+    fn ids_are_text_in_json_and_sixteen_bytes_in_binary() {
+        let id = RecordId::v7(1_700_000_000_000, [0xab; 10]);
+        let json = serde_json::to_string(&id).expect("serialises");
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<RecordId>(&json).expect("parses"), id);
+        let binary = postcard::to_allocvec(&id).expect("serialises");
+        assert_eq!(binary.len(), 16);
+        assert_eq!(
+            postcard::from_bytes::<RecordId>(&binary).expect("parses"),
+            id
+        );
     }
 
     #[test]
