@@ -57,6 +57,18 @@ pub enum ApiError {
     #[error("no API endpoint at {0}")]
     NotFound(String),
 
+    #[error("the body is larger than {0} bytes; send the outbox in smaller pushes")]
+    TooLarge(usize),
+
+    #[error("the body is not a sync v1 message")]
+    MalformedSyncBody,
+
+    #[error("the update for record {0} is not a valid document update; nothing was applied")]
+    MalformedUpdate(String),
+
+    #[error("the query needs `since` (a number) and optionally `limit` (a number)")]
+    MalformedSyncQuery,
+
     #[error("the database is unavailable")]
     Storage(#[from] StorageError),
 }
@@ -65,6 +77,10 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::MalformedSyncBody => (StatusCode::BAD_REQUEST, "malformed_body"),
+            ApiError::MalformedUpdate(_) => (StatusCode::BAD_REQUEST, "malformed_update"),
+            ApiError::MalformedSyncQuery => (StatusCode::BAD_REQUEST, "malformed_query"),
             ApiError::Storage(StorageError::Unavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
             }

@@ -3,16 +3,23 @@
 use crate::error::ApiError;
 use crate::storage::Storage;
 use axum::body::Body;
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tern_app::routes::Page;
 use tern_app::{is_known_language, AssetManifest, LANGUAGE_COOKIE};
 use tern_domain::api::{HealthReport, HealthStatus, API_PREFIX, HEALTH_PATH};
+use tern_domain::record::validate_update;
+use tern_domain::sync::{
+    self, PullQuery, PushRequest, PushResponse, Seq, MAX_PULL_LIMIT, MAX_PUSH_BYTES, PULL_PATH,
+    PUSH_PATH,
+};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -105,8 +112,13 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("public, max-age=86400"),
         ));
 
+    let sync = Router::new()
+        .route(PUSH_PATH, post(sync_push))
+        .route(PULL_PATH, get(sync_pull))
+        .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));
     let app = Router::new()
         .route(HEALTH_PATH, get(health))
+        .merge(sync)
         .nest("/pkg", pkg)
         .nest("/icons", icons)
         .merge(revalidated)
@@ -143,6 +155,53 @@ async fn health(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, Json(report)).into_response()
         }
     }
+}
+
+/// `POST /api/sync/v1/push`: merge a device's outbox. The whole request is checked
+/// before anything is applied, so a bad body changes no state.
+async fn sync_push(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(MAX_PUSH_BYTES),
+        _ => ApiError::MalformedSyncBody,
+    })?;
+    let request: PushRequest = sync::decode(&body).map_err(|_| ApiError::MalformedSyncBody)?;
+    for op in &request.ops {
+        validate_update(&op.update)
+            .map_err(|_| ApiError::MalformedUpdate(op.record.to_string()))?;
+    }
+    let outcomes = state.storage.push(request.ops).await?;
+    Ok(sync_body(&PushResponse { outcomes }))
+}
+
+#[derive(serde::Deserialize)]
+struct PullParams {
+    since: u64,
+    limit: Option<u32>,
+}
+
+/// `GET /api/sync/v1/pull?since=<seq>&limit=<n>`: the changes after a cursor.
+async fn sync_pull(
+    State(state): State<AppState>,
+    params: Result<Query<PullParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|_| ApiError::MalformedSyncQuery)?;
+    let query = PullQuery {
+        since: Seq(params.since),
+        limit: params.limit.unwrap_or(MAX_PULL_LIMIT),
+    };
+    let page = state.storage.pull(query).await?;
+    Ok(sync_body(&page))
+}
+
+fn sync_body<T: serde::Serialize>(message: &T) -> Response {
+    (
+        [(header::CONTENT_TYPE, sync::CONTENT_TYPE)],
+        sync::encode(message),
+    )
+        .into_response()
 }
 
 /// Every path that is not an asset or an API route is a page: render the shell.

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 use tern_domain::api::{HealthReport, HealthStatus};
-use tern_server::storage::SurrealStorage;
+use tern_server::storage::{latest_schema_version, SurrealStorage};
 use tern_server::Config;
 use tern_tests::{spawn_app_with, SurrealServer, SURREAL_PASSWORD, SURREAL_USER};
 
@@ -63,7 +63,7 @@ async fn tern_runs_on_a_remote_surrealdb_and_its_data_survives_a_database_restar
     assert_eq!(reopened.created_at().await.expect("created_at"), created);
     assert_eq!(
         reopened.applied_migrations().await.expect("migrations"),
-        vec![1]
+        (1..=latest_schema_version()).collect::<Vec<u32>>()
     );
     drop(surreal);
 }

@@ -77,6 +77,14 @@ pub(crate) mod roots {
 /// Client ids are 53-bit, the largest integer JavaScript (and so Yjs) holds exactly.
 const CLIENT_ID_MASK: u64 = (1 << 53) - 1;
 
+/// Checks that bytes decode as an update, without applying them anywhere:
+/// lets a server refuse a whole request before it changes anything.
+pub fn validate_update(update: &[u8]) -> Result<(), RecordError> {
+    yrs::Update::decode_v1(update)
+        .map(|_| ())
+        .map_err(|_| RecordError::MalformedUpdate)
+}
+
 /// One record's document.
 pub struct Record {
     id: RecordId,
