@@ -25,6 +25,14 @@ fn op(n: u16, record: RecordId, kind: RecordKind, update: &Update) -> PushOp {
     }
 }
 
+/// One op per update, with op ids 0, 1, 2, …
+fn numbered_ops(record: &Record, kind: RecordKind, updates: &[Update]) -> Vec<PushOp> {
+    (0u16..)
+        .zip(updates)
+        .map(|(n, update)| op(n, record.id(), kind, update))
+        .collect()
+}
+
 async fn push(app: &TestApp, ops: Vec<PushOp>) -> PushResponse {
     let response = push_raw(app, sync::encode(&PushRequest { ops })).await;
     assert_eq!(response.status(), 200);
@@ -61,11 +69,7 @@ fn drafted(title: &str) -> (Record, Vec<Update>) {
 async fn pushed_edits_come_back_from_pull_and_rebuild_the_record() {
     let app = spawn_app().await;
     let (record, updates) = drafted("Child participation");
-    let ops: Vec<_> = updates
-        .iter()
-        .enumerate()
-        .map(|(i, u)| op(i as u16, record.id(), RecordKind::Recommendation, u))
-        .collect();
+    let ops = numbered_ops(&record, RecordKind::Recommendation, &updates);
     let response = push(&app, ops).await;
     assert_eq!(
         response
@@ -90,11 +94,7 @@ async fn pushed_edits_come_back_from_pull_and_rebuild_the_record() {
 async fn a_retried_push_is_applied_once() {
     let app = spawn_app().await;
     let (record, updates) = drafted("Once");
-    let ops: Vec<_> = updates
-        .iter()
-        .enumerate()
-        .map(|(i, u)| op(i as u16, record.id(), RecordKind::Recommendation, u))
-        .collect();
+    let ops = numbered_ops(&record, RecordKind::Recommendation, &updates);
     push(&app, ops.clone()).await;
     let again = push(&app, ops).await;
     assert_eq!(
@@ -209,11 +209,7 @@ async fn acknowledged_edits_survive_a_restart() {
     let config = Config::for_data_dir(data.path());
     let app = spawn_app_with(config.clone()).await.expect("starts");
     let (record, updates) = drafted("Durable");
-    let ops: Vec<_> = updates
-        .iter()
-        .enumerate()
-        .map(|(i, u)| op(i as u16, record.id(), RecordKind::Recommendation, u))
-        .collect();
+    let ops = numbered_ops(&record, RecordKind::Recommendation, &updates);
     push(&app, ops).await;
     app.stop().await;
 
