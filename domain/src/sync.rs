@@ -15,12 +15,46 @@ use serde::{Deserialize, Serialize};
 
 pub const PUSH_PATH: &str = "/api/sync/v1/push";
 pub const PULL_PATH: &str = "/api/sync/v1/pull";
+/// Server-sent events: `data: <seq>` whenever the log grows, so an open device
+/// pulls within a second of a colleague's edit instead of waiting for its timer.
+pub const EVENTS_PATH: &str = "/api/sync/v1/events";
+/// `GET {RECORDS_PATH}/<record id>`: one record's whole state as a [`Change`]
+/// (its `seq` is the record's latest), for a device whose copy cannot settle.
+pub const RECORDS_PATH: &str = "/api/sync/v1/records";
 /// The media type of every sync body.
 pub const CONTENT_TYPE: &str = "application/vnd.tern.sync.v1+postcard";
 /// The largest push body the server accepts; a bigger outbox goes in several pushes.
 pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
 /// The most changes one pull page carries.
 pub const MAX_PULL_LIMIT: u32 = 1_000;
+
+/// A device (one browser profile, or one test client), chosen at random when it
+/// first syncs. The server keeps each device's cursor to know which part of its
+/// log every device has passed. Written as 32 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeviceId(pub [u8; 16]);
+
+impl std::fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+impl std::str::FromStr for DeviceId {
+    type Err = MalformedMessage;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.len() != 32 || !text.is_ascii() {
+            return Err(MalformedMessage);
+        }
+        let mut bytes = [0u8; 16];
+        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|_| MalformedMessage)?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| MalformedMessage)?;
+        }
+        Ok(DeviceId(bytes))
+    }
+}
 
 /// An operation's id, chosen at random by the device that made the edit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -66,11 +100,25 @@ pub struct PushResponse {
     pub outcomes: Vec<(OpId, OpOutcome)>,
 }
 
-/// Query of a pull: changes after `since`, at most `limit` of them.
+/// Query of a pull: changes after `since`, at most `limit` of them. Sent as the
+/// query string `?since=<seq>&limit=<n>&device=<hex>`; `device` is optional
+/// (without it the pull does not count as the device having reached `since`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullQuery {
     pub since: Seq,
     pub limit: u32,
+    pub device: Option<DeviceId>,
+}
+
+impl PullQuery {
+    /// The URL path and query of this pull.
+    pub fn path(&self) -> String {
+        let mut path = format!("{PULL_PATH}?since={}&limit={}", self.since.0, self.limit);
+        if let Some(device) = self.device {
+            path.push_str(&format!("&device={device}"));
+        }
+        path
+    }
 }
 
 /// One change as the server's log holds it, or, for a device too far behind
@@ -154,9 +202,28 @@ mod tests {
         let mut body = encode(&PullQuery {
             since: Seq(1),
             limit: 10,
+            device: None,
         });
         body.push(0);
         assert_eq!(decode::<PullQuery>(&body), Err(MalformedMessage));
+    }
+
+    #[test]
+    fn device_ids_read_back_and_refuse_bad_text() {
+        let device = DeviceId([0xab; 16]);
+        assert_eq!(device.to_string().parse(), Ok(device));
+        for bad in ["", "ab", &"g".repeat(32), &"é".repeat(16)] {
+            assert_eq!(bad.parse::<DeviceId>(), Err(MalformedMessage), "{bad}");
+        }
+        let query = PullQuery {
+            since: Seq(5),
+            limit: 10,
+            device: Some(device),
+        };
+        assert_eq!(
+            query.path(),
+            format!("{PULL_PATH}?since=5&limit=10&device={}", "ab".repeat(16))
+        );
     }
 
     /// The goal for the wire: a one-character edit costs at most 100 bytes of body.

@@ -17,8 +17,8 @@ use tern_app::{is_known_language, AssetManifest, LANGUAGE_COOKIE};
 use tern_domain::api::{HealthReport, HealthStatus, API_PREFIX, HEALTH_PATH};
 use tern_domain::record::validate_update;
 use tern_domain::sync::{
-    self, PullQuery, PushRequest, PushResponse, Seq, MAX_PULL_LIMIT, MAX_PUSH_BYTES, PULL_PATH,
-    PUSH_PATH,
+    self, DeviceId, PullQuery, PushRequest, PushResponse, Seq, MAX_PULL_LIMIT, MAX_PUSH_BYTES,
+    PULL_PATH, PUSH_PATH,
 };
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -180,6 +180,7 @@ async fn sync_push(
 struct PullParams {
     since: u64,
     limit: Option<u32>,
+    device: Option<String>,
 }
 
 /// `GET /api/sync/v1/pull?since=<seq>&limit=<n>`: the changes after a cursor.
@@ -188,9 +189,15 @@ async fn sync_pull(
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|_| ApiError::MalformedSyncQuery)?;
+    let device = params
+        .device
+        .map(|text| text.parse::<DeviceId>())
+        .transpose()
+        .map_err(|_| ApiError::MalformedSyncQuery)?;
     let query = PullQuery {
         since: Seq(params.since),
         limit: params.limit.unwrap_or(MAX_PULL_LIMIT),
+        device,
     };
     let page = state.storage.pull(query).await?;
     Ok(sync_body(&page))

@@ -1,0 +1,434 @@
+//! A device's side of sync, without I/O: the records it holds, its outbox of
+//! edits the server has not acknowledged, and its cursor in the server's log.
+//!
+//! The browser wraps a [`Replica`] with IndexedDB and `fetch`; the randomized
+//! sync tests wrap it with a simulated network. Both drive the same rules:
+//!
+//! - an edit goes into the outbox at once and leaves it only when the server
+//!   answers for it (applied, already applied, or rejected with a reason);
+//! - a push always sends the outbox from its oldest op, in order, so the server
+//!   never receives an edit before the edits it depends on;
+//! - pull pages are applied in the order the server logged them, and a page
+//!   that does not start at the cursor (a late or duplicated answer) is ignored.
+
+use crate::record::{Record, RecordError, RecordId, RecordKind, Update};
+use crate::sync::{
+    Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, PushRequest, PushResponse,
+    Seq, MAX_PULL_LIMIT,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What an edit that changed nothing encodes to (no structs, no deletions).
+const EMPTY_UPDATE: &[u8] = &[0, 0];
+
+/// One device's records, outbox and cursor.
+pub struct Replica {
+    device: DeviceId,
+    /// This session's replica id in every document; random per session, so two
+    /// tabs (or a reload) never write under the same id.
+    client_id: u64,
+    records: BTreeMap<RecordId, Record>,
+    outbox: Vec<PushOp>,
+    cursor: Seq,
+    next_op: u64,
+    /// Records with an op the server refused, and its reason. The user's text
+    /// stays in the local document.
+    rejected: BTreeMap<RecordId, String>,
+}
+
+/// What a push answer changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Acknowledged {
+    /// Ops the device may now forget (applied, already applied or rejected).
+    pub settled: Vec<OpId>,
+    /// Records with a refused op, and why.
+    pub rejected: Vec<(RecordId, String)>,
+}
+
+/// A pull page that does not start at the replica's cursor: a late duplicate,
+/// or an answer to a request the device has since superseded. Applying it could
+/// put changes out of order, so it is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("pull page starts at {page_since:?}, the cursor is at {cursor:?}")]
+pub struct StalePage {
+    pub page_since: Seq,
+    pub cursor: Seq,
+}
+
+impl Replica {
+    pub fn new(device: DeviceId, client_id: u64) -> Replica {
+        Replica {
+            device,
+            client_id,
+            records: BTreeMap::new(),
+            outbox: Vec::new(),
+            cursor: Seq(0),
+            next_op: 0,
+            rejected: BTreeMap::new(),
+        }
+    }
+
+    /// Rebuilds a replica from what a device saved: its cursor, each record's
+    /// state, and the outbox (whose updates may be newer than the saved states,
+    /// which are written lazily).
+    pub fn restore(
+        device: DeviceId,
+        client_id: u64,
+        cursor: Seq,
+        states: impl IntoIterator<Item = (RecordId, Vec<u8>)>,
+        outbox: Vec<PushOp>,
+    ) -> Result<Replica, (RecordId, RecordError)> {
+        let mut replica = Replica::new(device, client_id);
+        replica.cursor = cursor;
+        for (id, state) in states {
+            let record = Record::load(id, client_id, &state).map_err(|error| (id, error))?;
+            replica.records.insert(id, record);
+        }
+        for op in &outbox {
+            replica
+                .record_entry(op.record)
+                .apply_update(&op.update)
+                .map_err(|error| (op.record, error))?;
+        }
+        replica.outbox = outbox;
+        Ok(replica)
+    }
+
+    pub fn device(&self) -> DeviceId {
+        self.device
+    }
+
+    pub fn cursor(&self) -> Seq {
+        self.cursor
+    }
+
+    pub fn record(&self, id: RecordId) -> Option<&Record> {
+        self.records.get(&id)
+    }
+
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.records.values()
+    }
+
+    pub fn outbox(&self) -> &[PushOp] {
+        &self.outbox
+    }
+
+    /// Whether the record has edits the server has not acknowledged.
+    pub fn has_unsynced(&self, id: RecordId) -> bool {
+        self.outbox.iter().any(|op| op.record == id)
+    }
+
+    pub fn rejection(&self, id: RecordId) -> Option<&str> {
+        self.rejected.get(&id).map(String::as_str)
+    }
+
+    /// Creates a record on this device; returns the op that was queued.
+    pub fn create(&mut self, id: RecordId, kind: RecordKind) -> PushOp {
+        let (record, update) = Record::create(id, kind, self.client_id);
+        self.records.insert(id, record);
+        self.queue(id, kind, update)
+    }
+
+    /// Runs an edit through the typed API of a record and queues what it changed.
+    /// `None` if the record is unknown, its kind not yet known, or nothing changed.
+    pub fn edit(
+        &mut self,
+        id: RecordId,
+        change: impl FnOnce(&Record) -> Option<Update>,
+    ) -> Option<PushOp> {
+        let record = self.records.get(&id)?;
+        let kind = record.kind()?;
+        let update = change(record)?;
+        if update.0 == EMPTY_UPDATE {
+            return None;
+        }
+        Some(self.queue(id, kind, update))
+    }
+
+    fn queue(&mut self, record: RecordId, kind: RecordKind, update: Update) -> PushOp {
+        let op = PushOp {
+            op: self.next_op_id(),
+            record,
+            kind,
+            update: update.0,
+        };
+        self.outbox.push(op.clone());
+        op
+    }
+
+    /// Op ids: this session's replica id, then a counter. Sessions draw replica
+    /// ids at random, so two devices' ids do not meet.
+    fn next_op_id(&mut self) -> OpId {
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&self.client_id.to_be_bytes());
+        id[8..].copy_from_slice(&self.next_op.to_be_bytes());
+        self.next_op += 1;
+        OpId(id)
+    }
+
+    /// Replaces the outbox with the device's stored one (another tab may have
+    /// queued or settled ops), applying any op this replica has not seen.
+    pub fn replace_outbox(&mut self, outbox: Vec<PushOp>) -> Result<(), RecordError> {
+        for op in &outbox {
+            self.record_entry(op.record).apply_update(&op.update)?;
+        }
+        self.outbox = outbox;
+        Ok(())
+    }
+
+    /// Merges an update that another tab of this device made and saved already.
+    pub fn apply_local(&mut self, record: RecordId, update: &[u8]) -> Result<(), RecordError> {
+        self.record_entry(record).apply_update(update)
+    }
+
+    /// The next push: the outbox from its oldest op, as many ops as fit in
+    /// `max_bytes` (always at least one). `None` when the outbox is empty.
+    pub fn next_push(&self, max_bytes: usize) -> Option<PushRequest> {
+        let first = self.outbox.first()?;
+        let mut size = first.update.len() + 64;
+        let mut ops = vec![first.clone()];
+        for op in &self.outbox[1..] {
+            size += op.update.len() + 64;
+            if size > max_bytes {
+                break;
+            }
+            ops.push(op.clone());
+        }
+        Some(PushRequest { ops })
+    }
+
+    /// Takes the server's answer to a push out of the outbox. Answers may be late
+    /// or duplicated; an op already gone is simply not found.
+    pub fn acknowledge(&mut self, response: &PushResponse) -> Acknowledged {
+        let mut acknowledged = Acknowledged::default();
+        for (op_id, outcome) in &response.outcomes {
+            let Some(position) = self.outbox.iter().position(|op| op.op == *op_id) else {
+                continue;
+            };
+            let op = self.outbox.remove(position);
+            if let OpOutcome::Rejected(reason) = outcome {
+                self.rejected.insert(op.record, reason.clone());
+                acknowledged.rejected.push((op.record, reason.clone()));
+            }
+            acknowledged.settled.push(*op_id);
+        }
+        acknowledged
+    }
+
+    /// The next pull this device should make.
+    pub fn next_pull(&self) -> PullQuery {
+        PullQuery {
+            since: self.cursor,
+            limit: MAX_PULL_LIMIT,
+            device: Some(self.device),
+        }
+    }
+
+    /// Applies a pull page that answers a pull made from `since`; returns the
+    /// records it changed. Changes that do not merge are skipped (and reported),
+    /// never allowed to stop the device from syncing the rest.
+    pub fn apply_pull(&mut self, since: Seq, page: &PullResponse) -> Result<PulledPage, StalePage> {
+        if since != self.cursor {
+            return Err(StalePage {
+                page_since: since,
+                cursor: self.cursor,
+            });
+        }
+        let mut pulled = PulledPage::default();
+        for change in &page.changes {
+            match self.apply_change(change) {
+                Ok(()) => {
+                    pulled.changed.insert(change.record);
+                }
+                Err(error) => pulled.unmergeable.push((change.record, error)),
+            }
+        }
+        self.cursor = self.cursor.max(page.cursor);
+        Ok(pulled)
+    }
+
+    /// Merges one record's whole state (from a repair request).
+    pub fn apply_change(&mut self, change: &Change) -> Result<(), RecordError> {
+        self.record_entry(change.record)
+            .apply_update(&change.update)
+    }
+
+    /// Records whose copy waits for an update that has not arrived; after a
+    /// complete pull the device asks the server for their whole state.
+    pub fn records_needing_repair(&self) -> Vec<RecordId> {
+        self.records
+            .values()
+            .filter(|record| record.has_missing_updates())
+            .map(Record::id)
+            .collect()
+    }
+
+    fn record_entry(&mut self, id: RecordId) -> &Record {
+        let client_id = self.client_id;
+        self.records
+            .entry(id)
+            .or_insert_with(|| Record::empty(id, client_id))
+    }
+}
+
+/// What one pull page did.
+#[derive(Debug, Default)]
+pub struct PulledPage {
+    pub changed: BTreeSet<RecordId>,
+    pub unmergeable: Vec<(RecordId, RecordError)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> RecordId {
+        RecordId::v7(1_760_000_000_000, [n; 10])
+    }
+
+    fn replica(n: u8) -> Replica {
+        Replica::new(DeviceId([n; 16]), u64::from(n))
+    }
+
+    /// Plays the server: logs every op once, in arrival order.
+    #[derive(Default)]
+    struct Log {
+        changes: Vec<Change>,
+        seen: BTreeMap<OpId, Seq>,
+    }
+
+    impl Log {
+        fn push(&mut self, request: &PushRequest) -> PushResponse {
+            let outcomes = request
+                .ops
+                .iter()
+                .map(|op| {
+                    if let Some(seq) = self.seen.get(&op.op) {
+                        return (op.op, OpOutcome::AlreadyApplied(*seq));
+                    }
+                    let seq = Seq(self.changes.len() as u64 + 1);
+                    self.seen.insert(op.op, seq);
+                    self.changes.push(Change {
+                        seq,
+                        record: op.record,
+                        kind: op.kind,
+                        update: op.update.clone(),
+                    });
+                    (op.op, OpOutcome::Applied(seq))
+                })
+                .collect();
+            PushResponse { outcomes }
+        }
+
+        fn pull(&self, query: PullQuery) -> PullResponse {
+            let changes: Vec<Change> = self
+                .changes
+                .iter()
+                .filter(|change| change.seq > query.since)
+                .take(query.limit as usize)
+                .cloned()
+                .collect();
+            PullResponse {
+                cursor: changes.last().map_or(query.since, |change| change.seq),
+                complete: true,
+                changes,
+            }
+        }
+    }
+
+    fn sync(replica: &mut Replica, log: &mut Log) {
+        while let Some(push) = replica.next_push(1 << 20) {
+            let answer = log.push(&push);
+            replica.acknowledge(&answer);
+        }
+        let query = replica.next_pull();
+        let page = log.pull(query);
+        replica.apply_pull(query.since, &page).expect("in order");
+    }
+
+    fn body(replica: &Replica, record: RecordId) -> String {
+        replica
+            .record(record)
+            .and_then(Record::as_project)
+            .map(|project| project.description())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn two_devices_offline_keep_both_edits_after_sync() {
+        let (mut anna, mut jonas, mut log) = (replica(1), replica(2), Log::default());
+        anna.create(id(1), RecordKind::Project);
+        anna.edit(id(1), |r| {
+            Some(r.as_project()?.set_description("start end"))
+        });
+        sync(&mut anna, &mut log);
+        sync(&mut jonas, &mut log);
+        assert_eq!(body(&jonas, id(1)), "start end");
+
+        anna.edit(id(1), |r| {
+            Some(r.as_project()?.set_description("start Anna end"))
+        });
+        jonas.edit(id(1), |r| {
+            Some(r.as_project()?.set_description("start end Jonas"))
+        });
+        assert!(anna.has_unsynced(id(1)) && jonas.has_unsynced(id(1)));
+        for _ in 0..2 {
+            sync(&mut anna, &mut log);
+            sync(&mut jonas, &mut log);
+        }
+        assert_eq!(body(&anna, id(1)), "start Anna end Jonas");
+        assert_eq!(body(&jonas, id(1)), body(&anna, id(1)));
+        assert!(anna.outbox().is_empty() && !anna.has_unsynced(id(1)));
+    }
+
+    #[test]
+    fn an_unchanged_edit_queues_nothing_and_a_stale_page_is_ignored() {
+        let (mut anna, mut log) = (replica(1), Log::default());
+        anna.create(id(1), RecordKind::Project);
+        anna.edit(id(1), |r| Some(r.as_project()?.set_title("Same")));
+        assert_eq!(anna.outbox().len(), 2);
+        assert!(anna
+            .edit(id(1), |r| Some(r.as_project()?.set_title("Same")))
+            .is_none());
+        sync(&mut anna, &mut log);
+        assert_eq!(anna.cursor(), Seq(2));
+        let late = log.pull(PullQuery {
+            since: Seq(0),
+            limit: 10,
+            device: None,
+        });
+        assert!(anna.apply_pull(Seq(0), &late).is_err());
+        assert_eq!(anna.cursor(), Seq(2));
+    }
+
+    #[test]
+    fn a_restored_replica_keeps_queued_edits_newer_than_its_saved_state() {
+        let mut anna = replica(1);
+        anna.create(id(1), RecordKind::Project);
+        let saved = anna.record(id(1)).expect("record").state();
+        anna.edit(id(1), |r| Some(r.as_project()?.set_title("After the save")));
+        let outbox = anna.outbox().to_vec();
+        let back =
+            Replica::restore(anna.device(), 7, Seq(0), [(id(1), saved)], outbox).expect("restores");
+        let title = back
+            .record(id(1))
+            .and_then(Record::as_project)
+            .map(|p| p.title());
+        assert_eq!(title.as_deref(), Some("After the save"));
+        assert_eq!(back.outbox().len(), 2);
+    }
+
+    #[test]
+    fn a_rejected_op_leaves_the_outbox_and_keeps_the_text() {
+        let mut anna = replica(1);
+        let op = anna.create(id(1), RecordKind::Project);
+        let acknowledged = anna.acknowledge(&PushResponse {
+            outcomes: vec![(op.op, OpOutcome::Rejected("not allowed".into()))],
+        });
+        assert_eq!(acknowledged.rejected, vec![(id(1), "not allowed".into())]);
+        assert!(anna.outbox().is_empty());
+        assert_eq!(anna.rejection(id(1)), Some("not allowed"));
+        assert!(anna.record(id(1)).and_then(Record::as_project).is_some());
+    }
+}
