@@ -47,6 +47,19 @@ pub struct Config {
     #[arg(long, env = "TERN_SITE_DIR", default_value = "target/site")]
     pub site_dir: PathBuf,
 
+    /// Sync: a device not seen for this many seconds (default 30 days) no longer
+    /// holds back log compaction; when it returns it catches up from record states.
+    #[arg(long, env = "TERN_SYNC_DEVICE_EXPIRY_SECS", default_value_t = 30 * 24 * 3600)]
+    pub sync_device_expiry_secs: u64,
+
+    /// Sync: the log keeps at most this many changes, however far behind a device is.
+    #[arg(long, env = "TERN_SYNC_LOG_MAX_ENTRIES", default_value_t = 100_000)]
+    pub sync_log_max_entries: u64,
+
+    /// Sync: compact the log at most once per this many seconds (0: after every push or pull).
+    #[arg(long, env = "TERN_SYNC_COMPACT_EVERY_SECS", default_value_t = 60)]
+    pub sync_compact_every_secs: u64,
+
     /// Log line format.
     #[arg(long, env = "TERN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

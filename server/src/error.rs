@@ -66,8 +66,14 @@ pub enum ApiError {
     #[error("the update for record {0} is not a valid document update; nothing was applied")]
     MalformedUpdate(String),
 
-    #[error("the query needs `since` (a number) and optionally `limit` (a number)")]
+    #[error("the query needs `since` (a number) and optionally `limit` (a number) and `device` (32 hex digits)")]
     MalformedSyncQuery,
+
+    #[error("{0}")]
+    MalformedRecordId(String),
+
+    #[error("no record {0} on the server")]
+    UnknownRecord(String),
 
     #[error("the database is unavailable")]
     Storage(#[from] StorageError),
@@ -81,6 +87,8 @@ impl ApiError {
             ApiError::MalformedSyncBody => (StatusCode::BAD_REQUEST, "malformed_body"),
             ApiError::MalformedUpdate(_) => (StatusCode::BAD_REQUEST, "malformed_update"),
             ApiError::MalformedSyncQuery => (StatusCode::BAD_REQUEST, "malformed_query"),
+            ApiError::MalformedRecordId(_) => (StatusCode::BAD_REQUEST, "malformed_record_id"),
+            ApiError::UnknownRecord(_) => (StatusCode::NOT_FOUND, "unknown_record"),
             ApiError::Storage(StorageError::Unavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
             }

@@ -5,21 +5,26 @@ use crate::storage::Storage;
 use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::Stream;
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tern_app::routes::Page;
 use tern_app::{is_known_language, AssetManifest, LANGUAGE_COOKIE};
 use tern_domain::api::{HealthReport, HealthStatus, API_PREFIX, HEALTH_PATH};
-use tern_domain::record::validate_update;
+use tern_domain::record::{validate_update, RecordId};
 use tern_domain::sync::{
-    self, DeviceId, PullQuery, PushRequest, PushResponse, Seq, MAX_PULL_LIMIT, MAX_PUSH_BYTES,
-    PULL_PATH, PUSH_PATH,
+    self, DeviceId, PullQuery, PushRequest, PushResponse, Seq, EVENTS_PATH, MAX_PULL_LIMIT,
+    MAX_PUSH_BYTES, PULL_PATH, PUSH_PATH, RECORDS_PATH,
 };
+use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -29,6 +34,9 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub site: Site,
+    /// Turns true when shutdown begins: long-lived responses (server-sent
+    /// events) end, so graceful shutdown does not wait for them forever.
+    pub stopping: watch::Receiver<bool>,
 }
 
 /// The built site: where its files are and the hashed names of this build's assets.
@@ -115,6 +123,8 @@ pub fn router(state: AppState) -> Router {
     let sync = Router::new()
         .route(PUSH_PATH, post(sync_push))
         .route(PULL_PATH, get(sync_pull))
+        .route(EVENTS_PATH, get(sync_events))
+        .route(&format!("{RECORDS_PATH}/{{id}}"), get(sync_record))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));
     let app = Router::new()
         .route(HEALTH_PATH, get(health))
@@ -183,7 +193,8 @@ struct PullParams {
     device: Option<String>,
 }
 
-/// `GET /api/sync/v1/pull?since=<seq>&limit=<n>`: the changes after a cursor.
+/// `GET /api/sync/v1/pull?since=<seq>&limit=<n>&device=<hex>`: the changes after
+/// a cursor (record states if the cursor is behind the compacted log).
 async fn sync_pull(
     State(state): State<AppState>,
     params: Result<Query<PullParams>, QueryRejection>,
@@ -201,6 +212,62 @@ async fn sync_pull(
     };
     let page = state.storage.pull(query).await?;
     Ok(sync_body(&page))
+}
+
+/// `GET /api/sync/v1/records/<id>`: one record's whole state as a `Change`
+/// (its `seq` the record's latest), for a device whose copy cannot settle.
+async fn sync_record(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let id: RecordId = id
+        .parse()
+        .map_err(|error: tern_domain::record::InvalidRecordId| {
+            ApiError::MalformedRecordId(error.to_string())
+        })?;
+    match state.storage.record(id).await? {
+        Some(change) => Ok(sync_body(&change)),
+        None => Err(ApiError::UnknownRecord(id.to_string())),
+    }
+}
+
+/// How often an idle event stream sends a comment, so proxies and the browser
+/// keep it open.
+const EVENTS_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// `GET /api/sync/v1/events`: server-sent events. The first event carries the
+/// current last seq, then one `data: <seq>` each time the log grows (bursts are
+/// coalesced into the newest seq). Ends when the server begins to shut down.
+async fn sync_events(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let mut seqs = state.storage.subscribe();
+    let first = *seqs.borrow_and_update();
+    let events = futures_util::stream::unfold(
+        (seqs, state.stopping, Some(first)),
+        |(mut seqs, mut stopping, pending)| async move {
+            if *stopping.borrow() {
+                return None;
+            }
+            if let Some(seq) = pending {
+                return Some((Ok(seq_event(seq)), (seqs, stopping, None)));
+            }
+            tokio::select! {
+                changed = seqs.changed() => {
+                    changed.ok()?;
+                    let seq = *seqs.borrow_and_update();
+                    Some((Ok(seq_event(seq)), (seqs, stopping, None)))
+                }
+                // Shutdown began, or the server is gone: end the stream.
+                _ = stopping.changed() => None,
+            }
+        },
+    );
+    Sse::new(events).keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE))
+}
+
+fn seq_event(seq: Seq) -> Event {
+    Event::default().data(seq.0.to_string())
 }
 
 fn sync_body<T: serde::Serialize>(message: &T) -> Response {

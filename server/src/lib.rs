@@ -18,6 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 use storage::{Storage, SurrealStorage};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// Opens the database (applying migrations), then serves on `listener` until
 /// `shutdown` resolves; in-flight requests are allowed to finish.
@@ -28,17 +29,35 @@ pub async fn launch(
 ) -> Result<(), StartupError> {
     // Leptos spawns rendering work on this executor; a second call (tests) is harmless.
     let _ = any_spawner::Executor::init_tokio();
-    let storage: Arc<dyn Storage> = Arc::new(SurrealStorage::open(&config).await?);
+    let storage = Arc::new(SurrealStorage::open(&config).await?);
+    // Turns true when shutdown begins: event streams end and compaction stops.
+    let (stopping, stopping_rx) = watch::channel(false);
+    let compaction = tokio::spawn(storage::compact_when_due(
+        Arc::clone(&storage),
+        stopping_rx.clone(),
+    ));
     let site = http::Site::load(&config.site_dir);
-    let router = http::router(http::AppState { storage, site });
+    let router = http::router(http::AppState {
+        storage: storage as Arc<dyn Storage>,
+        site,
+        stopping: stopping_rx,
+    });
 
     let address = listener.local_addr().map_err(StartupError::Listen)?;
     // Tests and scripts read this exact phrase to learn the port chosen for port 0.
     tracing::info!("listening on http://{address}");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Open event streams would otherwise hold graceful shutdown forever.
+            stopping.send_replace(true);
+        })
         .await
-        .map_err(StartupError::Serve)?;
+        .map_err(StartupError::Serve);
+    // The compaction task holds the database; wait for it so a restart in the
+    // same process finds the database released.
+    let _ = compaction.await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,17 +7,20 @@
 use crate::config::{Config, DatabaseLocation};
 use crate::error::{one_line, StartupError, StorageError};
 use async_trait::async_trait;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
 use surrealdb::types::{Bytes, SurrealValue};
 use surrealdb::Surreal;
-use tern_domain::record::{Record, RecordKind};
+use tern_domain::record::{Record, RecordId, RecordKind};
 use tern_domain::sync::{
-    Change, OpId, OpOutcome, PullQuery, PullResponse, PushOp, Seq, MAX_PULL_LIMIT,
+    Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, Seq, MAX_PULL_LIMIT,
 };
-use tokio::sync::Mutex;
+use tokio::sync::{watch, Mutex, Notify};
 use tokio::time::Instant;
+use yrs::updates::decoder::Decode;
 
 /// What request handlers may ask of the database.
 #[async_trait]
@@ -26,12 +29,21 @@ pub trait Storage: Send + Sync + 'static {
     async fn schema_version(&self) -> Result<u32, StorageError>;
 
     /// Merges pushed ops into their records and logs them, each under the next
-    /// sequence number. An op id seen before is not applied again. Returns once
-    /// every applied op is committed.
+    /// sequence number, all in one transaction. An op id seen before, or an op
+    /// that changes nothing in its record, is not applied again. Returns once the
+    /// request's changes are committed; on an error nothing was applied.
     async fn push(&self, ops: Vec<PushOp>) -> Result<Vec<(OpId, OpOutcome)>, StorageError>;
 
-    /// The logged changes after `query.since`, in sequence order, at most `query.limit`.
+    /// The logged changes after `query.since`, in sequence order, at most
+    /// `query.limit`; for a cursor behind the compacted log, whole record states.
+    /// A pull with a device id records that device's cursor.
     async fn pull(&self, query: PullQuery) -> Result<PullResponse, StorageError>;
+
+    /// One record's whole state, its `seq` the record's latest change.
+    async fn record(&self, id: RecordId) -> Result<Option<Change>, StorageError>;
+
+    /// The last logged sequence number, updated after every commit that adds to the log.
+    fn subscribe(&self) -> watch::Receiver<Seq>;
 }
 
 /// One schema change. The list is append-only: a shipped migration is never edited.
@@ -52,6 +64,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "records and the sync log",
         statements: include_str!("migrations/0002_sync.surql"),
     },
+    Migration {
+        version: 3,
+        name: "device cursors and log compaction",
+        statements: include_str!("migrations/0003_cursors_and_compaction.surql"),
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -67,12 +84,66 @@ const BOOKKEEPING: &str = "
     DEFINE FIELD IF NOT EXISTS applied_at ON schema_migration TYPE datetime;
 ";
 
+/// The most bytes of updates or states one pull page carries (at least one
+/// change always goes, however large): a page of whole states can be big.
+pub const PULL_BYTE_BUDGET: usize = 4 * 1024 * 1024;
+
+/// Record states are read in batches of this many while a snapshot page fills.
+const SNAPSHOT_BATCH: u32 = 64;
+
+/// The most log rows one compaction step deletes while holding the writer lock;
+/// a bigger backlog goes in several steps, so pushes wait at most one step.
+const COMPACTION_STEP: u64 = 5_000;
+
+/// When the sync log may be compacted (from [`Config`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CompactionRules {
+    /// A device not seen for this long no longer holds the log back.
+    pub device_expiry: Duration,
+    /// The log keeps at most this many entries, whatever devices still lag.
+    pub max_log_entries: u64,
+    /// Compaction runs at most this often (and only after pushes and pulls).
+    pub interval: Duration,
+}
+
+impl CompactionRules {
+    pub fn from_config(config: &Config) -> CompactionRules {
+        CompactionRules {
+            device_expiry: Duration::from_secs(config.sync_device_expiry_secs),
+            max_log_entries: config.sync_log_max_entries,
+            interval: Duration::from_secs(config.sync_compact_every_secs),
+        }
+    }
+
+    /// How stale a device's `last_seen` may be before a pull writes it again.
+    fn seen_refresh(&self) -> u64 {
+        (self.device_expiry.as_secs() / 4).min(3_600)
+    }
+}
+
+/// What one compaction did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Compaction {
+    /// The horizon before and after.
+    pub from: Seq,
+    pub through: Seq,
+}
+
 pub struct SurrealStorage {
     db: Surreal<Any>,
     /// One writer at a time: sequence numbers are handed out and committed in
     /// the same order, so a pull never skips a change committed late. (Several
     /// server processes on one database would need the database to order them.)
+    /// Compaction takes it too, so it never races a push on a record row.
     writer: Mutex<Seq>,
+    /// The last committed seq, for server-sent events.
+    events: watch::Sender<Seq>,
+    rules: CompactionRules,
+    /// Wakes the compaction task; pushes and pulls ring it when one is due.
+    compaction_due: Notify,
+    last_compaction: std::sync::Mutex<Instant>,
+    /// Cursors as last written per device, so an idle device's polls write nothing.
+    cursors_written: std::sync::Mutex<HashMap<DeviceId, (Seq, u64)>>,
 }
 
 impl SurrealStorage {
@@ -83,7 +154,7 @@ impl SurrealStorage {
         let url = match &location {
             DatabaseLocation::Embedded(url) => {
                 prepare_data_dir(config)?;
-                absolute_surrealkv_url(url, config)?
+                durable_surrealkv_url(&absolute_surrealkv_url(url, config)?)
             }
             DatabaseLocation::Remote(url) => url.clone(),
         };
@@ -115,6 +186,11 @@ impl SurrealStorage {
         let mut storage = SurrealStorage {
             db,
             writer: Mutex::new(Seq(0)),
+            events: watch::Sender::new(Seq(0)),
+            rules: CompactionRules::from_config(config),
+            compaction_due: Notify::new(),
+            last_compaction: std::sync::Mutex::new(Instant::now()),
+            cursors_written: std::sync::Mutex::new(HashMap::new()),
         };
         storage.migrate(&shown).await?;
         let last = storage
@@ -125,96 +201,28 @@ impl SurrealStorage {
                 reason: one_line(&error),
             })?;
         storage.writer = Mutex::new(last);
+        storage.events.send_replace(last);
         tracing::info!(database = %shown, schema_version = latest_schema_version(), "database ready");
         Ok(storage)
     }
 
+    /// The newest seq handed out: the log's last row, or the compaction horizon
+    /// when compaction has emptied the log.
     async fn last_seq(&self) -> Result<Seq, surrealdb::Error> {
         let mut response = self
             .db
             .query("SELECT VALUE seq FROM sync_change ORDER BY seq DESC LIMIT 1")
+            .query("SELECT VALUE compacted_through FROM ONLY sync_log:state")
             .await?
             .check()?;
         let last: Vec<i64> = response.take(0)?;
-        Ok(Seq(last
+        let compacted: Option<i64> = response.take(1)?;
+        let last = last
             .first()
-            .map_or(0, |seq| u64::try_from(*seq).unwrap_or(0))))
-    }
-
-    async fn applied_seq(&self, op: OpId) -> Result<Option<Seq>, surrealdb::Error> {
-        let mut response = self
-            .db
-            .query("SELECT VALUE seq FROM sync_change WHERE op = $op LIMIT 1")
-            .bind(("op", op_key(op)))
-            .await?
-            .check()?;
-        let seqs: Vec<i64> = response.take(0)?;
-        Ok(seqs
-            .first()
-            .and_then(|seq| u64::try_from(*seq).ok())
-            .map(Seq))
-    }
-
-    async fn stored_record(&self, rid: &str) -> Result<Option<StoredRecord>, surrealdb::Error> {
-        let mut response = self
-            .db
-            .query("SELECT kind, doc_state FROM synced_record WHERE rid = $rid LIMIT 1")
-            .bind(("rid", rid.to_owned()))
-            .await?
-            .check()?;
-        let rows: Vec<StoredRecord> = response.take(0)?;
-        Ok(rows.into_iter().next())
-    }
-
-    /// Merges one op, or says why not. Runs under the writer lock.
-    async fn apply_op(&self, op: &PushOp, next: Seq) -> Result<OpOutcome, surrealdb::Error> {
-        if let Some(seq) = self.applied_seq(op.op).await? {
-            return Ok(OpOutcome::AlreadyApplied(seq));
-        }
-        let rid = op.record.to_string();
-        let stored = self.stored_record(&rid).await?;
-        let record = Record::empty(op.record, SERVER_CLIENT_ID);
-        if let Some(stored) = &stored {
-            if stored.kind != op.kind.as_str() {
-                return Ok(OpOutcome::Rejected(format!(
-                    "record {rid} is a {}, not a {}",
-                    stored.kind,
-                    op.kind.as_str()
-                )));
-            }
-            if record.apply_update(&stored.doc_state).is_err() {
-                return Ok(OpOutcome::Rejected(format!(
-                    "record {rid} could not be read"
-                )));
-            }
-        }
-        if let Err(error) = record.apply_update(&op.update) {
-            return Ok(OpOutcome::Rejected(error.to_string()));
-        }
-        let summary = record
-            .summary()
-            .and_then(|summary| serde_json::to_string(&summary).ok())
-            .unwrap_or_else(|| "null".to_owned());
-        let seq = i64::try_from(next.0).unwrap_or(i64::MAX);
-        // The record's new state and the log entry land together or not at all.
-        self.db
-            .query(
-                "BEGIN TRANSACTION;
-                 DELETE synced_record WHERE rid = $rid;
-                 CREATE synced_record SET rid = $rid, kind = $kind, doc_state = $state, summary = $summary, updated_seq = $seq;
-                 CREATE sync_change SET seq = $seq, op = $op, rid = $rid, kind = $kind, payload = $payload;
-                 COMMIT TRANSACTION;",
-            )
-            .bind(("rid", rid))
-            .bind(("kind", op.kind.as_str()))
-            .bind(("state", Bytes::from(record.state())))
-            .bind(("summary", summary))
-            .bind(("seq", seq))
-            .bind(("op", op_key(op.op)))
-            .bind(("payload", Bytes::from(op.update.clone())))
-            .await?
-            .check()?;
-        Ok(OpOutcome::Applied(next))
+            .copied()
+            .unwrap_or(0)
+            .max(compacted.unwrap_or(0));
+        Ok(Seq(u64::try_from(last).unwrap_or(0)))
     }
 
     /// The versions recorded as applied, oldest first.
@@ -287,24 +295,215 @@ impl SurrealStorage {
         }
         Ok(())
     }
+
+    /// Rings the compaction task if the interval has passed since the last run.
+    fn compaction_maybe_due(&self) {
+        let due = self
+            .last_compaction
+            .lock()
+            .map(|last| last.elapsed() >= self.rules.interval)
+            .unwrap_or(true);
+        if due {
+            self.compaction_due.notify_one();
+        }
+    }
+
+    /// Deletes the log up to the horizon: the smallest cursor of the devices seen
+    /// within the expiry (all of the log if none), but never keeping more than
+    /// `max_log_entries`. Forgets devices past the expiry. Each step deletes at
+    /// most [`COMPACTION_STEP`] rows in one transaction with the horizon and the
+    /// records' `compacted_seq`, under the writer lock.
+    pub async fn compact(&self) -> Result<Compaction, StorageError> {
+        let now = unix_now();
+        let cutoff = now.saturating_sub(self.rules.device_expiry.as_secs());
+        let mut response = self
+            .db
+            .query("SELECT VALUE compacted_through FROM ONLY sync_log:state")
+            .query("SELECT VALUE pulled_through FROM sync_device WHERE last_seen >= $cutoff")
+            .query("DELETE sync_device WHERE last_seen < $cutoff")
+            .bind(("cutoff", to_i64(cutoff)))
+            .await
+            .and_then(|response| response.check())
+            .map_err(StorageError::Unavailable)?;
+        let compacted: Option<i64> = response.take(0).map_err(StorageError::Unavailable)?;
+        let cursors: Vec<i64> = response.take(1).map_err(StorageError::Unavailable)?;
+        let from = Seq(compacted.map_or(0, to_u64));
+        if let Ok(mut written) = self.cursors_written.lock() {
+            written.retain(|_, (_, seen)| *seen >= cutoff);
+        }
+        let mut through = from;
+        loop {
+            let last = self.writer.lock().await;
+            let held_back = cursors.iter().copied().map(to_u64).min().unwrap_or(last.0);
+            let horizon = held_back
+                .max(last.0.saturating_sub(self.rules.max_log_entries))
+                .min(last.0);
+            if horizon <= through.0 {
+                break;
+            }
+            let step = horizon.min(through.0 + COMPACTION_STEP);
+            self.db
+                .query(
+                    "BEGIN TRANSACTION;
+                     LET $tops = SELECT rid, math::max(seq) AS top FROM sync_change WHERE seq > $from AND seq <= $to GROUP BY rid;
+                     FOR $t IN $tops { UPDATE synced_record SET compacted_seq = $t.top WHERE rid = $t.rid; };
+                     DELETE sync_change WHERE seq > $from AND seq <= $to;
+                     UPDATE sync_log:state SET compacted_through = $to;
+                     COMMIT TRANSACTION;",
+                )
+                .bind(("from", to_i64(through.0)))
+                .bind(("to", to_i64(step)))
+                .await
+                .and_then(|response| response.check())
+                .map_err(StorageError::Unavailable)?;
+            through = Seq(step);
+            drop(last);
+        }
+        if let Ok(mut last) = self.last_compaction.lock() {
+            *last = Instant::now();
+        }
+        if through > from {
+            tracing::info!(from = from.0, through = through.0, "sync log compacted");
+        }
+        Ok(Compaction { from, through })
+    }
+
+    /// Records a device's cursor unless it is what was last written and recent.
+    fn cursor_needs_writing(&self, device: DeviceId, since: Seq, now: u64) -> bool {
+        let Ok(mut written) = self.cursors_written.lock() else {
+            return true;
+        };
+        let fresh = written.get(&device).is_some_and(|(cursor, seen)| {
+            *cursor == since && now.saturating_sub(*seen) < self.rules.seen_refresh()
+        });
+        if !fresh {
+            written.insert(device, (since, now));
+        }
+        !fresh
+    }
+
+    /// Record states for a device behind the horizon: the records holding a
+    /// compacted change newer than `since`, ordered by that change's seq, each as
+    /// its whole state. See ARCHITECTURE.md ("Compaction") for why the cursor holds.
+    async fn snapshot_page(
+        &self,
+        since: Seq,
+        limit: u32,
+        compacted: Seq,
+    ) -> Result<PullResponse, StorageError> {
+        let mut changes = Vec::new();
+        let mut bytes = 0usize;
+        let mut after = since;
+        let mut exhausted = false;
+        'fill: while changes.len() < limit as usize {
+            let batch = SNAPSHOT_BATCH.min(limit - changes.len() as u32);
+            let mut response = self
+                .db
+                .query("SELECT rid, kind, doc_state, compacted_seq FROM synced_record WHERE compacted_seq > $after ORDER BY compacted_seq LIMIT $batch")
+                .bind(("after", to_i64(after.0)))
+                .bind(("batch", i64::from(batch)))
+                .await
+                .and_then(|response| response.check())
+                .map_err(StorageError::Unavailable)?;
+            let rows: Vec<SnapshotRow> = response.take(0).map_err(StorageError::Unavailable)?;
+            let full = rows.len() == batch as usize;
+            for row in rows {
+                let size = row.doc_state.len();
+                if !changes.is_empty() && bytes + size > PULL_BYTE_BUDGET {
+                    break 'fill;
+                }
+                bytes += size;
+                let seq = Seq(to_u64(row.compacted_seq));
+                after = seq;
+                if let (Ok(record), Some(kind)) = (row.rid.parse(), RecordKind::parse(&row.kind)) {
+                    changes.push(Change {
+                        seq,
+                        record,
+                        kind,
+                        update: row.doc_state.to_vec(),
+                    });
+                }
+            }
+            if !full {
+                exhausted = true;
+                break;
+            }
+        }
+        // Every record with a compacted change after `since` is in this page (or
+        // an earlier one): the device now holds everything up to the horizon read
+        // before these records. Otherwise it resumes after the last record sent.
+        let cursor = if exhausted {
+            after.max(compacted)
+        } else {
+            after
+        };
+        Ok(PullResponse {
+            changes,
+            cursor,
+            // The device pulls again; from the horizon on, it follows the log.
+            complete: false,
+        })
+    }
 }
 
 /// A record row as the push path reads it.
 #[derive(SurrealValue)]
 #[surreal(crate = "surrealdb::types")]
 struct StoredRecord {
+    rid: String,
     kind: String,
     doc_state: Bytes,
+    updated_seq: i64,
 }
 
-/// A log row as the pull path reads it.
+/// A record row as the records endpoint reads it.
+#[derive(SurrealValue)]
+#[surreal(crate = "surrealdb::types")]
+struct RecordState {
+    kind: String,
+    doc_state: Bytes,
+    updated_seq: i64,
+}
+
+/// A record row as a snapshot page reads it.
+#[derive(SurrealValue)]
+#[surreal(crate = "surrealdb::types")]
+struct SnapshotRow {
+    rid: String,
+    kind: String,
+    doc_state: Bytes,
+    compacted_seq: i64,
+}
+
+/// A log row, as written by a push and read by a pull.
 #[derive(SurrealValue)]
 #[surreal(crate = "surrealdb::types")]
 struct StoredChange {
     seq: i64,
+    op: String,
     rid: String,
     kind: String,
     payload: Bytes,
+}
+
+/// A log row's op id and seq, for the push path's idempotency check.
+#[derive(SurrealValue)]
+#[surreal(crate = "surrealdb::types")]
+struct LoggedOp {
+    op: String,
+    seq: i64,
+}
+
+/// A record row a push writes.
+#[derive(SurrealValue)]
+#[surreal(crate = "surrealdb::types")]
+struct RecordWrite {
+    rid: String,
+    kind: String,
+    doc_state: Bytes,
+    summary: String,
+    updated_seq: i64,
+    compacted_seq: i64,
 }
 
 /// The server merges but never authors edits; its replica id is fixed.
@@ -314,56 +513,330 @@ fn op_key(op: OpId) -> String {
     op.0.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// One record as a push request works on it: loaded once, every op of the
+/// request merged in order, written once.
+struct Touched {
+    id: RecordId,
+    /// The stored state, `None` for a record this request creates.
+    stored: Option<Vec<u8>>,
+    kind: Option<RecordKind>,
+    record: Record,
+    /// The updates merged so far in this request (to rebuild after a failed merge).
+    merged: Vec<usize>,
+    updated_seq: Seq,
+    /// The stored state does not load: every op on the record is refused.
+    unreadable: bool,
+}
+
+impl Touched {
+    fn load(id: RecordId, stored: Option<StoredRecord>) -> Touched {
+        let record = Record::empty(id, SERVER_CLIENT_ID);
+        let Some(stored) = stored else {
+            return Touched {
+                id,
+                stored: None,
+                kind: None,
+                record,
+                merged: Vec::new(),
+                updated_seq: Seq(0),
+                unreadable: false,
+            };
+        };
+        let state = stored.doc_state.to_vec();
+        let unreadable = record.apply_update(&state).is_err();
+        Touched {
+            id,
+            stored: Some(state),
+            kind: RecordKind::parse(&stored.kind),
+            record,
+            merged: Vec::new(),
+            updated_seq: Seq(to_u64(stored.updated_seq)),
+            unreadable,
+        }
+    }
+
+    /// The record as stored plus this request's merged ops, after a merge failed
+    /// half-way and may have left the document in between.
+    fn rebuild(&mut self, ops: &[PushOp]) {
+        let record = Record::empty(self.id, SERVER_CLIENT_ID);
+        if let Some(state) = &self.stored {
+            let _ = record.apply_update(state);
+        }
+        for &index in &self.merged {
+            let _ = record.apply_update(&ops[index].update);
+        }
+        self.record = record;
+    }
+}
+
+/// Whether an update inserts anything the record has not integrated yet. If
+/// not, it can at most delete, and the caller compares whole states.
+fn inserts_something_new(record: &Record, update: &[u8]) -> bool {
+    let (Ok(update), Ok(known)) = (
+        yrs::Update::decode_v1(update),
+        yrs::StateVector::decode_v1(&record.state_vector()),
+    ) else {
+        return true;
+    };
+    update
+        .insertions(true)
+        .iter()
+        .any(|(client, ranges)| ranges.iter().any(|range| range.end > known.get(client)))
+}
+
 #[async_trait]
 impl Storage for SurrealStorage {
     async fn push(&self, ops: Vec<PushOp>) -> Result<Vec<(OpId, OpOutcome)>, StorageError> {
         let mut last = self.writer.lock().await;
+        // Everything the request needs, read once: op ids already logged, and the
+        // stored state of every record it touches.
+        let op_keys: Vec<String> = ops.iter().map(|op| op_key(op.op)).collect();
+        let mut rids: Vec<String> = ops.iter().map(|op| op.record.to_string()).collect();
+        rids.sort_unstable();
+        rids.dedup();
+        let mut response = self
+            .db
+            .query("SELECT op, seq FROM sync_change WHERE op IN $ops")
+            .query("SELECT rid, kind, doc_state, updated_seq FROM synced_record WHERE rid IN $rids")
+            .bind(("ops", op_keys.clone()))
+            .bind(("rids", rids))
+            .await
+            .and_then(|response| response.check())
+            .map_err(StorageError::Unavailable)?;
+        let logged: Vec<LoggedOp> = response.take(0).map_err(StorageError::Unavailable)?;
+        let stored: Vec<StoredRecord> = response.take(1).map_err(StorageError::Unavailable)?;
+        let mut seen: HashMap<String, Seq> = logged
+            .into_iter()
+            .map(|row| (row.op, Seq(to_u64(row.seq))))
+            .collect();
+        let mut stored: HashMap<String, StoredRecord> = stored
+            .into_iter()
+            .map(|row| (row.rid.clone(), row))
+            .collect();
+
+        let mut touched: HashMap<RecordId, Touched> = HashMap::new();
+        let mut log = Vec::new();
+        let mut next = *last;
         let mut outcomes = Vec::with_capacity(ops.len());
-        for op in &ops {
-            let next = Seq(last.0 + 1);
-            let outcome = self
-                .apply_op(op, next)
-                .await
-                .map_err(StorageError::Unavailable)?;
-            if matches!(outcome, OpOutcome::Applied(_)) {
-                *last = next;
+        for (index, (op, key)) in ops.iter().zip(&op_keys).enumerate() {
+            if let Some(seq) = seen.get(key) {
+                outcomes.push((op.op, OpOutcome::AlreadyApplied(*seq)));
+                continue;
             }
-            outcomes.push((op.op, outcome));
+            let rid = op.record.to_string();
+            let entry = touched
+                .entry(op.record)
+                .or_insert_with(|| Touched::load(op.record, stored.remove(&rid)));
+            if entry.unreadable {
+                outcomes.push((
+                    op.op,
+                    OpOutcome::Rejected(format!("record {rid} could not be read")),
+                ));
+                continue;
+            }
+            if let Some(kind) = entry.kind {
+                if kind != op.kind {
+                    outcomes.push((
+                        op.op,
+                        OpOutcome::Rejected(format!(
+                            "record {rid} is a {}, not a {}",
+                            kind.as_str(),
+                            op.kind.as_str()
+                        )),
+                    ));
+                    continue;
+                }
+            }
+            // After compaction a retried op is no longer in the log: it is known
+            // by changing nothing. Only an op that inserts nothing new needs the
+            // (whole-state) comparison.
+            let before =
+                (!inserts_something_new(&entry.record, &op.update)).then(|| entry.record.state());
+            if let Err(error) = entry.record.apply_update(&op.update) {
+                entry.rebuild(&ops);
+                outcomes.push((op.op, OpOutcome::Rejected(error.to_string())));
+                continue;
+            }
+            if let Some(before) = before {
+                if entry.record.state() == before {
+                    seen.insert(key.clone(), entry.updated_seq);
+                    outcomes.push((op.op, OpOutcome::AlreadyApplied(entry.updated_seq)));
+                    continue;
+                }
+            }
+            next = Seq(next.0 + 1);
+            entry.merged.push(index);
+            entry.updated_seq = next;
+            entry.kind.get_or_insert(op.kind);
+            seen.insert(key.clone(), next);
+            log.push(StoredChange {
+                seq: to_i64(next.0),
+                op: key.clone(),
+                rid,
+                kind: op.kind.as_str().to_owned(),
+                payload: Bytes::from(op.update.clone()),
+            });
+            outcomes.push((op.op, OpOutcome::Applied(next)));
         }
+        if log.is_empty() {
+            return Ok(outcomes);
+        }
+
+        let mut updated = Vec::new();
+        let mut created = Vec::new();
+        for entry in touched.values().filter(|entry| !entry.merged.is_empty()) {
+            let write = RecordWrite {
+                rid: entry.id.to_string(),
+                kind: entry.kind.map_or("", RecordKind::as_str).to_owned(),
+                doc_state: Bytes::from(entry.record.state()),
+                summary: entry
+                    .record
+                    .summary()
+                    .and_then(|summary| serde_json::to_string(&summary).ok())
+                    .unwrap_or_else(|| "null".to_owned()),
+                updated_seq: to_i64(entry.updated_seq.0),
+                compacted_seq: 0,
+            };
+            if entry.stored.is_some() {
+                updated.push(write);
+            } else {
+                created.push(write);
+            }
+        }
+        // The request's records and log rows land together or not at all; the
+        // answer goes out only after the commit.
+        let mut script = String::from("BEGIN TRANSACTION;\n");
+        if !updated.is_empty() {
+            script.push_str("FOR $r IN $updated { UPDATE synced_record SET doc_state = $r.doc_state, summary = $r.summary, updated_seq = $r.updated_seq WHERE rid = $r.rid; };\n");
+        }
+        if !created.is_empty() {
+            script.push_str("INSERT INTO synced_record $created;\n");
+        }
+        script.push_str("INSERT INTO sync_change $log;\nCOMMIT TRANSACTION;");
+        self.db
+            .query(script)
+            .bind(("updated", updated))
+            .bind(("created", created))
+            .bind(("log", log))
+            .await
+            .and_then(|response| response.check())
+            .map_err(StorageError::Unavailable)?;
+        *last = next;
+        self.events.send_replace(next);
+        drop(last);
+        self.compaction_maybe_due();
         Ok(outcomes)
     }
 
     async fn pull(&self, query: PullQuery) -> Result<PullResponse, StorageError> {
         let limit = query.limit.clamp(1, MAX_PULL_LIMIT);
-        let mut response = self
+        let since = query.since;
+        let now = unix_now();
+        let record_cursor = query
+            .device
+            .filter(|device| self.cursor_needs_writing(*device, since, now));
+        // The horizon is read after the rows: if it is still at or below `since`
+        // then, no compaction had deleted any row after `since` when they were read.
+        let mut request = self
             .db
-            .query("SELECT seq, rid, kind, payload FROM sync_change WHERE seq > $since ORDER BY seq LIMIT $limit")
-            .bind(("since", i64::try_from(query.since.0).unwrap_or(i64::MAX)))
+            .query("SELECT seq, op, rid, kind, payload FROM sync_change WHERE seq > $since ORDER BY seq LIMIT $limit")
+            .query("SELECT VALUE compacted_through FROM ONLY sync_log:state")
+            .bind(("since", to_i64(since.0)))
             // One more than asked, to learn whether the page is the last.
-            .bind(("limit", i64::from(limit) + 1))
-            .await
-            .and_then(|response| response.check())
-            .map_err(StorageError::Unavailable)?;
+            .bind(("limit", i64::from(limit) + 1));
+        if let Some(device) = record_cursor {
+            request = request
+                .query("UPSERT type::record('sync_device', $device) SET pulled_through = $since, last_seen = $now")
+                .bind(("device", device.to_string()))
+                .bind(("now", to_i64(now)));
+        }
+        let mut response = request.await.map_err(StorageError::Unavailable)?;
+        if record_cursor.is_some() {
+            // The answer does not depend on the cursor row; a failed write only
+            // means this pull does not count for compaction.
+            if let Err(error) = response.take::<Vec<surrealdb::types::Value>>(2) {
+                tracing::warn!(%error, "device cursor not recorded");
+                if let (Some(device), Ok(mut written)) =
+                    (record_cursor, self.cursors_written.lock())
+                {
+                    written.remove(&device);
+                }
+            }
+        }
         let mut rows: Vec<StoredChange> = response.take(0).map_err(StorageError::Unavailable)?;
-        let complete = rows.len() <= limit as usize;
+        let compacted: Option<i64> = response.take(1).map_err(StorageError::Unavailable)?;
+        let compacted = Seq(compacted.map_or(0, to_u64));
+        if record_cursor.is_some() {
+            self.compaction_maybe_due();
+        }
+        if since < compacted {
+            return self.snapshot_page(since, limit, compacted).await;
+        }
+        let mut complete = rows.len() <= limit as usize;
         rows.truncate(limit as usize);
-        let changes: Vec<Change> = rows
-            .into_iter()
-            .filter_map(|row| {
-                Some(Change {
-                    seq: Seq(u64::try_from(row.seq).ok()?),
-                    record: row.rid.parse().ok()?,
-                    kind: RecordKind::parse(&row.kind)?,
-                    update: row.payload.to_vec(),
-                })
-            })
-            .collect();
-        let cursor = changes.last().map_or(query.since, |change| change.seq);
+        let mut bytes = 0usize;
+        let mut changes = Vec::with_capacity(rows.len());
+        for row in rows {
+            if !changes.is_empty() && bytes + row.payload.len() > PULL_BYTE_BUDGET {
+                complete = false;
+                break;
+            }
+            bytes += row.payload.len();
+            let (Ok(record), Some(kind)) = (row.rid.parse(), RecordKind::parse(&row.kind)) else {
+                continue;
+            };
+            changes.push(Change {
+                seq: Seq(to_u64(row.seq)),
+                record,
+                kind,
+                update: row.payload.to_vec(),
+            });
+        }
+        let cursor = changes.last().map_or(since, |change| change.seq);
         Ok(PullResponse {
             changes,
             cursor,
             complete,
         })
+    }
+
+    async fn record(&self, id: RecordId) -> Result<Option<Change>, StorageError> {
+        let mut response = self
+            .db
+            .query(
+                "SELECT kind, doc_state, updated_seq FROM synced_record WHERE rid = $rid LIMIT 1",
+            )
+            .bind(("rid", id.to_string()))
+            .await
+            .and_then(|response| response.check())
+            .map_err(StorageError::Unavailable)?;
+        let rows: Vec<RecordState> = response.take(0).map_err(StorageError::Unavailable)?;
+        Ok(rows.into_iter().next().and_then(|row| {
+            Some(Change {
+                seq: Seq(to_u64(row.updated_seq)),
+                record: id,
+                kind: RecordKind::parse(&row.kind)?,
+                update: row.doc_state.to_vec(),
+            })
+        }))
+    }
+
+    fn subscribe(&self) -> watch::Receiver<Seq> {
+        self.events.subscribe()
     }
 
     async fn schema_version(&self) -> Result<u32, StorageError> {
@@ -378,6 +851,25 @@ impl Storage for SurrealStorage {
             .first()
             .and_then(|v| u32::try_from(*v).ok())
             .unwrap_or(0))
+    }
+}
+
+/// Compacts the log whenever a push or pull finds it due, until `stop` turns
+/// true (or its sender is gone). Runs beside the requests, never inside one.
+pub async fn compact_when_due(storage: Arc<SurrealStorage>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = storage.compaction_due.notified() => {}
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    return;
+                }
+                continue;
+            }
+        }
+        if let Err(error) = storage.compact().await {
+            tracing::warn!(?error, "log compaction failed; will retry");
+        }
     }
 }
 
@@ -435,4 +927,22 @@ fn absolute_surrealkv_url(url: &str, config: &Config) -> Result<String, StartupE
         source,
     })?;
     Ok(format!("surrealkv://{}", cwd.join(path).display()))
+}
+
+/// Asks the embedded engine to sync every commit to disk before the commit
+/// returns (`sync=every`, SurrealKV's default in 3.3.5, made explicit so a change
+/// of default cannot weaken it): a push is acknowledged only after its commit,
+/// so an acknowledged edit survives a crash or power loss. An operator's own
+/// `sync=` in the URL wins.
+fn durable_surrealkv_url(url: &str) -> String {
+    if !url.starts_with("surrealkv://") {
+        return url.to_owned();
+    }
+    match url.split_once('?') {
+        Some((_, query)) if query.split('&').any(|pair| pair.starts_with("sync=")) => {
+            url.to_owned()
+        }
+        Some(_) => format!("{url}&sync=every"),
+        None => format!("{url}?sync=every"),
+    }
 }
