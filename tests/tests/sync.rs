@@ -1,11 +1,12 @@
 //! The sync API over HTTP: push with op ids, paged pull by server sequence, and
 //! what bad input does (nothing, with a clear reason).
 
+use std::time::Duration;
 use tern_domain::api::ErrorBody;
 use tern_domain::record::{Record, RecordId, RecordKind, Update};
 use tern_domain::sync::{
-    self, OpId, OpOutcome, PullResponse, PushOp, PushRequest, PushResponse, Seq, MAX_PUSH_BYTES,
-    PULL_PATH, PUSH_PATH,
+    self, Change, OpId, OpOutcome, PullResponse, PushOp, PushRequest, PushResponse, Seq,
+    EVENTS_PATH, MAX_PUSH_BYTES, PULL_PATH, PUSH_PATH, RECORDS_PATH,
 };
 use tern_server::Config;
 use tern_tests::{spawn_app, spawn_app_with, TestApp};
@@ -227,4 +228,265 @@ async fn acknowledged_edits_survive_a_restart() {
     )
     .await;
     assert_eq!(next.outcomes[0].1, OpOutcome::Applied(Seq(3)));
+}
+
+/// A recommendation's title typed one letter at a time: `n` ops (create + n-1 edits).
+fn typed(record_n: u8, text: &str, n: usize) -> (Record, Vec<Update>) {
+    let (record, created) = Record::create(record_id(record_n), RecordKind::Recommendation, 11);
+    let rec = record.as_recommendation().expect("rec");
+    let mut updates = vec![created];
+    let chars: Vec<char> = text.chars().cycle().take(n - 1).collect();
+    for end in 1..n {
+        let prefix: String = chars[..end].iter().collect();
+        updates.push(rec.set_title(&prefix));
+    }
+    (record, updates)
+}
+
+#[tokio::test]
+async fn a_push_of_many_ops_is_applied_in_order_in_one_request() {
+    let app = spawn_app().await;
+    let (one, first) = typed(1, "abc", 300);
+    let (two, second) = typed(2, "xyz", 200);
+    // Interleave the two records' ops; ids 0..500.
+    let mut ops = Vec::new();
+    for n in 0..300usize {
+        ops.push(op(
+            n as u16,
+            one.id(),
+            RecordKind::Recommendation,
+            &first[n],
+        ));
+        if n < 200 {
+            ops.push(op(
+                1_000 + n as u16,
+                two.id(),
+                RecordKind::Recommendation,
+                &second[n],
+            ));
+        }
+    }
+    let response = push(&app, ops.clone()).await;
+    let seqs: Vec<u64> = response
+        .outcomes
+        .iter()
+        .map(|(_, outcome)| match outcome {
+            OpOutcome::Applied(seq) => seq.0,
+            other => panic!("expected applied, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs, (1..=500).collect::<Vec<_>>());
+    // The log holds them in the order sent, and they rebuild both titles.
+    let mut pulled = Vec::new();
+    let mut cursor = 0;
+    loop {
+        let page = pull(&app, cursor, 1_000).await;
+        pulled.extend(page.changes);
+        cursor = page.cursor.0;
+        if page.complete {
+            break;
+        }
+    }
+    let sent: Vec<_> = ops
+        .iter()
+        .map(|op| (op.record, op.update.clone()))
+        .collect();
+    let got: Vec<_> = pulled
+        .iter()
+        .map(|c| (c.record, c.update.clone()))
+        .collect();
+    assert_eq!(got, sent);
+    let copy_one = Record::empty(one.id(), 99);
+    let copy_two = Record::empty(two.id(), 99);
+    for change in &pulled {
+        let copy = if change.record == one.id() {
+            &copy_one
+        } else {
+            &copy_two
+        };
+        copy.apply_update(&change.update).expect("applies");
+    }
+    assert_eq!(copy_one.summary(), one.summary());
+    assert_eq!(copy_two.summary(), two.summary());
+
+    // The same request again, plus one new op: only the new one is applied.
+    let more = one.as_recommendation().expect("rec").set_title("abc, done");
+    ops.push(op(5_000, one.id(), RecordKind::Recommendation, &more));
+    let again = push(&app, ops).await;
+    assert_eq!(again.outcomes.len(), 501);
+    assert!(again.outcomes[..500]
+        .iter()
+        .all(|(_, outcome)| matches!(outcome, OpOutcome::AlreadyApplied(_))));
+    assert_eq!(again.outcomes[500].1, OpOutcome::Applied(Seq(501)));
+}
+
+#[tokio::test]
+async fn a_large_push_with_one_bad_update_applies_nothing() {
+    let app = spawn_app().await;
+    let (record, updates) = typed(1, "all or nothing ", 400);
+    let mut ops = numbered_ops(&record, RecordKind::Recommendation, &updates);
+    ops[399].update = vec![0xff; 8];
+    let refused = push_raw(&app, sync::encode(&PushRequest { ops: ops.clone() })).await;
+    assert_eq!(refused.status(), 400);
+    assert!(pull(&app, 0, 1_000).await.changes.is_empty());
+    // Without the bad op, the same ops go through, numbered from 1.
+    ops.truncate(399);
+    let response = push(&app, ops).await;
+    assert_eq!(response.outcomes[0].1, OpOutcome::Applied(Seq(1)));
+    assert_eq!(response.outcomes[398].1, OpOutcome::Applied(Seq(399)));
+}
+
+#[tokio::test]
+async fn a_kind_mismatch_inside_a_batch_refuses_only_that_op() {
+    let app = spawn_app().await;
+    let (record, updates) = drafted("Mixed batch");
+    let ops = vec![
+        op(0, record.id(), RecordKind::Recommendation, &updates[0]),
+        op(1, record.id(), RecordKind::Project, &updates[1]),
+        op(2, record.id(), RecordKind::Recommendation, &updates[1]),
+    ];
+    let response = push(&app, ops).await;
+    assert_eq!(response.outcomes[0].1, OpOutcome::Applied(Seq(1)));
+    assert!(
+        matches!(&response.outcomes[1].1, OpOutcome::Rejected(reason) if reason.contains("not a project"))
+    );
+    assert_eq!(response.outcomes[2].1, OpOutcome::Applied(Seq(2)));
+}
+
+async fn get_record(app: &TestApp, id: &str) -> reqwest::Response {
+    app.get(&format!("{RECORDS_PATH}/{id}")).await
+}
+
+#[tokio::test]
+async fn the_records_endpoint_returns_a_whole_state_or_a_reason() {
+    let app = spawn_app().await;
+    let (record, updates) = drafted("Whole state");
+    push(
+        &app,
+        numbered_ops(&record, RecordKind::Recommendation, &updates),
+    )
+    .await;
+    let other = record_id(5);
+    let (_, created) = Record::create(other, RecordKind::Project, 4);
+    push(&app, vec![op(7, other, RecordKind::Project, &created)]).await;
+
+    let found = get_record(&app, &record.id().to_string()).await;
+    assert_eq!(found.status(), 200);
+    assert_eq!(
+        found.headers()["content-type"].to_str().expect("ascii"),
+        sync::CONTENT_TYPE
+    );
+    let change: Change = sync::decode(&found.bytes().await.expect("body")).expect("a change");
+    assert_eq!(
+        (change.record, change.kind, change.seq),
+        (record.id(), RecordKind::Recommendation, Seq(2))
+    );
+    // A copy that has nothing rebuilds the record from it alone.
+    let copy = Record::load(record.id(), 31, &change.update).expect("loads");
+    assert_eq!(
+        copy.as_recommendation().map(|r| r.title()).as_deref(),
+        Some("Whole state")
+    );
+
+    let unknown = get_record(&app, &record_id(6).to_string()).await;
+    assert_eq!(unknown.status(), 404);
+    let body: ErrorBody = unknown.json().await.expect("JSON reason");
+    assert_eq!(body.error, "unknown_record");
+    assert!(
+        body.reason.contains(&record_id(6).to_string()),
+        "{}",
+        body.reason
+    );
+
+    let malformed = get_record(&app, "not-a-uuid").await;
+    assert_eq!(malformed.status(), 400);
+    let body: ErrorBody = malformed.json().await.expect("JSON reason");
+    assert_eq!(body.error, "malformed_record_id");
+}
+
+/// Reads server-sent events until one carries `data: <seq>` with seq >= `at_least`.
+async fn next_seq_event(events: &mut reqwest::Response, buffer: &mut String, at_least: u64) -> u64 {
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            for line in event.lines() {
+                if let Some(data) = line.strip_prefix("data:") {
+                    let seq: u64 = data.trim().parse().expect("a seq");
+                    if seq >= at_least {
+                        return seq;
+                    }
+                }
+            }
+        }
+        let chunk = events
+            .chunk()
+            .await
+            .expect("stream readable")
+            .expect("stream still open");
+        buffer.push_str(std::str::from_utf8(&chunk).expect("utf-8"));
+    }
+}
+
+#[tokio::test]
+async fn events_announce_a_push_from_another_client_within_a_second() {
+    let app = spawn_app().await;
+    let (record, updates) = drafted("Live");
+    push(
+        &app,
+        vec![op(0, record.id(), RecordKind::Recommendation, &updates[0])],
+    )
+    .await;
+
+    let mut events = app.get(EVENTS_PATH).await;
+    assert_eq!(events.status(), 200);
+    assert!(events.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/event-stream"));
+    let mut buffer = String::new();
+    // On connect: the current last seq.
+    let first = tokio::time::timeout(
+        Duration::from_secs(5),
+        next_seq_event(&mut events, &mut buffer, 0),
+    )
+    .await
+    .expect("first event");
+    assert_eq!(first, 1);
+
+    let colleague = reqwest::Client::new();
+    let body = sync::encode(&PushRequest {
+        ops: vec![op(1, record.id(), RecordKind::Recommendation, &updates[1])],
+    });
+    let pushed = tokio::time::Instant::now();
+    let response = colleague
+        .post(app.url(PUSH_PATH))
+        .body(body)
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(response.status(), 200);
+    let seq = tokio::time::timeout(
+        Duration::from_secs(1),
+        next_seq_event(&mut events, &mut buffer, 2),
+    )
+    .await
+    .expect("an event within a second of the push");
+    assert_eq!(seq, 2);
+    assert!(pushed.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn an_open_event_stream_does_not_hold_up_shutdown() {
+    let app = spawn_app().await;
+    let mut events = app.get(EVENTS_PATH).await;
+    let mut buffer = String::new();
+    next_seq_event(&mut events, &mut buffer, 0).await;
+    tokio::time::timeout(Duration::from_secs(5), app.stop())
+        .await
+        .expect("stopped within 5 s with an event stream open");
+    // The stream ended rather than hanging.
+    let end = tokio::time::timeout(Duration::from_secs(5), events.chunk())
+        .await
+        .expect("stream ends");
+    assert!(!matches!(end, Ok(Some(_))), "{end:?}");
 }
