@@ -1,0 +1,144 @@
+//! The real `tern` binary in a child process, and a device that talks to it over
+//! HTTP, for the kill test and the sync benchmark. Cargo builds the binary for
+//! this package's tests and names it in `CARGO_BIN_EXE_tern`.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+use tern_domain::client::Replica;
+use tern_domain::sync::{self, PullResponse, PushRequest, PushResponse, MAX_PUSH_BYTES, PUSH_PATH};
+
+pub struct Tern {
+    pub address: String,
+    child: Child,
+}
+
+impl Tern {
+    /// Starts `tern` on port 0 with the embedded database under `data`, and waits
+    /// for the line that says where it listens.
+    pub fn start(data: &Path) -> Tern {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .args(["--site-dir"])
+            .arg(data.join("no-site"))
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tern starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (found, address) = mpsc::channel();
+        // Reads the log to the end, so the child never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let _ = found.send(line[at + "listening on ".len()..].trim().to_owned());
+                }
+            }
+        });
+        let address = address
+            .recv_timeout(Duration::from_secs(60))
+            .expect("tern listening within 60 s");
+        Tern { address, child }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// SIGKILL: no shutdown code runs, nothing unsynced can be flushed.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill -9");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Tern {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Body bytes sent and received, for the benchmark's figures.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Traffic {
+    pub requests: usize,
+    pub sent: usize,
+    pub received: usize,
+}
+
+pub async fn push(
+    client: &reqwest::Client,
+    base: &str,
+    request: &PushRequest,
+    traffic: &mut Traffic,
+) -> Result<PushResponse, String> {
+    let body = sync::encode(request);
+    traffic.requests += 1;
+    traffic.sent += body.len();
+    let response = client
+        .post(format!("{base}{PUSH_PATH}"))
+        .header("content-type", sync::CONTENT_TYPE)
+        .body(body)
+        .send()
+        .await
+        .map_err(|error| error.to_string())?;
+    if response.status() != 200 {
+        return Err(format!("push answered {}", response.status()));
+    }
+    let bytes = response.bytes().await.map_err(|error| error.to_string())?;
+    traffic.received += bytes.len();
+    sync::decode(&bytes).map_err(|error| error.to_string())
+}
+
+/// Pushes the whole outbox in requests of at most `MAX_PUSH_BYTES`.
+pub async fn push_outbox(
+    client: &reqwest::Client,
+    base: &str,
+    replica: &mut Replica,
+    traffic: &mut Traffic,
+) {
+    while let Some(request) = replica.next_push(MAX_PUSH_BYTES - 4_096) {
+        let answer = push(client, base, &request, traffic).await.expect("push");
+        let acknowledged = replica.acknowledge(&answer);
+        assert!(
+            acknowledged.rejected.is_empty(),
+            "{:?}",
+            acknowledged.rejected
+        );
+    }
+}
+
+/// Pulls until the server says complete.
+pub async fn pull_everything(
+    client: &reqwest::Client,
+    base: &str,
+    replica: &mut Replica,
+    traffic: &mut Traffic,
+) {
+    loop {
+        let query = replica.next_pull();
+        traffic.requests += 1;
+        let response = client
+            .get(format!("{base}{}", query.path()))
+            .send()
+            .await
+            .expect("pull");
+        assert_eq!(response.status(), 200);
+        let bytes = response.bytes().await.expect("body");
+        traffic.received += bytes.len();
+        let page: PullResponse = sync::decode(&bytes).expect("a pull page");
+        let pulled = replica.apply_pull(query.since, &page).expect("in order");
+        assert!(pulled.unmergeable.is_empty(), "{:?}", pulled.unmergeable);
+        if page.complete {
+            return;
+        }
+    }
+}
