@@ -4,6 +4,7 @@
 use crate::i18n::*;
 use crate::pages::PageView;
 use crate::routes::{Page, Section};
+use crate::store::{use_workspace, LocalProblem, SyncPhase};
 use crate::use_mounted;
 use leptos::ev;
 use leptos::prelude::*;
@@ -35,7 +36,13 @@ pub fn Layout() -> impl IntoView {
                 <span class="brand-tagline">{t!(i18n, app_tagline)}</span>
             </a>
             <ConnectionStatus />
+            <Show when=move || mounted.get()>
+                <SyncIndicator />
+            </Show>
         </header>
+        <Show when=move || mounted.get()>
+            <LocalProblemBanner />
+        </Show>
         <nav class="app-nav" aria-label=move || t_string!(i18n, nav_label)>
             <ul>
                 {Section::ALL
@@ -194,5 +201,90 @@ fn UpdateBanner() -> impl IntoView {
                 <button type="button" on:click=apply>{t!(i18n, update_reload)}</button>
             </div>
         </Show>
+    }
+}
+
+/// What sync is doing, in words: offline · N changes waiting · syncing ·
+/// synced at 14:02 · failed with its reason.
+fn sync_words(i18n: leptos_i18n::I18nContext<Locale>, online: bool) -> (&'static str, String) {
+    let workspace = use_workspace();
+    let waiting = workspace.waiting();
+    let waiting_words = match waiting {
+        0 => None,
+        1 => Some(t_string!(i18n, sync_one_waiting).to_owned()),
+        n => Some(format!("{n} {}", t_string!(i18n, sync_many_waiting))),
+    };
+    let phase = workspace.phase.get();
+    if !online {
+        let words = match waiting_words {
+            Some(waiting) => format!("{} · {waiting}", t_string!(i18n, sync_state_offline)),
+            None => t_string!(i18n, sync_state_offline).to_owned(),
+        };
+        return ("offline", words);
+    }
+    match phase {
+        SyncPhase::Starting => ("starting", t_string!(i18n, sync_state_starting).to_owned()),
+        SyncPhase::Syncing => ("syncing", t_string!(i18n, sync_state_syncing).to_owned()),
+        SyncPhase::Failed(reason) => (
+            "error",
+            format!("{} {reason}", t_string!(i18n, sync_state_error)),
+        ),
+        SyncPhase::Idle => match (waiting_words, workspace.synced_at.get()) {
+            (Some(waiting), _) => ("waiting", waiting),
+            (None, Some(time)) => (
+                "synced",
+                format!("{} {time}", t_string!(i18n, sync_state_synced_at)),
+            ),
+            (None, None) => ("waiting", t_string!(i18n, sync_state_not_yet).to_owned()),
+        },
+    }
+}
+
+/// The header's sync state; links to the Sync page.
+#[component]
+fn SyncIndicator() -> impl IntoView {
+    let i18n = use_i18n();
+    let online = use_online();
+    let words = Memo::new(move |_| sync_words(i18n, online.get()));
+    view! {
+        <a id="sync-status" class="sync-status" href="/sync" data-state=move || words.get().0
+            aria-live="polite">
+            {move || words.get().1}
+        </a>
+    }
+}
+
+/// The same words, as a paragraph on the Sync page.
+#[component]
+pub fn SyncSummary() -> impl IntoView {
+    let i18n = use_i18n();
+    let online = use_online();
+    let words = Memo::new(move |_| sync_words(i18n, online.get()));
+    view! { <p id="sync-summary" data-state=move || words.get().0>{move || words.get().1}</p> }
+}
+
+/// Shown when edits cannot be saved on the device: they are kept in this
+/// window, and the user can download them.
+#[component]
+fn LocalProblemBanner() -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    view! {
+        {move || workspace.local_problem.get().map(|problem| {
+            let words = match problem {
+                LocalProblem::QuotaExceeded => t_string!(i18n, local_quota_exceeded).to_owned(),
+                LocalProblem::Unavailable(reason) => {
+                    format!("{} {reason}", t_string!(i18n, local_unavailable))
+                }
+            };
+            view! {
+                <div id="local-problem" class="local-problem" role="alert">
+                    <span>{words}</span>
+                    <button type="button" on:click=move |_| workspace.download_export()>
+                        {t!(i18n, export_edits)}
+                    </button>
+                </div>
+            }
+        })}
     }
 }

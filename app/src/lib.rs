@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Tern's user interface: Leptos components and the routes they answer, rendered
 //! to HTML on the server (feature `ssr`) and hydrated in the browser (feature
 //! `hydrate`).
@@ -19,7 +20,9 @@ pub use i18n_gen::i18n;
 pub mod assets;
 mod layout;
 mod pages;
+mod records;
 pub mod routes;
+pub mod store;
 
 pub use assets::AssetManifest;
 
@@ -103,6 +106,7 @@ pub fn App() -> impl IntoView {
     let (mounted, set_mounted) = signal(false);
     provide_context(Mounted(mounted));
     layout::provide_online();
+    store::provide_workspace();
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| {
         set_mounted.set(true);

@@ -2,10 +2,13 @@
 //! sets the document title and has exactly one `<h1>`.
 
 use crate::i18n::*;
-use crate::layout::{section_label, use_online, ConnectionStatus};
+use crate::layout::{section_label, use_online, ConnectionStatus, SyncSummary};
+use crate::records::{ProjectEditor, RecommendationEditor, RecordList};
 use crate::routes::{Page, Section};
+use crate::store::use_workspace;
 use crate::{BUILD_META, LANGUAGE_COOKIE};
 use leptos::prelude::*;
+use tern_domain::record::RecordKind;
 
 #[component]
 pub fn PageView(page: Page) -> impl IntoView {
@@ -98,10 +101,7 @@ fn Recommendations() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <PageHeading title=move || t_string!(i18n, recommendations_title) />
-        <EmptyState
-            heading=move || t_string!(i18n, recommendations_empty_heading)
-            body=move || t_string!(i18n, recommendations_empty_body)
-        />
+        <RecordList kind=RecordKind::Recommendation />
     }
 }
 
@@ -110,8 +110,8 @@ fn Recommendation(id: String) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <PageHeading title=move || t_string!(i18n, recommendation_title) />
-        <RecordId id=id />
-        <p>{t!(i18n, recommendation_not_here)}</p>
+        <RecordId id=id.clone() />
+        <RecommendationEditor id />
     }
 }
 
@@ -120,10 +120,7 @@ fn Projects() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <PageHeading title=move || t_string!(i18n, projects_title) />
-        <EmptyState
-            heading=move || t_string!(i18n, projects_empty_heading)
-            body=move || t_string!(i18n, projects_empty_body)
-        />
+        <RecordList kind=RecordKind::Project />
     }
 }
 
@@ -132,8 +129,8 @@ fn Project(id: String) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <PageHeading title=move || t_string!(i18n, project_title) />
-        <RecordId id=id />
-        <p>{t!(i18n, project_not_here)}</p>
+        <RecordId id=id.clone() />
+        <ProjectEditor id />
     }
 }
 
@@ -176,6 +173,7 @@ fn Network() -> impl IntoView {
 fn SyncPage() -> impl IntoView {
     let i18n = use_i18n();
     let online = use_online();
+    let workspace = use_workspace();
     view! {
         <PageHeading title=move || t_string!(i18n, sync_title) />
         <p class="lead">{t!(i18n, sync_intro)}</p>
@@ -193,7 +191,14 @@ fn SyncPage() -> impl IntoView {
         </section>
         <section aria-labelledby="sync-queue">
             <h2 id="sync-queue">{t!(i18n, sync_queue_heading)}</h2>
-            <p>{t!(i18n, sync_queue_empty)}</p>
+            <SyncSummary />
+            <p>
+                <button type="button" id="sync-now" on:click=move |_| workspace.sync_now()
+                    disabled=move || !online.get()>
+                    {t!(i18n, sync_now)}
+                </button>
+            </p>
+            <p class="hint">{t!(i18n, sync_retry_hint)}</p>
         </section>
     }
 }
@@ -265,6 +270,7 @@ fn Settings() -> impl IntoView {
             <p>{t!(i18n, settings_offline_body)}</p>
             <ConnectionStatus />
         </section>
+        <StorageUse />
         <section aria-labelledby="settings-about">
             <h2 id="settings-about">{t!(i18n, settings_about_heading)}</h2>
             <dl class="facts">
@@ -273,6 +279,36 @@ fn Settings() -> impl IntoView {
                     {env!("CARGO_PKG_VERSION")} " (" <code>{build}</code> ")"
                 </dd>
             </dl>
+        </section>
+    }
+}
+
+/// Usage and quota of the device's storage, and whether it is persistent.
+#[component]
+fn StorageUse() -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let estimate = LocalResource::new(move || workspace.storage_estimate());
+    let megabytes = |bytes: f64| format!("{:.1} MB", bytes / 1_000_000.0);
+    view! {
+        <section aria-labelledby="settings-storage">
+            <h2 id="settings-storage">{t!(i18n, settings_storage_heading)}</h2>
+            <Suspense>
+                {move || estimate.get().map(|estimate| match estimate {
+                    Some((used, quota, persisted)) => view! {
+                        <p id="storage-usage">
+                            {t_string!(i18n, settings_storage_usage)} " " {megabytes(used)} " "
+                            {t_string!(i18n, settings_storage_of)} " " {megabytes(quota)}
+                        </p>
+                        <p>{if persisted {
+                            t_string!(i18n, settings_storage_persisted)
+                        } else {
+                            t_string!(i18n, settings_storage_not_persisted)
+                        }}</p>
+                    }.into_any(),
+                    None => view! { <p>{t_string!(i18n, settings_storage_unknown)}</p> }.into_any(),
+                })}
+            </Suspense>
         </section>
     }
 }

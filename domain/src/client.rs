@@ -177,6 +177,20 @@ impl Replica {
         Ok(())
     }
 
+    /// Takes in an op another tab of this device queued (and saved) already.
+    pub fn adopt_op(&mut self, op: PushOp) -> Result<(), RecordError> {
+        self.record_entry(op.record).apply_update(&op.update)?;
+        if !self.outbox.iter().any(|queued| queued.op == op.op) {
+            self.outbox.push(op);
+        }
+        Ok(())
+    }
+
+    /// Drops ops another tab of this device has settled with the server.
+    pub fn forget_ops(&mut self, settled: &[OpId]) {
+        self.outbox.retain(|op| !settled.contains(&op.op));
+    }
+
     /// Merges an update that another tab of this device made and saved already.
     pub fn apply_local(&mut self, record: RecordId, update: &[u8]) -> Result<(), RecordError> {
         self.record_entry(record).apply_update(update)

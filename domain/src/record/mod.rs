@@ -15,7 +15,7 @@ mod recommendation;
 mod text;
 
 pub use id::{InvalidRecordId, RecordId};
-pub use project::{Project, ProjectStatus, ProjectSummary};
+pub use project::{Project, ProjectFieldError, ProjectStatus, ProjectSummary};
 pub use recommendation::{
     Recommendation, RecommendationStatus, RecommendationSummary, Section, SectionId,
 };
@@ -83,6 +83,17 @@ pub fn validate_update(update: &[u8]) -> Result<(), RecordError> {
     yrs::Update::decode_v1(update)
         .map(|_| ())
         .map_err(|_| RecordError::MalformedUpdate)
+}
+
+/// Merges saved states or updates of one record into one update, without
+/// loading a document: lets a store combine what two tabs saved.
+pub fn merge_updates(updates: &[&[u8]]) -> Result<Vec<u8>, RecordError> {
+    for update in updates {
+        validate_update(update)?;
+    }
+    catch_unwind(|| yrs::merge_updates_v1(updates.iter().copied()))
+        .map_err(|_| RecordError::Unmergeable)?
+        .map_err(|_| RecordError::Unmergeable)
 }
 
 /// One record's document.
@@ -285,6 +296,26 @@ mod tests {
         assert_eq!(replica.kind(), Some(RecordKind::Project));
         assert!(replica.as_project().is_some());
         assert!(replica.as_recommendation().is_none());
+    }
+
+    #[test]
+    fn merged_states_hold_both_replicas_edits() {
+        let (anna, created) = Record::create(id(1), RecordKind::Project, 1);
+        let jonas = Record::empty(id(1), 2);
+        jonas.apply_update(&created.0).expect("applies");
+        anna.as_project().expect("project").set_title("Anna");
+        jonas
+            .as_project()
+            .expect("project")
+            .set_description("Jonas");
+        let merged = merge_updates(&[&anna.state(), &jonas.state()]).expect("merges");
+        let both = Record::load(id(1), 3, &merged).expect("loads");
+        let project = both.as_project().expect("project");
+        assert_eq!(
+            (project.title(), project.description()),
+            ("Anna".into(), "Jonas".into())
+        );
+        assert!(merge_updates(&[&anna.state(), b"junk"]).is_err());
     }
 
     #[test]

@@ -1,0 +1,584 @@
+//! Record lists and editors: recommendations and projects, created and edited
+//! on this device (offline too) through the [`Workspace`].
+//!
+//! Text inputs keep what the user types as a draft and apply it to the record
+//! at most 300 ms later, or at once on blur; the field's shown value follows
+//! the record when someone else's edit arrives, keeping the caret in place.
+
+use crate::i18n::*;
+use crate::store::{new_section_id, use_workspace, RecordState, TextField, Workspace};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use leptos::web_sys;
+use tern_domain::record::{
+    ProjectStatus, RecommendationStatus, Record, RecordId, RecordKind, RecordSummary, SectionId,
+};
+use tern_domain::region::{FocusArea, MEMBERS};
+
+type I18n = leptos_i18n::I18nContext<Locale>;
+
+fn focus_area_label(i18n: I18n, area: FocusArea) -> &'static str {
+    match area {
+        FocusArea::EarlyIntervention => t_string!(i18n, focus_early_intervention),
+        FocusArea::SexualAbuseAndExploitation => t_string!(i18n, focus_sexual_abuse),
+        FocusArea::MigrantChildrenAndTrafficking => t_string!(i18n, focus_migrant_children),
+        FocusArea::OutOfHomeCare => t_string!(i18n, focus_out_of_home_care),
+    }
+}
+
+fn recommendation_status_label(i18n: I18n, status: RecommendationStatus) -> &'static str {
+    match status {
+        RecommendationStatus::Draft => t_string!(i18n, status_draft),
+        RecommendationStatus::InConsultation => t_string!(i18n, status_in_consultation),
+        RecommendationStatus::MemberReview => t_string!(i18n, status_member_review),
+        RecommendationStatus::Adopted => t_string!(i18n, status_adopted),
+        RecommendationStatus::Withdrawn => t_string!(i18n, status_withdrawn),
+    }
+}
+
+fn project_status_label(i18n: I18n, status: ProjectStatus) -> &'static str {
+    match status {
+        ProjectStatus::Planned => t_string!(i18n, status_planned),
+        ProjectStatus::Active => t_string!(i18n, status_active),
+        ProjectStatus::OnHold => t_string!(i18n, status_on_hold),
+        ProjectStatus::Completed => t_string!(i18n, status_completed),
+    }
+}
+
+fn record_path(kind: RecordKind, id: RecordId) -> String {
+    match kind {
+        RecordKind::Recommendation => format!("/recommendations/{id}"),
+        RecordKind::Project => format!("/projects/{id}"),
+    }
+}
+
+/// The list of one kind of record, with a button that creates one.
+#[component]
+pub fn RecordList(kind: RecordKind) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let navigate = leptos_router::hooks::use_navigate();
+    let create = move |_| {
+        if let Some(id) = workspace.create(kind) {
+            navigate(&record_path(kind, id), Default::default());
+        }
+    };
+    let rows = move || workspace.list(kind);
+    view! {
+        <p class="actions">
+            <button type="button" class="primary" id="new-record" on:click=create
+                disabled=move || !workspace.ready.get()>
+                {move || match kind {
+                    RecordKind::Recommendation => t_string!(i18n, new_recommendation),
+                    RecordKind::Project => t_string!(i18n, new_project),
+                }}
+            </button>
+        </p>
+        <Show
+            when=move || !rows().is_empty()
+            fallback=move || view! {
+                <section class="empty-state">
+                    <h2>{move || match kind {
+                        RecordKind::Recommendation => t_string!(i18n, recommendations_empty_heading),
+                        RecordKind::Project => t_string!(i18n, projects_empty_heading),
+                    }}</h2>
+                    <p>{move || match kind {
+                        RecordKind::Recommendation => t_string!(i18n, recommendations_empty_body),
+                        RecordKind::Project => t_string!(i18n, projects_empty_body),
+                    }}</p>
+                </section>
+            }
+        >
+            <ul class="record-list">
+                {move || rows().into_iter().map(|(id, summary)| {
+                    let (title, status) = match &summary {
+                        RecordSummary::Recommendation(rec) => {
+                            (rec.title.clone(), recommendation_status_label(i18n, rec.status))
+                        }
+                        RecordSummary::Project(project) => {
+                            (project.title.clone(), project_status_label(i18n, project.status))
+                        }
+                    };
+                    let title = if title.trim().is_empty() {
+                        t_string!(i18n, untitled).to_owned()
+                    } else {
+                        title
+                    };
+                    view! {
+                        <li class="record-row" data-record-id=id.to_string()>
+                            <a href=record_path(kind, id)>{title}</a>
+                            <span class="record-status">{status}</span>
+                            <RecordStateBadge id />
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </Show>
+    }
+}
+
+/// "Unsaved changes" · "Saved on this device" · "Synced", and a refusal if any.
+#[component]
+pub fn RecordStateBadge(id: RecordId) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let state = move || workspace.record_state(id);
+    view! {
+        <span class="record-state" data-state=move || match state() {
+            RecordState::Unsaved => "unsaved",
+            RecordState::SavedLocally => "saved-locally",
+            RecordState::Synced => "synced",
+        }>
+            {move || match state() {
+                RecordState::Unsaved => t_string!(i18n, record_unsaved),
+                RecordState::SavedLocally => t_string!(i18n, record_saved_locally),
+                RecordState::Synced => t_string!(i18n, record_synced),
+            }}
+        </span>
+        {move || workspace.rejection(id).map(|reason| view! {
+            <p class="record-rejected" role="alert">
+                {t_string!(i18n, record_rejected)} " " {reason}
+            </p>
+        })}
+    }
+}
+
+/// Sets a text control's value to follow the record without moving the caret
+/// of someone typing in it.
+fn show_value(element: &web_sys::Element, value: &str) {
+    let focused = document()
+        .active_element()
+        .is_some_and(|active| &active == element);
+    if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+        if input.value() != value {
+            let (start, end) = (input.selection_start(), input.selection_end());
+            input.set_value(value);
+            if focused {
+                let _ = input.set_selection_range(
+                    start.ok().flatten().unwrap_or(0),
+                    end.ok().flatten().unwrap_or(0),
+                );
+            }
+        }
+    } else if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        if area.value() != value {
+            let (start, end) = (area.selection_start(), area.selection_end());
+            area.set_value(value);
+            if focused {
+                let _ = area.set_selection_range(
+                    start.ok().flatten().unwrap_or(0),
+                    end.ok().flatten().unwrap_or(0),
+                );
+            }
+        }
+    }
+}
+
+/// A one-line or multi-line text field of a record.
+#[component]
+fn TextInput(
+    id: RecordId,
+    field: TextField,
+    #[prop(into)] dom_id: String,
+    #[prop(into)] label: Signal<&'static str>,
+    #[prop(optional)] multiline: bool,
+) -> impl IntoView {
+    let workspace = use_workspace();
+    let value_field = field.clone();
+    let value = Memo::new(move |_| workspace.text(id, &value_field));
+    let on_input = {
+        let field = field.clone();
+        move |event: leptos::ev::Event| {
+            workspace.draft_text(id, field.clone(), event_target_value(&event));
+        }
+    };
+    let on_blur = move |_| workspace.flush_drafts();
+    let control = if multiline {
+        let node = NodeRef::<html::Textarea>::new();
+        Effect::new(move |_| {
+            let value = value.get();
+            if let Some(element) = node.get() {
+                show_value(&element, &value);
+            }
+        });
+        view! {
+            <textarea id=dom_id.clone() node_ref=node rows="8" on:input=on_input on:blur=on_blur></textarea>
+        }
+        .into_any()
+    } else {
+        let node = NodeRef::<html::Input>::new();
+        Effect::new(move |_| {
+            let value = value.get();
+            if let Some(element) = node.get() {
+                show_value(&element, &value);
+            }
+        });
+        view! {
+            <input type="text" id=dom_id.clone() node_ref=node on:input=on_input on:blur=on_blur />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field">
+            <label for=dom_id>{label}</label>
+            {control}
+        </div>
+    }
+}
+
+/// Focus-area checkboxes shared by both editors.
+#[component]
+fn FocusAreas(
+    id: RecordId,
+    current: Signal<Vec<FocusArea>>,
+    set: fn(&Record, FocusArea, bool) -> Option<tern_domain::record::Update>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    view! {
+        <fieldset class="checks">
+            <legend>{t!(i18n, focus_areas_heading)}</legend>
+            {FocusArea::ALL.into_iter().map(|area| {
+                let dom_id = format!("focus-{}", area.as_str());
+                view! {
+                    <label for=dom_id.clone()>
+                        <input type="checkbox" id=dom_id.clone()
+                            prop:checked=move || current.get().contains(&area)
+                            on:change=move |event| {
+                                let checked = event_target_checked(&event);
+                                workspace.edit(id, |record| set(record, area, checked));
+                            } />
+                        {move || focus_area_label(i18n, area)}
+                    </label>
+                }
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
+fn read_recommendation<T>(
+    workspace: Workspace,
+    id: RecordId,
+    reader: impl FnOnce(&tern_domain::record::Recommendation) -> T,
+) -> Option<T> {
+    workspace
+        .with_record(id, |record| {
+            record.as_recommendation().map(|rec| reader(&rec))
+        })
+        .flatten()
+}
+
+fn read_project<T>(
+    workspace: Workspace,
+    id: RecordId,
+    reader: impl FnOnce(&tern_domain::record::Project) -> T,
+) -> Option<T> {
+    workspace
+        .with_record(id, |record| {
+            record.as_project().map(|project| reader(&project))
+        })
+        .flatten()
+}
+
+/// Reads the id from the URL; a malformed one shows the not-here message.
+fn parse_id(text: &str) -> Option<RecordId> {
+    text.parse().ok()
+}
+
+#[component]
+pub fn RecommendationEditor(id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let Some(id) = parse_id(&id) else {
+        return view! { <p>{t!(i18n, recommendation_not_here)}</p> }.into_any();
+    };
+    let exists = move || {
+        workspace
+            .with_record(id, |record| record.as_recommendation().is_some())
+            .unwrap_or(false)
+    };
+    view! {
+        <Show
+            when=exists
+            fallback=move || view! {
+                <p>{move || if workspace.ready.get() {
+                    t_string!(i18n, recommendation_not_here)
+                } else {
+                    t_string!(i18n, loading)
+                }}</p>
+            }
+        >
+            <RecommendationForm id workspace />
+        </Show>
+    }
+    .into_any()
+}
+
+#[component]
+fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
+    let i18n = use_i18n();
+    let status = Signal::derive(move || {
+        read_recommendation(workspace, id, |rec| rec.status()).unwrap_or_default()
+    });
+    let focus = Signal::derive(move || {
+        read_recommendation(workspace, id, |rec| rec.focus_areas()).unwrap_or_default()
+    });
+    let section_ids = Memo::new(move |_| {
+        read_recommendation(workspace, id, |rec| {
+            rec.sections()
+                .into_iter()
+                .map(|section| section.id)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    });
+    let add_section = move |_| {
+        let section = new_section_id();
+        let position = section_ids.get_untracked().len();
+        workspace.edit(id, |record| {
+            Some(
+                record
+                    .as_recommendation()?
+                    .insert_section(position, &section, ""),
+            )
+        });
+    };
+    view! {
+        <RecordStateBadge id />
+        <form class="editor" on:submit=|event| event.prevent_default()>
+            <TextInput id field=TextField::Title dom_id="title"
+                label=Signal::derive(move || t_string!(i18n, field_title)) />
+            <div class="field">
+                <label for="status">{t!(i18n, field_status)}</label>
+                <select id="status" on:change=move |event| {
+                    if let Some(status) = RecommendationStatus::parse(&event_target_value(&event)) {
+                        workspace.edit(id, |record| Some(record.as_recommendation()?.set_status(status)));
+                    }
+                }>
+                    {RecommendationStatus::ALL.into_iter().map(|option| view! {
+                        <option value=option.as_str() selected=move || status.get() == option>
+                            {move || recommendation_status_label(i18n, option)}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <TextInput id field=TextField::Summary dom_id="summary" multiline=true
+                label=Signal::derive(move || t_string!(i18n, field_summary)) />
+            <FocusAreas id current=focus
+                set=|record, area, on| Some(record.as_recommendation()?.set_focus_area(area, on)) />
+            <section class="sections" aria-labelledby="sections-heading">
+                <h2 id="sections-heading">{t!(i18n, sections_heading)}</h2>
+                <Show when=move || section_ids.get().is_empty()>
+                    <p class="hint">{t!(i18n, sections_empty)}</p>
+                </Show>
+                <ol class="section-list">
+                    <For each=move || section_ids.get().into_iter().enumerate()
+                        key=|(position, section)| (section.clone(), *position)
+                        let((position, section))>
+                        <SectionEditor id section position count=Signal::derive(move || section_ids.get().len()) />
+                    </For>
+                </ol>
+                <button type="button" id="add-section" on:click=add_section>
+                    {t!(i18n, add_section)}
+                </button>
+            </section>
+        </form>
+    }
+}
+
+#[component]
+fn SectionEditor(
+    id: RecordId,
+    section: SectionId,
+    position: usize,
+    count: Signal<usize>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let number = position + 1;
+    let dom = format!("section-{number}");
+    let moved = {
+        let section = section.clone();
+        move |to: usize| {
+            let section = section.clone();
+            workspace.edit(id, move |record| {
+                Some(record.as_recommendation()?.move_section(&section, to))
+            });
+        }
+    };
+    let move_up = {
+        let moved = moved.clone();
+        move |_| moved(position.saturating_sub(1))
+    };
+    let move_down = move |_| moved(position + 1);
+    let remove = {
+        let section = section.clone();
+        move |_| {
+            let sure = window()
+                .confirm_with_message(t_string!(i18n, remove_section_confirm))
+                .unwrap_or(false);
+            if sure {
+                let section = section.clone();
+                workspace.edit(id, move |record| {
+                    Some(record.as_recommendation()?.remove_section(&section))
+                });
+            }
+        }
+    };
+    view! {
+        <li class="section" data-section=section.0.clone()>
+            <TextInput id field=TextField::SectionHeading(section.clone()) dom_id=format!("{dom}-heading")
+                label=Signal::derive(move || t_string!(i18n, section_heading_label)) />
+            <TextInput id field=TextField::SectionBody(section.clone()) dom_id=format!("{dom}-body") multiline=true
+                label=Signal::derive(move || t_string!(i18n, section_body_label)) />
+            <p class="section-actions">
+                <button type="button" on:click=move_up disabled={position == 0}>
+                    {t!(i18n, move_up)}
+                </button>
+                <button type="button" on:click=move_down disabled={move || count.get() <= position + 1}>
+                    {t!(i18n, move_down)}
+                </button>
+                <button type="button" class="danger" on:click=remove>{t!(i18n, remove_section)}</button>
+            </p>
+        </li>
+    }
+}
+
+#[component]
+pub fn ProjectEditor(id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let Some(id) = parse_id(&id) else {
+        return view! { <p>{t!(i18n, project_not_here)}</p> }.into_any();
+    };
+    let exists = move || {
+        workspace
+            .with_record(id, |record| record.as_project().is_some())
+            .unwrap_or(false)
+    };
+    view! {
+        <Show
+            when=exists
+            fallback=move || view! {
+                <p>{move || if workspace.ready.get() {
+                    t_string!(i18n, project_not_here)
+                } else {
+                    t_string!(i18n, loading)
+                }}</p>
+            }
+        >
+            <ProjectForm id workspace />
+        </Show>
+    }
+    .into_any()
+}
+
+#[component]
+fn ProjectForm(id: RecordId, workspace: Workspace) -> impl IntoView {
+    let i18n = use_i18n();
+    let status =
+        Signal::derive(move || read_project(workspace, id, |p| p.status()).unwrap_or_default());
+    let focus = Signal::derive(move || {
+        read_project(workspace, id, |p| p.focus_areas()).unwrap_or_default()
+    });
+    let countries =
+        Signal::derive(move || read_project(workspace, id, |p| p.countries()).unwrap_or_default());
+    let start = Signal::derive(move || {
+        read_project(workspace, id, |p| p.start_date())
+            .flatten()
+            .unwrap_or_default()
+    });
+    let end = Signal::derive(move || {
+        read_project(workspace, id, |p| p.end_date())
+            .flatten()
+            .unwrap_or_default()
+    });
+    let date_error = RwSignal::new(None::<String>);
+    let start_node = NodeRef::<html::Input>::new();
+    let end_node = NodeRef::<html::Input>::new();
+    let set_dates = move |_| {
+        let value = |node: NodeRef<html::Input>| {
+            node.get_untracked()
+                .map(|input| input.value())
+                .filter(|value| !value.is_empty())
+        };
+        let (start, end) = (value(start_node), value(end_node));
+        let mut error = None;
+        workspace.edit(id, |record| {
+            match record
+                .as_project()?
+                .set_dates(start.as_deref(), end.as_deref())
+            {
+                Ok(update) => Some(update),
+                Err(refused) => {
+                    error = Some(refused);
+                    None
+                }
+            }
+        });
+        date_error.set(error.map(|error| match error {
+            tern_domain::record::ProjectFieldError::EndBeforeStart { .. } => {
+                t_string!(i18n, error_end_before_start).to_owned()
+            }
+            _ => t_string!(i18n, error_not_a_date).to_owned(),
+        }));
+    };
+    view! {
+        <RecordStateBadge id />
+        <form class="editor" on:submit=|event| event.prevent_default()>
+            <TextInput id field=TextField::Title dom_id="title"
+                label=Signal::derive(move || t_string!(i18n, field_title)) />
+            <div class="field">
+                <label for="status">{t!(i18n, field_status)}</label>
+                <select id="status" on:change=move |event| {
+                    if let Some(status) = ProjectStatus::parse(&event_target_value(&event)) {
+                        workspace.edit(id, |record| Some(record.as_project()?.set_status(status)));
+                    }
+                }>
+                    {ProjectStatus::ALL.into_iter().map(|option| view! {
+                        <option value=option.as_str() selected=move || status.get() == option>
+                            {move || project_status_label(i18n, option)}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for="start-date">{t!(i18n, field_start_date)}</label>
+                    <input type="date" id="start-date" node_ref=start_node prop:value=start
+                        aria-describedby="date-error" on:change=set_dates />
+                </div>
+                <div class="field">
+                    <label for="end-date">{t!(i18n, field_end_date)}</label>
+                    <input type="date" id="end-date" node_ref=end_node prop:value=end
+                        aria-describedby="date-error" on:change=set_dates />
+                </div>
+            </div>
+            <p id="date-error" class="field-error" role="alert">{move || date_error.get()}</p>
+            <FocusAreas id current=focus
+                set=|record, area, on| Some(record.as_project()?.set_focus_area(area, on)) />
+            <fieldset class="checks">
+                <legend>{t!(i18n, field_countries)}</legend>
+                {MEMBERS.into_iter().filter(|member| member.active).map(|member| {
+                    let dom_id = format!("country-{}", member.code);
+                    view! {
+                        <label for=dom_id.clone()>
+                            <input type="checkbox" id=dom_id.clone()
+                                prop:checked=move || countries.get().iter().any(|c| c == member.code)
+                                on:change=move |event| {
+                                    let checked = event_target_checked(&event);
+                                    workspace.edit(id, |record| {
+                                        record.as_project()?.set_country(member.code, checked).ok()
+                                    });
+                                } />
+                            {member.name}
+                        </label>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <TextInput id field=TextField::Description dom_id="description" multiline=true
+                label=Signal::derive(move || t_string!(i18n, field_description)) />
+        </form>
+    }
+}

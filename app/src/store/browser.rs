@@ -1,0 +1,742 @@
+//! The browser half of the store: IndexedDB, the sync loop over `fetch`,
+//! other tabs (BroadcastChannel) and live events from the server (SSE).
+//!
+//! IndexedDB (`tern`, version 1) has three object stores:
+//! - `records`: key = record id, value = postcard `(RecordId, state)`; states are
+//!   written when the server has acknowledged or sent changes, merged with what
+//!   is stored (another tab may have written since);
+//! - `outbox`: auto-increment key, value = postcard `PushOp`; an edit is here
+//!   before the UI calls it saved, and leaves only in the same transaction that
+//!   writes the record's new state;
+//! - `meta`: the cursor in the server's log.
+//!
+//! One device id per browser profile (localStorage); one yrs replica id per tab
+//! session, so tabs never write under the same id.
+
+use super::{LocalProblem, SyncPhase, Workspace, REPLICA};
+use gloo_storage::Storage as _;
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos::wasm_bindgen::{JsCast, JsValue};
+use leptos::web_sys;
+use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
+use tern_domain::client::Replica;
+use tern_domain::record::{merge_updates, RecordId};
+use tern_domain::sync::{
+    self, Change, DeviceId, OpId, PullResponse, PushOp, PushResponse, Seq, EVENTS_PATH,
+    MAX_PUSH_BYTES, PUSH_PATH, RECORDS_PATH,
+};
+use wasm_bindgen_futures::JsFuture;
+
+const DB_NAME: &str = "tern";
+const RECORDS: &str = "records";
+const OUTBOX: &str = "outbox";
+const META: &str = "meta";
+const CURSOR_KEY: &str = "cursor";
+const DEVICE_KEY: &str = "tern.device";
+const CHANNEL_NAME: &str = "tern-workspace";
+
+/// Text being typed is applied and saved at most this long after a keystroke.
+const DRAFT_DELAY: Duration = Duration::from_millis(300);
+/// A local edit is pushed this long after it is saved, so a burst goes as one.
+const PUSH_DELAY: Duration = Duration::from_millis(800);
+/// While online, the device also syncs on this timer (live events may be cut).
+const SYNC_INTERVAL: Duration = Duration::from_secs(30);
+const BACKOFF_MAX_MS: u64 = 5 * 60 * 1000;
+
+thread_local! {
+    static DB: RefCell<Option<Database>> = const { RefCell::new(None) };
+    static CHANNEL: RefCell<Option<web_sys::BroadcastChannel>> = const { RefCell::new(None) };
+    static EVENTS: RefCell<Option<web_sys::EventSource>> = const { RefCell::new(None) };
+    static SYNC_RUNNING: Cell<bool> = const { Cell::new(false) };
+    static SYNC_AGAIN: Cell<bool> = const { Cell::new(false) };
+    static FAILURES: Cell<u32> = const { Cell::new(0) };
+    static PUSH_SCHEDULED: Cell<bool> = const { Cell::new(false) };
+    static DRAFT_SCHEDULED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// What tabs of one browser tell each other, so both show the same text.
+#[derive(Serialize, Deserialize)]
+enum TabMessage {
+    /// An edit this tab saved in the outbox.
+    Queued(PushOp),
+    /// Ops the server has answered for; gone from the outbox.
+    Settled(Vec<OpId>),
+    /// A change from the server, saved in `records`.
+    Merged(RecordId, Vec<u8>),
+}
+
+/// Opens the store, loads the workspace and starts syncing. Runs once, after hydration.
+pub(super) fn start(workspace: Workspace) {
+    spawn_local(async move {
+        let device = device_id();
+        let client_id = random_client_id();
+        match open_and_load(device, client_id).await {
+            Ok(replica) => {
+                REPLICA.with_borrow_mut(|slot| *slot = Some(replica));
+            }
+            Err(problem) => {
+                // Keep working in memory; say so, and never pretend edits are saved.
+                REPLICA.with_borrow_mut(|slot| *slot = Some(Replica::new(device, client_id)));
+                workspace.local_problem.set(Some(problem));
+            }
+        }
+        workspace.ready.set(true);
+        workspace.phase.set(SyncPhase::Idle);
+        workspace.changed();
+        listen_to_other_tabs(workspace);
+        listen_for_connectivity(workspace);
+        ask_for_persistent_storage();
+        request_sync(workspace);
+    });
+}
+
+async fn open_and_load(device: DeviceId, client_id: u64) -> Result<Replica, LocalProblem> {
+    let db = open_db().await.map_err(LocalProblem::Unavailable)?;
+    let saved = load(&db).await.map_err(LocalProblem::Unavailable)?;
+    DB.with_borrow_mut(|slot| *slot = Some(db));
+    Replica::restore(device, client_id, saved.cursor, saved.states, saved.outbox)
+        .map_err(|(id, error)| LocalProblem::Unavailable(format!("record {id}: {error}")))
+}
+
+async fn open_db() -> Result<Database, String> {
+    Database::open(DB_NAME)
+        .with_version(1u8)
+        .with_on_upgrade_needed(|event, db| {
+            if event.old_version() < 1.0 {
+                db.create_object_store(RECORDS).build()?;
+                db.create_object_store(OUTBOX)
+                    .with_auto_increment(true)
+                    .build()?;
+                db.create_object_store(META).build()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|error| error.to_string())
+}
+
+struct Saved {
+    cursor: Seq,
+    states: Vec<(RecordId, Vec<u8>)>,
+    outbox: Vec<PushOp>,
+}
+
+async fn load(db: &Database) -> Result<Saved, String> {
+    let tx = db
+        .transaction([RECORDS, OUTBOX, META])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let states = all_values(&tx, RECORDS)
+        .await?
+        .iter()
+        .filter_map(|bytes| sync::decode::<(RecordId, Vec<u8>)>(bytes).ok())
+        .collect();
+    let outbox = all_values(&tx, OUTBOX)
+        .await?
+        .iter()
+        .filter_map(|bytes| sync::decode::<PushOp>(bytes).ok())
+        .collect();
+    let meta = tx.object_store(META).map_err(|e| e.to_string())?;
+    let cursor: Option<String> = meta
+        .get(CURSOR_KEY)
+        .primitive()
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    let cursor = Seq(cursor.and_then(|text| text.parse().ok()).unwrap_or(0));
+    Ok(Saved {
+        cursor,
+        states,
+        outbox,
+    })
+}
+
+async fn all_values(
+    tx: &indexed_db_futures::transaction::Transaction<'_>,
+    store: &str,
+) -> Result<Vec<Vec<u8>>, String> {
+    let store = tx.object_store(store).map_err(|e| e.to_string())?;
+    let values = store
+        .get_all::<JsValue>()
+        .primitive()
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    values
+        .map(|value| {
+            value
+                .map(|value| js_sys::Uint8Array::new(&value).to_vec())
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+async fn all_keys(
+    tx: &indexed_db_futures::transaction::Transaction<'_>,
+    store: &str,
+) -> Result<Vec<JsValue>, String> {
+    let store = tx.object_store(store).map_err(|e| e.to_string())?;
+    let keys = store
+        .get_all_keys::<JsValue>()
+        .primitive()
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    keys.map(|key| key.map_err(|e| e.to_string())).collect()
+}
+
+fn bytes_value(bytes: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(bytes).into()
+}
+
+fn db() -> Option<Database> {
+    DB.with_borrow(Clone::clone)
+}
+
+/// Saves a new op in the outbox; the record counts as saved once this commits.
+pub(super) fn save_op(workspace: Workspace, op: PushOp, started: f64) {
+    spawn_local(async move {
+        let record = op.record;
+        let result = match db() {
+            Some(db) => append_to_outbox(&db, &op).await,
+            None => Err("the device store is not open".to_owned()),
+        };
+        match result {
+            Ok(()) => {
+                measure_persist(started);
+                workspace.op_persisted(record);
+                broadcast(&TabMessage::Queued(op));
+                if workspace.local_problem.get_untracked() == Some(LocalProblem::QuotaExceeded) {
+                    workspace.local_problem.set(None);
+                }
+                schedule_push(workspace);
+            }
+            Err(reason) => {
+                // The edit stays in memory (and in the in-memory outbox, so it still
+                // syncs); the user is told, and can export.
+                let problem = if reason.contains("Quota") {
+                    LocalProblem::QuotaExceeded
+                } else {
+                    LocalProblem::Unavailable(reason)
+                };
+                workspace.local_problem.set(Some(problem));
+                schedule_push(workspace);
+            }
+        }
+    });
+}
+
+async fn append_to_outbox(db: &Database, op: &PushOp) -> Result<(), String> {
+    let tx = db
+        .transaction(OUTBOX)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let store = tx.object_store(OUTBOX).map_err(|e| e.to_string())?;
+    store
+        .add(bytes_value(&sync::encode(op)))
+        .primitive()
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())
+}
+
+/// Edit-to-persisted times in ms (applying the text to the record, queueing
+/// the op, committing it to IndexedDB), kept for `bench/keystroke.mjs` in
+/// `globalThis.__ternPersistMs` (the newest 1,000).
+fn measure_persist(started: f64) {
+    let key = JsValue::from_str("__ternPersistMs");
+    let global = js_sys::global();
+    let times = js_sys::Reflect::get(&global, &key)
+        .ok()
+        .and_then(|times| times.dyn_into::<js_sys::Array>().ok())
+        .unwrap_or_else(|| {
+            let times = js_sys::Array::new();
+            let _ = js_sys::Reflect::set(&global, &key, &times);
+            times
+        });
+    if times.length() >= 1000 {
+        times.shift();
+    }
+    times.push(&JsValue::from_f64(now() - started));
+}
+
+pub(super) fn now() -> f64 {
+    window()
+        .performance()
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+pub(super) fn schedule_draft_flush(workspace: Workspace) {
+    if DRAFT_SCHEDULED.replace(true) {
+        return;
+    }
+    set_timeout(
+        move || {
+            DRAFT_SCHEDULED.set(false);
+            workspace.flush_drafts();
+        },
+        DRAFT_DELAY,
+    );
+}
+
+fn schedule_push(workspace: Workspace) {
+    if PUSH_SCHEDULED.replace(true) {
+        return;
+    }
+    set_timeout(
+        move || {
+            PUSH_SCHEDULED.set(false);
+            request_sync(workspace);
+        },
+        PUSH_DELAY,
+    );
+}
+
+/// Starts a sync, or asks the running one to go round again.
+pub(super) fn request_sync(workspace: Workspace) {
+    if SYNC_RUNNING.replace(true) {
+        SYNC_AGAIN.set(true);
+        return;
+    }
+    spawn_local(async move {
+        loop {
+            SYNC_AGAIN.set(false);
+            if !window().navigator().on_line() {
+                workspace.phase.set(SyncPhase::Idle);
+                break;
+            }
+            workspace.flush_drafts();
+            workspace.phase.set(SyncPhase::Syncing);
+            match sync_once(workspace).await {
+                Ok(()) => {
+                    FAILURES.set(0);
+                    workspace.phase.set(SyncPhase::Idle);
+                    workspace.synced_at.set(Some(clock_time()));
+                }
+                Err(reason) => {
+                    workspace.phase.set(SyncPhase::Failed(reason));
+                    let failures = FAILURES.get().saturating_add(1);
+                    FAILURES.set(failures);
+                    let delay = 1000u64
+                        .saturating_mul(1 << failures.min(20))
+                        .min(BACKOFF_MAX_MS);
+                    set_timeout(
+                        move || request_sync(workspace),
+                        Duration::from_millis(delay),
+                    );
+                    break;
+                }
+            }
+            if !SYNC_AGAIN.get() {
+                break;
+            }
+        }
+        SYNC_RUNNING.set(false);
+    });
+}
+
+/// One round: push the whole outbox, pull to the end, repair what cannot settle.
+/// Every step is saved before the next, so a round cut off anywhere resumes.
+async fn sync_once(workspace: Workspace) -> Result<(), String> {
+    let db = db();
+    if let Some(db) = &db {
+        // Another tab may have queued or settled ops: the stored outbox is the truth.
+        let (_, stored) = stored_outbox(db).await?;
+        REPLICA.with_borrow_mut(|replica| match replica.as_mut() {
+            Some(replica) => replica
+                .replace_outbox(stored)
+                .map_err(|error| error.to_string()),
+            None => Ok(()),
+        })?;
+    }
+    loop {
+        let request = REPLICA.with_borrow(|replica| replica.as_ref()?.next_push(MAX_PUSH_BYTES));
+        let Some(request) = request else { break };
+        let answer: PushResponse = post(PUSH_PATH, sync::encode(&request)).await?;
+        let acknowledged = REPLICA.with_borrow_mut(|replica| {
+            replica
+                .as_mut()
+                .map(|replica| replica.acknowledge(&answer))
+                .unwrap_or_default()
+        });
+        let touched: Vec<RecordId> = request.ops.iter().map(|op| op.record).collect();
+        if let Some(db) = &db {
+            save_states(db, &touched, None, &acknowledged.settled).await?;
+        }
+        broadcast(&TabMessage::Settled(acknowledged.settled));
+        workspace.changed();
+    }
+    loop {
+        let Some(query) = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::next_pull))
+        else {
+            break;
+        };
+        let page: PullResponse = get(&query.path()).await?;
+        let pulled = REPLICA.with_borrow_mut(|replica| {
+            replica
+                .as_mut()
+                .map(|replica| replica.apply_pull(query.since, &page))
+        });
+        let Some(Ok(pulled)) = pulled else { break };
+        let changed: Vec<RecordId> = pulled.changed.into_iter().collect();
+        let cursor = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::cursor));
+        if let Some(db) = &db {
+            save_states(db, &changed, cursor, &[]).await?;
+        }
+        for change in &page.changes {
+            broadcast(&TabMessage::Merged(change.record, change.update.clone()));
+        }
+        workspace.changed();
+        if page.complete {
+            break;
+        }
+    }
+    let broken = REPLICA.with_borrow(|replica| {
+        replica
+            .as_ref()
+            .map(Replica::records_needing_repair)
+            .unwrap_or_default()
+    });
+    for id in broken {
+        let whole: Change = get(&format!("{RECORDS_PATH}/{id}")).await?;
+        REPLICA.with_borrow_mut(|replica| {
+            if let Some(replica) = replica.as_mut() {
+                let _ = replica.apply_change(&whole);
+            }
+        });
+        if let Some(db) = &db {
+            save_states(db, &[id], None, &[]).await?;
+        }
+        workspace.changed();
+    }
+    Ok(())
+}
+
+/// The stored outbox with its keys, oldest first.
+async fn stored_outbox(db: &Database) -> Result<(Vec<JsValue>, Vec<PushOp>), String> {
+    let tx = db.transaction(OUTBOX).build().map_err(|e| e.to_string())?;
+    let keys = all_keys(&tx, OUTBOX).await?;
+    let values = all_values(&tx, OUTBOX).await?;
+    let ops = values
+        .iter()
+        .filter_map(|bytes| sync::decode::<PushOp>(bytes).ok())
+        .collect();
+    Ok((keys, ops))
+}
+
+/// In one transaction: writes the states of `records` (merged with what is
+/// stored), the cursor, and removes settled ops from the outbox.
+async fn save_states(
+    db: &Database,
+    records: &[RecordId],
+    cursor: Option<Seq>,
+    settled: &[OpId],
+) -> Result<(), String> {
+    let states: Vec<(RecordId, Vec<u8>)> = REPLICA.with_borrow(|replica| {
+        let Some(replica) = replica.as_ref() else {
+            return Vec::new();
+        };
+        let mut ids = records.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .filter_map(|id| Some((id, replica.record(id)?.state())))
+            .collect()
+    });
+    let tx = db
+        .transaction([RECORDS, OUTBOX, META])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let store = tx.object_store(RECORDS).map_err(|e| e.to_string())?;
+    for (id, state) in states {
+        let key = id.to_string();
+        let stored: Option<JsValue> = store
+            .get(key.as_str())
+            .primitive()
+            .map_err(|e| e.to_string())?
+            .await
+            .map_err(|e| e.to_string())?;
+        let stored = stored
+            .map(|value| js_sys::Uint8Array::new(&value).to_vec())
+            .and_then(|bytes| sync::decode::<(RecordId, Vec<u8>)>(&bytes).ok());
+        let merged = match stored {
+            Some((_, old)) => merge_updates(&[&old, &state]).unwrap_or(state),
+            None => state,
+        };
+        store
+            .put(bytes_value(&sync::encode(&(id, merged))))
+            .with_key(key)
+            .primitive()
+            .map_err(|e| e.to_string())?;
+    }
+    if !settled.is_empty() {
+        let outbox = tx.object_store(OUTBOX).map_err(|e| e.to_string())?;
+        let keys = all_keys(&tx, OUTBOX).await?;
+        let values = all_values(&tx, OUTBOX).await?;
+        for (key, bytes) in keys.into_iter().zip(values) {
+            let settled_here =
+                sync::decode::<PushOp>(&bytes).is_ok_and(|op| settled.contains(&op.op));
+            if settled_here {
+                outbox.delete(key).primitive().map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    if let Some(cursor) = cursor {
+        let meta = tx.object_store(META).map_err(|e| e.to_string())?;
+        meta.put(cursor.0.to_string())
+            .with_key(CURSOR_KEY)
+            .primitive()
+            .map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())
+}
+
+async fn post<T: for<'de> Deserialize<'de>>(path: &str, body: Vec<u8>) -> Result<T, String> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&bytes_value(&body));
+    let headers = web_sys::Headers::new().map_err(js_reason)?;
+    headers
+        .set("content-type", sync::CONTENT_TYPE)
+        .map_err(js_reason)?;
+    init.set_headers(&headers);
+    fetch(path, &init).await
+}
+
+async fn get<T: for<'de> Deserialize<'de>>(path: &str) -> Result<T, String> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    fetch(path, &init).await
+}
+
+async fn fetch<T: for<'de> Deserialize<'de>>(
+    path: &str,
+    init: &web_sys::RequestInit,
+) -> Result<T, String> {
+    let response = JsFuture::from(window().fetch_with_str_and_init(path, init))
+        .await
+        .map_err(|_| "the server could not be reached".to_owned())?;
+    let response: web_sys::Response = response.dyn_into().map_err(js_reason)?;
+    if !response.ok() {
+        let status = response.status();
+        let text = match response.text() {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .ok()
+                .and_then(|text| text.as_string()),
+            Err(_) => None,
+        };
+        let reason = text
+            .and_then(|text| js_sys::JSON::parse(&text).ok())
+            .and_then(|json| js_sys::Reflect::get(&json, &"reason".into()).ok())
+            .and_then(|reason| reason.as_string())
+            .unwrap_or_else(|| format!("the server answered {status}"));
+        return Err(reason);
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(js_reason)?)
+        .await
+        .map_err(js_reason)?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    sync::decode(&bytes).map_err(|error| error.to_string())
+}
+
+fn js_reason(value: JsValue) -> String {
+    value
+        .as_string()
+        .or_else(|| {
+            value
+                .dyn_ref::<js_sys::Error>()
+                .map(|error| String::from(error.message()))
+        })
+        .unwrap_or_else(|| "the browser refused the request".to_owned())
+}
+
+fn broadcast(message: &TabMessage) {
+    CHANNEL.with_borrow(|channel| {
+        if let Some(channel) = channel {
+            let _ = channel.post_message(&bytes_value(&sync::encode(message)));
+        }
+    });
+}
+
+fn listen_to_other_tabs(workspace: Workspace) {
+    let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL_NAME) else {
+        return;
+    };
+    let on_message = leptos::wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MessageEvent)>::new(
+        move |event: web_sys::MessageEvent| {
+            let bytes = js_sys::Uint8Array::new(&event.data()).to_vec();
+            let Ok(message) = sync::decode::<TabMessage>(&bytes) else {
+                return;
+            };
+            REPLICA.with_borrow_mut(|replica| {
+                let Some(replica) = replica.as_mut() else {
+                    return;
+                };
+                match message {
+                    TabMessage::Queued(op) => {
+                        let _ = replica.adopt_op(op);
+                    }
+                    TabMessage::Settled(ops) => replica.forget_ops(&ops),
+                    TabMessage::Merged(record, update) => {
+                        let _ = replica.apply_local(record, &update);
+                    }
+                }
+            });
+            workspace.changed();
+        },
+    );
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // Lives as long as the page.
+    on_message.forget();
+    CHANNEL.with_borrow_mut(|slot| *slot = Some(channel));
+}
+
+fn listen_for_connectivity(workspace: Workspace) {
+    let online = window_event_listener(leptos::ev::online, move |_| {
+        open_events(workspace);
+        request_sync(workspace);
+    });
+    let offline = window_event_listener(leptos::ev::offline, move |_| close_events());
+    // Text being typed is saved before the page goes away or into the background.
+    let hide = window_event_listener(leptos::ev::pagehide, move |_| workspace.flush_drafts());
+    let hidden = window_event_listener(leptos::ev::visibilitychange, move |_| {
+        if document().visibility_state() == web_sys::VisibilityState::Hidden {
+            workspace.flush_drafts();
+        }
+    });
+    // These live as long as the page.
+    std::mem::forget((online, offline, hide, hidden));
+    let timer = set_interval_with_handle(move || request_sync(workspace), SYNC_INTERVAL);
+    std::mem::forget(timer);
+    if window().navigator().on_line() {
+        open_events(workspace);
+    }
+}
+
+/// Live events: the server says its log grew; pull if it is past our cursor.
+fn open_events(workspace: Workspace) {
+    close_events();
+    let Ok(events) = web_sys::EventSource::new(EVENTS_PATH) else {
+        return;
+    };
+    let on_message = leptos::wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MessageEvent)>::new(
+        move |event: web_sys::MessageEvent| {
+            let latest = event
+                .data()
+                .as_string()
+                .and_then(|text| text.trim().parse::<u64>().ok());
+            let cursor = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::cursor));
+            if let (Some(latest), Some(cursor)) = (latest, cursor) {
+                if latest > cursor.0 {
+                    request_sync(workspace);
+                }
+            }
+        },
+    );
+    events.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    EVENTS.with_borrow_mut(|slot| *slot = Some(events));
+}
+
+fn close_events() {
+    EVENTS.with_borrow_mut(|slot| {
+        if let Some(events) = slot.take() {
+            events.close();
+        }
+    });
+}
+
+fn ask_for_persistent_storage() {
+    if let Ok(storage) = js_sys::Reflect::get(&window().navigator(), &"storage".into()) {
+        if let Ok(storage) = storage.dyn_into::<web_sys::StorageManager>() {
+            let _ = storage.persist();
+        }
+    }
+}
+
+/// How much this origin stores and may store, in bytes, and whether the
+/// browser promised not to evict it.
+pub(super) async fn storage_estimate() -> Option<(f64, f64, bool)> {
+    let storage = js_sys::Reflect::get(&window().navigator(), &"storage".into())
+        .ok()?
+        .dyn_into::<web_sys::StorageManager>()
+        .ok()?;
+    let estimate = JsFuture::from(storage.estimate().ok()?).await.ok()?;
+    let usage = js_sys::Reflect::get(&estimate, &"usage".into())
+        .ok()?
+        .as_f64()?;
+    let quota = js_sys::Reflect::get(&estimate, &"quota".into())
+        .ok()?
+        .as_f64()?;
+    let persisted = JsFuture::from(storage.persisted().ok()?)
+        .await
+        .ok()
+        .and_then(|value| value.as_bool())
+        .unwrap_or(false);
+    Some((usage, quota, persisted))
+}
+
+fn device_id() -> DeviceId {
+    if let Ok(text) = gloo_storage::LocalStorage::get::<String>(DEVICE_KEY) {
+        if let Ok(device) = text.parse() {
+            return device;
+        }
+    }
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes);
+    let device = DeviceId(bytes);
+    let _ = gloo_storage::LocalStorage::set(DEVICE_KEY, device.to_string());
+    device
+}
+
+fn random_client_id() -> u64 {
+    let mut bytes = [0u8; 8];
+    fill_random(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+pub(super) fn fill_random(bytes: &mut [u8]) {
+    let filled = window()
+        .crypto()
+        .and_then(|crypto| crypto.get_random_values_with_u8_array(bytes));
+    if filled.is_err() {
+        for byte in bytes.iter_mut() {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+}
+
+/// "HH:MM" in the user's local time.
+fn clock_time() -> String {
+    let date = js_sys::Date::new_0();
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
+/// Offers text as a file download (Blob URL on a temporary link).
+pub(super) fn download_text(name: &str, text: &str) {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/plain;charset=utf-8");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(link) = document().create_element("a") {
+        if let Ok(link) = link.dyn_into::<web_sys::HtmlAnchorElement>() {
+            link.set_href(&url);
+            link.set_download(name);
+            link.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}

@@ -1,0 +1,375 @@
+//! The workspace on this device: every record, held in memory as a
+//! [`Replica`] and saved in IndexedDB before the UI calls an edit saved.
+//!
+//! Pages read records through [`Workspace`] and change them only through the
+//! typed API of `tern_domain::record`, via [`Workspace::edit`] or, for text
+//! that is being typed, [`Workspace::draft_text`] (applied at most 300 ms
+//! later, or at once on blur and when the page is hidden).
+//!
+//! The replica lives in a thread-local (the browser runs this on one thread);
+//! reactive code tracks [`Workspace::revision`], which moves whenever any record
+//! changes. The browser half (IndexedDB, `fetch`, other tabs, live events) is in
+//! `browser`, compiled only with the `hydrate` feature; the server never renders
+//! a page, so it never gets here.
+
+#[cfg(feature = "hydrate")]
+mod browser;
+
+use leptos::prelude::*;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use tern_domain::client::Replica;
+use tern_domain::record::{Record, RecordId, RecordKind, RecordSummary, SectionId, Update};
+
+thread_local! {
+    static REPLICA: RefCell<Option<Replica>> = const { RefCell::new(None) };
+    /// Text typed but not yet applied to its record, newest value per field.
+    static DRAFTS: RefCell<BTreeMap<(RecordId, TextField), String>> = const { RefCell::new(BTreeMap::new()) };
+    /// Ops applied in memory whose IndexedDB write has not committed yet.
+    static UNSAVED: RefCell<BTreeMap<RecordId, u32>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// A text field of a record, as the draft buffer names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TextField {
+    Title,
+    Summary,
+    Description,
+    SectionHeading(SectionId),
+    SectionBody(SectionId),
+}
+
+/// Where sync stands, for the header and the Sync page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncPhase {
+    /// The store is being opened.
+    Starting,
+    Idle,
+    Syncing,
+    /// The last attempt failed; the next one is scheduled with backoff.
+    Failed(String),
+}
+
+/// Whether the device could keep its edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalProblem {
+    /// The browser refused to store more (quota); edits are kept in memory.
+    QuotaExceeded,
+    /// IndexedDB could not be opened or written (e.g. a private window).
+    Unavailable(String),
+}
+
+/// One record's state as the user sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordState {
+    /// Typed, not yet saved on this device (at most 300 ms).
+    Unsaved,
+    /// Saved on this device, not yet acknowledged by the server.
+    SavedLocally,
+    Synced,
+}
+
+/// The reactive handle pages use. `Copy`, provided once near the root.
+#[derive(Clone, Copy)]
+pub struct Workspace {
+    /// Moves whenever any record, the outbox or a draft changes.
+    pub revision: RwSignal<u64>,
+    pub phase: RwSignal<SyncPhase>,
+    /// When the device last finished a sync, as "HH:MM" in local time.
+    pub synced_at: RwSignal<Option<String>>,
+    pub local_problem: RwSignal<Option<LocalProblem>>,
+    /// True once the saved workspace has been loaded from IndexedDB.
+    pub ready: RwSignal<bool>,
+}
+
+pub fn provide_workspace() {
+    let workspace = Workspace {
+        revision: RwSignal::new(0),
+        phase: RwSignal::new(SyncPhase::Starting),
+        synced_at: RwSignal::new(None),
+        local_problem: RwSignal::new(None),
+        ready: RwSignal::new(false),
+    };
+    provide_context(workspace);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| browser::start(workspace));
+}
+
+pub fn use_workspace() -> Workspace {
+    use_context::<Workspace>().unwrap_or_else(|| {
+        provide_workspace();
+        expect_context::<Workspace>()
+    })
+}
+
+impl Workspace {
+    fn changed(self) {
+        self.revision
+            .set(self.revision.get_untracked().wrapping_add(1));
+    }
+
+    /// Reads the replica, tracking [`Self::revision`]. `None` before it is loaded.
+    pub fn read<T>(self, reader: impl FnOnce(&Replica) -> T) -> Option<T> {
+        self.revision.track();
+        REPLICA.with_borrow(|replica| replica.as_ref().map(reader))
+    }
+
+    /// Reads one record, tracking changes.
+    pub fn with_record<T>(self, id: RecordId, reader: impl FnOnce(&Record) -> T) -> Option<T> {
+        self.read(|replica| replica.record(id).map(reader))
+            .flatten()
+    }
+
+    /// Summaries of the records of one kind, newest first (ids are time-ordered).
+    pub fn list(self, kind: RecordKind) -> Vec<(RecordId, RecordSummary)> {
+        self.read(|replica| {
+            let mut rows: Vec<(RecordId, RecordSummary)> = replica
+                .records()
+                .filter(|record| record.kind() == Some(kind))
+                .filter_map(|record| Some((record.id(), record.summary()?)))
+                .collect();
+            rows.reverse();
+            rows
+        })
+        .unwrap_or_default()
+    }
+
+    /// Ops waiting for the server (this tab's view of the shared outbox).
+    pub fn waiting(self) -> usize {
+        self.read(|replica| replica.outbox().len()).unwrap_or(0)
+    }
+
+    pub fn record_state(self, id: RecordId) -> RecordState {
+        self.revision.track();
+        let drafting = DRAFTS.with_borrow(|drafts| drafts.keys().any(|(record, _)| *record == id));
+        let unsaved = UNSAVED.with_borrow(|unsaved| unsaved.contains_key(&id));
+        if drafting || unsaved {
+            return RecordState::Unsaved;
+        }
+        let queued = REPLICA.with_borrow(|replica| {
+            replica
+                .as_ref()
+                .is_some_and(|replica| replica.has_unsynced(id))
+        });
+        if queued {
+            RecordState::SavedLocally
+        } else {
+            RecordState::Synced
+        }
+    }
+
+    /// The reason the server refused an edit of this record, if it did.
+    pub fn rejection(self, id: RecordId) -> Option<String> {
+        self.read(|replica| replica.rejection(id).map(str::to_owned))
+            .flatten()
+    }
+
+    /// Creates a record on this device and returns its id.
+    pub fn create(self, kind: RecordKind) -> Option<RecordId> {
+        let id = new_record_id();
+        let started = perf_now();
+        let op = REPLICA.with_borrow_mut(|replica| Some(replica.as_mut()?.create(id, kind)))?;
+        self.saved_op(op, started);
+        Some(id)
+    }
+
+    /// Applies an edit made through the typed API and saves it.
+    pub fn edit(self, id: RecordId, change: impl FnOnce(&Record) -> Option<Update>) {
+        let started = perf_now();
+        let op = REPLICA.with_borrow_mut(|replica| replica.as_mut()?.edit(id, change));
+        if let Some(op) = op {
+            self.saved_op(op, started);
+        }
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    fn saved_op(self, op: tern_domain::sync::PushOp, started: f64) {
+        UNSAVED.with_borrow_mut(|unsaved| *unsaved.entry(op.record).or_default() += 1);
+        self.changed();
+        #[cfg(feature = "hydrate")]
+        browser::save_op(self, op, started);
+    }
+
+    /// Every record on this device as plain text, for the user to keep when the
+    /// device cannot store their edits.
+    pub fn export_text(self) -> String {
+        let mut text = String::new();
+        for (kind, heading) in [
+            (RecordKind::Recommendation, "RECOMMENDATIONS"),
+            (RecordKind::Project, "PROJECTS"),
+        ] {
+            text.push_str(heading);
+            text.push_str("\n\n");
+            for (id, summary) in self.list(kind) {
+                text.push_str(&format!("== {id}\n"));
+                match summary {
+                    RecordSummary::Recommendation(rec) => {
+                        text.push_str(&format!("{}\n{}\n", rec.title, rec.summary));
+                        for section in rec.sections {
+                            text.push_str(&format!("\n## {}\n{}\n", section.heading, section.body));
+                        }
+                    }
+                    RecordSummary::Project(project) => {
+                        text.push_str(&format!("{}\n{}\n", project.title, project.description));
+                    }
+                }
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    /// Offers [`Self::export_text`] as a file download.
+    pub fn download_export(self) {
+        self.flush_drafts();
+        #[cfg(feature = "hydrate")]
+        browser::download_text("tern-edits.txt", &self.export_text());
+    }
+
+    /// Starts a sync now (the "Sync now" button).
+    pub fn sync_now(self) {
+        #[cfg(feature = "hydrate")]
+        browser::request_sync(self);
+    }
+
+    /// Usage and quota of this origin's storage in bytes, and whether the
+    /// browser has made it persistent.
+    pub async fn storage_estimate(self) -> Option<(f64, f64, bool)> {
+        #[cfg(feature = "hydrate")]
+        return browser::storage_estimate().await;
+        #[cfg(not(feature = "hydrate"))]
+        None
+    }
+
+    /// Called by the store once an op's IndexedDB write has committed.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn op_persisted(self, record: RecordId) {
+        UNSAVED.with_borrow_mut(|unsaved| {
+            if let Some(count) = unsaved.get_mut(&record) {
+                *count -= 1;
+                if *count == 0 {
+                    unsaved.remove(&record);
+                }
+            }
+        });
+        self.changed();
+    }
+
+    /// Keeps the newest text of a field being typed; it is applied (and saved)
+    /// within 300 ms, or at once by [`Self::flush_drafts`].
+    pub fn draft_text(self, id: RecordId, field: TextField, value: String) {
+        let first = DRAFTS.with_borrow_mut(|drafts| {
+            let first = drafts.is_empty();
+            drafts.insert((id, field), value);
+            first
+        });
+        if first {
+            self.changed();
+            #[cfg(feature = "hydrate")]
+            browser::schedule_draft_flush(self);
+        }
+    }
+
+    /// The text a field shows: its draft while one is pending, else the record's.
+    pub fn text(self, id: RecordId, field: &TextField) -> String {
+        let draft = DRAFTS.with_borrow(|drafts| drafts.get(&(id, field.clone())).cloned());
+        if let Some(draft) = draft {
+            return draft;
+        }
+        self.with_record(id, |record| read_field(record, field))
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Applies every pending draft now (blur, `pagehide`, before a sync).
+    pub fn flush_drafts(self) {
+        let drafts = DRAFTS.with_borrow_mut(std::mem::take);
+        for ((id, field), value) in drafts {
+            self.edit(id, |record| write_field(record, &field, &value));
+        }
+    }
+}
+
+fn read_field(record: &Record, field: &TextField) -> Option<String> {
+    if let Some(rec) = record.as_recommendation() {
+        return match field {
+            TextField::Title => Some(rec.title()),
+            TextField::Summary => Some(rec.summary_text()),
+            TextField::SectionHeading(section) => rec
+                .sections()
+                .into_iter()
+                .find(|s| s.id == *section)
+                .map(|s| s.heading),
+            TextField::SectionBody(section) => rec
+                .sections()
+                .into_iter()
+                .find(|s| s.id == *section)
+                .map(|s| s.body),
+            TextField::Description => None,
+        };
+    }
+    let project = record.as_project()?;
+    match field {
+        TextField::Title => Some(project.title()),
+        TextField::Description => Some(project.description()),
+        _ => None,
+    }
+}
+
+fn write_field(record: &Record, field: &TextField, value: &str) -> Option<Update> {
+    if let Some(rec) = record.as_recommendation() {
+        return match field {
+            TextField::Title => Some(rec.set_title(value)),
+            TextField::Summary => Some(rec.set_summary_text(value)),
+            TextField::SectionHeading(section) => rec.set_section_heading(section, value),
+            TextField::SectionBody(section) => rec.set_section_body(section, value),
+            TextField::Description => None,
+        };
+    }
+    let project = record.as_project()?;
+    match field {
+        TextField::Title => Some(project.set_title(value)),
+        TextField::Description => Some(project.set_description(value)),
+        _ => None,
+    }
+}
+
+/// A fresh UUID v7 from the clock and the browser's crypto RNG.
+pub fn new_record_id() -> RecordId {
+    let mut random = [0u8; 10];
+    fill_random(&mut random);
+    RecordId::v7(now_ms(), random)
+}
+
+/// A fresh section id (random, URL-safe).
+pub fn new_section_id() -> SectionId {
+    let mut random = [0u8; 9];
+    fill_random(&mut random);
+    let text: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+    SectionId(text)
+}
+
+#[cfg(feature = "hydrate")]
+fn fill_random(bytes: &mut [u8]) {
+    browser::fill_random(bytes);
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn fill_random(bytes: &mut [u8]) {
+    // Only the browser creates records; keep the server build honest anyway.
+    let seed = now_ms();
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = (seed.rotate_left(i as u32 * 7) & 0xff) as u8;
+    }
+}
+
+fn perf_now() -> f64 {
+    #[cfg(feature = "hydrate")]
+    return browser::now();
+    #[cfg(not(feature = "hydrate"))]
+    0.0
+}
+
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}

@@ -1,0 +1,200 @@
+// Local-first editing and sync, end to end in Chromium: two members in two isolated browser
+// contexts (separate IndexedDB, service worker, cache), one server.
+//
+// Run from the repo root:  node --test --test-concurrency=1 tests/browser/
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import {
+  consoleProblems,
+  formatConsole,
+  launchBrowser,
+  recordConsole,
+  sleep,
+  startServer,
+  waitHydrated,
+  waitInPage,
+  waitSwControl,
+  withServerLogs,
+} from './harness.mjs';
+
+let server;
+let browser;
+const servers = () => [server];
+
+before(async () => {
+  [server, browser] = await Promise.all([startServer({ name: 'tern' }), launchBrowser()]);
+}, { timeout: 90_000 });
+
+after(async () => {
+  await Promise.allSettled([browser?.close(), server?.stop()]);
+});
+
+/** A member: an isolated context with one page, its console recorded. */
+async function member(label) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const log = recordConsole(page, [], label);
+  return { label, context, page, log };
+}
+
+async function open(page, url) {
+  await page.goto(url);
+  await waitHydrated(page);
+}
+
+/** Waits for a CSS selector's element to have `value` (inputs, textareas) equal to `expected`. */
+async function waitValue(page, selector, expected, timeout = 15_000) {
+  await waitInPage(
+    page,
+    `${selector} to read ${JSON.stringify(expected)}`,
+    ([sel, exp]) => document.querySelector(sel)?.value === exp,
+    [selector, expected],
+    { timeout, describe: ([sel]) => document.querySelector(sel)?.value ?? '<missing>' },
+  );
+}
+
+async function waitState(page, selector, state, timeout = 15_000) {
+  await waitInPage(
+    page,
+    `${selector} in state ${state}`,
+    ([sel, st]) => document.querySelector(sel)?.dataset.state === st,
+    [selector, state],
+    {
+      timeout,
+      describe: ([sel]) => {
+        const el = document.querySelector(sel);
+        return el ? `${el.dataset.state}: ${el.textContent.trim()}` : '<missing>';
+      },
+    },
+  );
+}
+
+/** Chromium logs failed requests while offline; those are expected here, nothing else is. */
+const allowOfflineNoise = (e) =>
+  e.kind === 'console' && /ERR_INTERNET_DISCONNECTED|Failed to load resource|net::ERR_/.test(e.text);
+
+test('two members edit one recommendation offline, reload, reconnect: both keep their words', { timeout: 180_000 }, withServerLogs(servers, async () => {
+    const anna = await member('anna');
+    const jonas = await member('jonas');
+    try {
+      // Anna drafts a recommendation online; it syncs.
+      await open(anna.page, `${server.url}/recommendations`);
+      await anna.page.click('#new-record');
+      await anna.page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+      const recUrl = anna.page.url();
+      await anna.page.fill('#title', 'Child participation in care decisions');
+      await anna.page.click('#add-section');
+      await anna.page.waitForSelector('#section-1-body');
+      await anna.page.fill('#section-1-heading', 'Principles');
+      await anna.page.fill('#section-1-body', 'Children are heard.');
+      await anna.page.locator('#section-1-body').blur();
+      await waitState(anna.page, '.record-state', 'synced');
+      await waitState(anna.page, '#sync-status', 'synced');
+
+      // Jonas sees it in his list, and opens it.
+      await open(jonas.page, `${server.url}/recommendations`);
+      await waitInPage(jonas.page, 'the recommendation in the list',
+        (title) => [...document.querySelectorAll('.record-row a')].some((a) => a.textContent === title),
+        'Child participation in care decisions');
+      await open(jonas.page, recUrl);
+      await waitValue(jonas.page, '#section-1-body', 'Children are heard.');
+
+      // Both install the app shell, then lose the network.
+      await Promise.all([waitSwControl(anna.page), waitSwControl(jonas.page)]);
+      await Promise.all([anna.context.setOffline(true), jonas.context.setOffline(true)]);
+      await waitState(anna.page, '#sync-status', 'offline');
+
+      // Each edits a different place of the same body.
+      await anna.page.click('#section-1-body');
+      await anna.page.keyboard.press('Control+Home');
+      await anna.page.keyboard.type('Always: ');
+      await anna.page.locator('#section-1-body').blur();
+      await jonas.page.click('#section-1-body');
+      await jonas.page.keyboard.press('Control+End');
+      await jonas.page.keyboard.type(' Their views count.');
+      await jonas.page.locator('#section-1-body').blur();
+      await waitState(anna.page, '.record-state', 'saved-locally');
+      await waitState(jonas.page, '.record-state', 'saved-locally');
+      await waitInPage(anna.page, 'the header to count the waiting change',
+        () => /waiting/.test(document.querySelector('#sync-status')?.textContent ?? ''));
+
+      // Jonas also creates a project, offline.
+      await open(jonas.page, `${server.url}/projects`);
+      await jonas.page.click('#new-record');
+      await jonas.page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+      await jonas.page.fill('#title', 'Barnahus network 2027');
+      await jonas.page.locator('#title').blur();
+      await waitState(jonas.page, '.record-state', 'saved-locally');
+
+      // Both reload while offline: the edits are still there, still waiting.
+      await anna.page.reload();
+      await waitHydrated(anna.page);
+      await waitValue(anna.page, '#section-1-body', 'Always: Children are heard.');
+      await waitState(anna.page, '.record-state', 'saved-locally');
+      await open(jonas.page, recUrl);
+      await waitValue(jonas.page, '#section-1-body', 'Children are heard. Their views count.');
+      await waitState(jonas.page, '.record-state', 'saved-locally');
+
+      // Back online: both sync, and both show one text holding both edits.
+      await Promise.all([anna.context.setOffline(false), jonas.context.setOffline(false)]);
+      const merged = 'Always: Children are heard. Their views count.';
+      await waitValue(anna.page, '#section-1-body', merged, 30_000);
+      await waitValue(jonas.page, '#section-1-body', merged, 30_000);
+      await waitState(anna.page, '.record-state', 'synced');
+      await waitState(jonas.page, '.record-state', 'synced');
+
+      // The project Jonas created offline reaches Anna.
+      await open(anna.page, `${server.url}/projects`);
+      await waitInPage(anna.page, 'Jonas\'s project in Anna\'s list',
+        (title) => [...document.querySelectorAll('.record-row a')].some((a) => a.textContent === title),
+        'Barnahus network 2027', { timeout: 30_000 });
+
+      const problems = consoleProblems([...anna.log, ...jonas.log], allowOfflineNoise);
+      assert.equal(problems.length, 0, `console problems:\n${formatConsole(problems)}`);
+    } finally {
+      await Promise.allSettled([anna.context.close(), jonas.context.close()]);
+    }
+}));
+
+test('two tabs of one browser show each other\'s typing without the server', { timeout: 90_000 }, withServerLogs(servers, async () => {
+    const context = await browser.newContext();
+    try {
+      const first = await context.newPage();
+      await open(first, `${server.url}/projects`);
+      await first.click('#new-record');
+      await first.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+      const url = first.url();
+      const second = await context.newPage();
+      await open(second, url);
+      await context.setOffline(true);
+      await first.fill('#description', 'Typed in the first tab.');
+      await waitValue(second, '#description', 'Typed in the first tab.');
+      await second.fill('#title', 'Named in the second tab');
+      await waitValue(first, '#title', 'Named in the second tab');
+    } finally {
+      await context.close();
+    }
+}));
+
+test('a wrong pair of dates is refused with a reason and changes nothing', { timeout: 60_000 }, withServerLogs(servers, async () => {
+    const { context, page } = await member('dates');
+    try {
+      await open(page, `${server.url}/projects`);
+      await page.click('#new-record');
+      await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+      await page.fill('#start-date', '2027-03-01');
+      await page.fill('#end-date', '2027-06-30');
+      await waitState(page, '.record-state', 'synced');
+      await page.fill('#end-date', '2027-01-31');
+      await waitInPage(page, 'the date error',
+        () => /before the start date/.test(document.querySelector('#date-error')?.textContent ?? ''));
+      await page.reload();
+      await waitHydrated(page);
+      await waitValue(page, '#end-date', '2027-06-30');
+      await sleep(0);
+    } finally {
+      await context.close();
+    }
+}));
