@@ -1,0 +1,1322 @@
+//! Seeded, replayable randomized convergence of the whole sync engine.
+//!
+//! 3–5 simulated devices (each a [`Replica`], the same code the browser runs)
+//! make random edits to shared records through the typed API and sync them
+//! through the real storage ([`SurrealStorage`] on the embedded surrealkv engine
+//! in a temporary folder), called in-process through the [`Storage`] trait. Every
+//! request and answer travels through a simulated network that delays, reorders,
+//! duplicates and drops them; devices give up on a request now and then and send
+//! it again; the server is stopped and reopened on its data at random moments.
+//!
+//! At quiescence (no more edits, nothing lost any more) every device and the
+//! server must hold the same documents, and every edit the server acknowledged
+//! must be in them: re-applying an acknowledged op to the server's document must
+//! change nothing, and every unique token a device typed in an acknowledged op
+//! must still be in its field, unless the test itself deleted it later.
+//!
+//! `TERN_SEEDS=n` runs n seeds (default 1,000); `TERN_SEED=s` replays one seed
+//! and prints its trace on failure. A failing seed prints the command that
+//! replays it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tern_domain::client::Replica;
+use tern_domain::record::{
+    ProjectStatus, RecommendationStatus, Record, RecordId, RecordKind, SectionId, Update,
+};
+use tern_domain::region::{FocusArea, MEMBERS};
+use tern_domain::sync::{
+    Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, PushResponse, Seq,
+    MAX_PULL_LIMIT,
+};
+use tern_server::storage::{Storage, SurrealStorage};
+use tern_server::Config;
+
+/// SplitMix64, as in the documents' own convergence test: tiny, and the same on
+/// every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        for chunk in out.chunks_mut(8) {
+            let value = self.next().to_le_bytes();
+            chunk.copy_from_slice(&value[..chunk.len()]);
+        }
+        out
+    }
+}
+
+const WORDS: [&str; 8] = [
+    " child",
+    " rights",
+    " Østersjø",
+    " Ąžuolas",
+    " 🇪🇪",
+    " barnahus",
+    "\n",
+    " Ümlaut",
+];
+
+const DATES: [&str; 5] = [
+    "2025-01-01",
+    "2025-06-30",
+    "2026-02-28",
+    "2026-12-31",
+    "2027-03-15",
+];
+
+/// How often (in percent) the lossy network drops or duplicates a message.
+const DROP_PERCENT: u64 = 12;
+const DUPLICATE_PERCENT: u64 = 10;
+/// Steps the quiescent phase may take before the test calls it a livelock.
+const QUIESCENCE_STEPS: usize = 5_000;
+
+/// A text field of a record, where a token can live.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Field {
+    Title,
+    /// A recommendation's summary.
+    Summary,
+    /// A project's description.
+    Description,
+    Heading(SectionId),
+    Body(SectionId),
+}
+
+fn read_field(record: &Record, field: &Field) -> Option<String> {
+    if let Some(project) = record.as_project() {
+        return match field {
+            Field::Title => Some(project.title()),
+            Field::Description => Some(project.description()),
+            _ => None,
+        };
+    }
+    let rec = record.as_recommendation()?;
+    match field {
+        Field::Title => Some(rec.title()),
+        Field::Summary => Some(rec.summary_text()),
+        Field::Heading(id) => rec
+            .sections()
+            .into_iter()
+            .find(|section| section.id == *id)
+            .map(|section| section.heading),
+        Field::Body(id) => rec
+            .sections()
+            .into_iter()
+            .find(|section| section.id == *id)
+            .map(|section| section.body),
+        Field::Description => None,
+    }
+}
+
+fn write_field(record: &Record, field: &Field, value: &str) -> Option<Update> {
+    if let Some(project) = record.as_project() {
+        return match field {
+            Field::Title => Some(project.set_title(value)),
+            Field::Description => Some(project.set_description(value)),
+            _ => None,
+        };
+    }
+    let rec = record.as_recommendation()?;
+    match field {
+        Field::Title => Some(rec.set_title(value)),
+        Field::Summary => Some(rec.set_summary_text(value)),
+        Field::Heading(id) => rec.set_section_heading(id, value),
+        Field::Body(id) => rec.set_section_body(id, value),
+        Field::Description => None,
+    }
+}
+
+/// Tokens are `[k<digits>]`; no word contains `[`, so one is only ever made
+/// whole by the edit that typed it.
+fn tokens_in(text: &str) -> HashSet<&str> {
+    text.match_indices("[k")
+        .filter_map(|(start, _)| {
+            let digits = text[start + 2..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let end = start + 2 + digits;
+            (digits > 0 && text[end..].starts_with(']')).then(|| &text[start..=end])
+        })
+        .collect()
+}
+
+/// A text edit: insert a word or a fresh token at a random place, or delete a
+/// random range. Returns the new text and the token it inserted, if any.
+fn random_text_edit(rng: &mut Rng, current: &str, token: &str) -> (String, bool) {
+    let chars: Vec<char> = current.chars().collect();
+    let at = rng.below(chars.len() + 1);
+    let roll = rng.below(100);
+    if !chars.is_empty() && roll < 25 {
+        let end = (at + 1 + rng.below(6)).min(chars.len());
+        let start = at.min(end.saturating_sub(1));
+        return (chars[..start].iter().chain(&chars[end..]).collect(), false);
+    }
+    let (word, is_token) = if roll < 65 {
+        (token, true)
+    } else {
+        (WORDS[rng.below(WORDS.len())], false)
+    };
+    let text = chars[..at]
+        .iter()
+        .copied()
+        .chain(word.chars())
+        .chain(chars[at..].iter().copied())
+        .collect();
+    (text, is_token)
+}
+
+/// An edit through a record's typed API, decided before the replica runs it.
+type Edit = Box<dyn FnOnce(&Record) -> Option<Update>>;
+
+/// One simulated device.
+struct Client {
+    replica: Replica,
+    /// The request id of the push this device waits for, if any.
+    push: Option<u64>,
+    /// The request id of the pull this device waits for, if any.
+    pull: Option<u64>,
+    sections_made: usize,
+}
+
+#[derive(Clone, Debug)]
+enum Message {
+    PushRequest {
+        client: usize,
+        id: u64,
+        ops: Vec<PushOp>,
+    },
+    PushAnswer {
+        client: usize,
+        id: u64,
+        response: PushResponse,
+    },
+    PullRequest {
+        client: usize,
+        id: u64,
+        query: PullQuery,
+    },
+    PullAnswer {
+        client: usize,
+        id: u64,
+        since: Seq,
+        page: PullResponse,
+    },
+}
+
+/// A fault the server wrapper injects, to prove the checks can fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    None,
+    /// The n-th distinct op pushed (from 0) is answered `Applied` but never stored.
+    LoseOp(usize),
+}
+
+/// The real storage, reopened on its data at will.
+struct Server {
+    config: Config,
+    storage: Option<SurrealStorage>,
+    fault: Fault,
+    /// For the fault: op ids seen, and the one swallowed.
+    seen: HashSet<OpId>,
+    lost: HashSet<OpId>,
+    restarts: usize,
+    compactions: usize,
+    /// Time spent in the storage: opening, pushes, pulls (incl. record reads).
+    timings: [Duration; 3],
+    calls: [usize; 3],
+}
+
+impl Server {
+    async fn open(config: Config, fault: Fault) -> Result<Server, String> {
+        let started = Instant::now();
+        let storage = SurrealStorage::open(&config)
+            .await
+            .map_err(|error| format!("storage does not open: {error}"))?;
+        Ok(Server {
+            config,
+            storage: Some(storage),
+            fault,
+            seen: HashSet::new(),
+            lost: HashSet::new(),
+            restarts: 0,
+            compactions: 0,
+            timings: [started.elapsed(), Duration::ZERO, Duration::ZERO],
+            calls: [1, 0, 0],
+        })
+    }
+
+    fn storage(&self) -> &SurrealStorage {
+        self.storage.as_ref().expect("the storage is open")
+    }
+
+    /// Drops the storage and opens it again on the same data dir.
+    async fn restart(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        self.storage = None;
+        self.restarts += 1;
+        // The engine closes in the background; opening at once would find it
+        // locked and wait a whole retry interval.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let storage = SurrealStorage::open(&self.config)
+            .await
+            .map_err(|error| format!("storage does not reopen: {error}"))?;
+        self.storage = Some(storage);
+        self.timings[0] += started.elapsed();
+        self.calls[0] += 1;
+        Ok(())
+    }
+
+    async fn push(&mut self, ops: Vec<PushOp>) -> Result<PushResponse, String> {
+        let started = Instant::now();
+        let response = self.push_inner(ops).await;
+        self.timings[1] += started.elapsed();
+        self.calls[1] += 1;
+        response
+    }
+
+    async fn push_inner(&mut self, ops: Vec<PushOp>) -> Result<PushResponse, String> {
+        let Fault::LoseOp(n) = self.fault else {
+            let outcomes = self.flush(ops).await?;
+            return Ok(PushResponse { outcomes });
+        };
+        // Ops go to the storage as sent, except the one the fault swallows.
+        let mut outcomes = Vec::with_capacity(ops.len());
+        let mut batch = Vec::new();
+        for op in ops {
+            if self.seen.insert(op.op) && self.seen.len() == n + 1 {
+                self.lost.insert(op.op);
+            }
+            if self.lost.contains(&op.op) {
+                outcomes.extend(self.flush(std::mem::take(&mut batch)).await?);
+                outcomes.push((op.op, OpOutcome::Applied(Seq(0))));
+            } else {
+                batch.push(op);
+            }
+        }
+        outcomes.extend(self.flush(batch).await?);
+        Ok(PushResponse { outcomes })
+    }
+
+    async fn flush(&self, batch: Vec<PushOp>) -> Result<Vec<(OpId, OpOutcome)>, String> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.storage()
+            .push(batch)
+            .await
+            .map_err(|error| format!("storage push failed: {error}"))
+    }
+
+    async fn compact(&mut self) -> Result<(u64, u64), String> {
+        self.compactions += 1;
+        let done = self
+            .storage()
+            .compact()
+            .await
+            .map_err(|error| format!("compaction failed: {error}"))?;
+        Ok((done.from.0, done.through.0))
+    }
+
+    /// One record's whole state, as the records endpoint serves it.
+    async fn record(&self, id: RecordId) -> Result<Option<Change>, String> {
+        self.storage()
+            .record(id)
+            .await
+            .map_err(|error| format!("storage record read failed: {error}"))
+    }
+
+    async fn pull(&mut self, query: PullQuery) -> Result<PullResponse, String> {
+        let started = Instant::now();
+        let page = self
+            .storage()
+            .pull(query)
+            .await
+            .map_err(|error| format!("storage pull failed: {error}"));
+        self.timings[2] += started.elapsed();
+        self.calls[2] += 1;
+        page
+    }
+}
+
+fn all_after(since: Seq) -> PullQuery {
+    PullQuery {
+        since,
+        limit: MAX_PULL_LIMIT,
+        device: None,
+    }
+}
+
+/// A unique word typed into a field by one op.
+struct Token {
+    text: String,
+    record: RecordId,
+    field: Field,
+    op: OpId,
+}
+
+/// Everything one seed's run holds.
+struct World {
+    rng: Rng,
+    clients: Vec<Client>,
+    network: Vec<Message>,
+    server: Server,
+    next_request: u64,
+    /// Every op any device queued.
+    ops: HashMap<OpId, PushOp>,
+    /// Ops whose `Applied` / `AlreadyApplied` reached their device.
+    acknowledged: BTreeSet<OpId>,
+    tokens: Vec<Token>,
+    /// Tokens a device's own later edit cut or deleted.
+    spoiled: HashSet<String>,
+    removed_sections: HashSet<(RecordId, SectionId)>,
+    trace: Vec<String>,
+    /// Small pull pages in some seeds, so paging and stale pages get exercised.
+    pull_limit: u32,
+    /// Whether this seed compacts the log at random moments.
+    compacting: bool,
+    /// Records the devices fetched whole because their copy could not settle.
+    repairs: usize,
+}
+
+impl World {
+    fn note(&mut self, line: impl FnOnce() -> String) {
+        if TRACE.load(Ordering::Relaxed) {
+            self.trace.push(line());
+        }
+    }
+
+    /// One device makes one random edit to a record it holds, or creates one.
+    fn edit(&mut self, c: usize) {
+        let known: Vec<(RecordId, RecordKind)> = self.clients[c]
+            .replica
+            .records()
+            .filter_map(|record| Some((record.id(), record.kind()?)))
+            .collect();
+        if known.is_empty() || self.rng.chance(8) {
+            let kind = if self.rng.chance(55) {
+                RecordKind::Recommendation
+            } else {
+                RecordKind::Project
+            };
+            let id = RecordId::v7(
+                1_760_000_000_000 + self.rng.below(1_000) as u64,
+                self.rng.bytes(),
+            );
+            let op = self.clients[c].replica.create(id, kind);
+            self.note(|| format!("client {c} creates {kind:?} {id} (op {})", short(op.op)));
+            self.ops.insert(op.op, op);
+            return;
+        }
+        let (id, kind) = known[self.rng.below(known.len())];
+        let token = format!(
+            "[k{}]",
+            self.tokens.len() + self.spoiled.len() + self.ops.len()
+        );
+        let client = &mut self.clients[c];
+        let record = client.replica.record(id).expect("the record is known");
+        let rng = &mut self.rng;
+        let mut text_edit: Option<(Field, String, String, bool)> = None;
+        let mut removed: Option<SectionId> = None;
+        let edit: Edit = match kind {
+            RecordKind::Project => match rng.below(10) {
+                0..=1 => {
+                    let status = ProjectStatus::ALL[rng.below(ProjectStatus::ALL.len())];
+                    Box::new(move |r| Some(r.as_project()?.set_status(status)))
+                }
+                2 => {
+                    let area = FocusArea::ALL[rng.below(FocusArea::ALL.len())];
+                    let on = rng.chance(60);
+                    Box::new(move |r| Some(r.as_project()?.set_focus_area(area, on)))
+                }
+                3 => {
+                    let code = MEMBERS[rng.below(MEMBERS.len())].code;
+                    let on = rng.chance(60);
+                    Box::new(move |r| r.as_project()?.set_country(code, on).ok())
+                }
+                4 => {
+                    let (a, b) = (rng.below(DATES.len()), rng.below(DATES.len()));
+                    let start = rng.chance(80).then_some(DATES[a.min(b)]);
+                    let end = rng.chance(70).then_some(DATES[a.max(b)]);
+                    Box::new(move |r| r.as_project()?.set_dates(start, end).ok())
+                }
+                n => {
+                    let field = if n < 7 {
+                        Field::Title
+                    } else {
+                        Field::Description
+                    };
+                    let before = read_field(record, &field).unwrap_or_default();
+                    let (after, typed) = random_text_edit(rng, &before, &token);
+                    text_edit = Some((field.clone(), before, after.clone(), typed));
+                    Box::new(move |r| write_field(r, &field, &after))
+                }
+            },
+            RecordKind::Recommendation => {
+                let rec = record.as_recommendation().expect("a recommendation");
+                let sections = rec.sections();
+                match rng.below(14) {
+                    0 => {
+                        let status =
+                            RecommendationStatus::ALL[rng.below(RecommendationStatus::ALL.len())];
+                        Box::new(move |r| Some(r.as_recommendation()?.set_status(status)))
+                    }
+                    1 => {
+                        let area = FocusArea::ALL[rng.below(FocusArea::ALL.len())];
+                        let on = rng.chance(60);
+                        Box::new(move |r| Some(r.as_recommendation()?.set_focus_area(area, on)))
+                    }
+                    2 | 3 => {
+                        client.sections_made += 1;
+                        let section = SectionId(format!("c{c}s{}", client.sections_made));
+                        let at = rng.below(sections.len() + 1);
+                        Box::new(move |r| {
+                            Some(
+                                r.as_recommendation()?
+                                    .insert_section(at, &section, "Heading"),
+                            )
+                        })
+                    }
+                    4 if !sections.is_empty() => {
+                        let section = sections[rng.below(sections.len())].id.clone();
+                        let to = rng.below(sections.len());
+                        Box::new(move |r| Some(r.as_recommendation()?.move_section(&section, to)))
+                    }
+                    5 if sections.len() > 1 => {
+                        let section = sections[rng.below(sections.len())].id.clone();
+                        removed = Some(section.clone());
+                        Box::new(move |r| Some(r.as_recommendation()?.remove_section(&section)))
+                    }
+                    n => {
+                        let field = match n {
+                            6 | 7 => Field::Title,
+                            8 | 9 => Field::Summary,
+                            _ if sections.is_empty() => Field::Summary,
+                            10 => Field::Heading(sections[rng.below(sections.len())].id.clone()),
+                            _ => Field::Body(sections[rng.below(sections.len())].id.clone()),
+                        };
+                        let before = read_field(record, &field).unwrap_or_default();
+                        let (after, typed) = random_text_edit(rng, &before, &token);
+                        text_edit = Some((field.clone(), before, after.clone(), typed));
+                        Box::new(move |r| write_field(r, &field, &after))
+                    }
+                }
+            }
+        };
+        let Some(op) = client.replica.edit(id, edit) else {
+            return;
+        };
+        if let Some(section) = removed {
+            self.note(|| format!("client {c} removes section {} of {id}", section.0));
+            self.removed_sections.insert((id, section));
+        }
+        if let Some((field, before, after, typed)) = text_edit {
+            let still: HashSet<&str> = tokens_in(&after);
+            for gone in tokens_in(&before).difference(&still) {
+                self.spoiled.insert((*gone).to_owned());
+            }
+            if typed && after.contains(&token) {
+                self.tokens.push(Token {
+                    text: token.clone(),
+                    record: id,
+                    field: field.clone(),
+                    op: op.op,
+                });
+            }
+            self.note(|| {
+                format!(
+                    "client {c} edits {field:?} of {id} (op {}): {before:?} -> {after:?}",
+                    short(op.op)
+                )
+            });
+        } else {
+            self.note(|| format!("client {c} edits {id} (op {})", short(op.op)));
+        }
+        self.ops.insert(op.op, op);
+    }
+
+    fn start_push(&mut self, c: usize) {
+        let client = &mut self.clients[c];
+        if client.push.is_some() {
+            return;
+        }
+        // A small byte budget in some pushes, so outboxes go in several requests.
+        let budget = if self.rng.chance(30) { 200 } else { 1 << 20 };
+        let Some(request) = client.replica.next_push(budget) else {
+            return;
+        };
+        self.next_request += 1;
+        let id = self.next_request;
+        client.push = Some(id);
+        self.note(|| format!("client {c} sends push #{id} of {} ops", request.ops.len()));
+        self.network.push(Message::PushRequest {
+            client: c,
+            id,
+            ops: request.ops,
+        });
+    }
+
+    fn start_pull(&mut self, c: usize) {
+        let client = &mut self.clients[c];
+        if client.pull.is_some() {
+            return;
+        }
+        let mut query = client.replica.next_pull();
+        query.limit = self.pull_limit;
+        self.next_request += 1;
+        let id = self.next_request;
+        client.pull = Some(id);
+        self.note(|| format!("client {c} sends pull #{id} since {}", query.since.0));
+        self.network.push(Message::PullRequest {
+            client: c,
+            id,
+            query,
+        });
+    }
+
+    /// A device stops waiting for its requests (they may still arrive).
+    fn time_out(&mut self, c: usize) {
+        let client = &mut self.clients[c];
+        if client.push.is_some() || client.pull.is_some() {
+            self.note(|| format!("client {c} times out"));
+        }
+        let client = &mut self.clients[c];
+        client.push = None;
+        client.pull = None;
+    }
+
+    /// Takes one message off the network: delivered, or on a lossy network
+    /// perhaps dropped, or delivered while a copy stays for later.
+    async fn deliver_one(&mut self, lossy: bool) -> Result<(), String> {
+        if self.network.is_empty() {
+            return Ok(());
+        }
+        let index = self.rng.below(self.network.len());
+        let message = self.network.swap_remove(index);
+        if lossy && self.rng.chance(DROP_PERCENT) {
+            self.note(|| format!("network drops {}", describe(&message)));
+            return Ok(());
+        }
+        if lossy && self.rng.chance(DUPLICATE_PERCENT) {
+            self.note(|| format!("network duplicates {}", describe(&message)));
+            self.network.push(message.clone());
+        }
+        self.deliver(message).await
+    }
+
+    async fn deliver(&mut self, message: Message) -> Result<(), String> {
+        match message {
+            Message::PushRequest { client, id, ops } => {
+                let count = ops.len();
+                let response = self.server.push(ops).await?;
+                self.note(|| format!("server answers push #{id} ({count} ops): {response:?}"));
+                self.network.push(Message::PushAnswer {
+                    client,
+                    id,
+                    response,
+                });
+            }
+            Message::PullRequest { client, id, query } => {
+                let page = self.server.pull(query).await?;
+                self.note(|| {
+                    format!(
+                        "server answers pull #{id} since {}: {} changes to {}, complete {}",
+                        query.since.0,
+                        page.changes.len(),
+                        page.cursor.0,
+                        page.complete
+                    )
+                });
+                self.network.push(Message::PullAnswer {
+                    client,
+                    id,
+                    since: query.since,
+                    page,
+                });
+            }
+            Message::PushAnswer {
+                client,
+                id,
+                response,
+            } => {
+                for (op, outcome) in &response.outcomes {
+                    match outcome {
+                        OpOutcome::Applied(_) | OpOutcome::AlreadyApplied(_) => {
+                            self.acknowledged.insert(*op);
+                        }
+                        OpOutcome::Rejected(reason) => {
+                            return Err(format!("op {} was rejected: {reason}", short(*op)));
+                        }
+                    }
+                }
+                let state = &mut self.clients[client];
+                let settled = state.replica.acknowledge(&response).settled.len();
+                if state.push == Some(id) {
+                    state.push = None;
+                }
+                self.note(|| format!("client {client} takes push answer #{id}: {settled} settled"));
+            }
+            Message::PullAnswer {
+                client,
+                id,
+                since,
+                page,
+            } => {
+                let state = &mut self.clients[client];
+                if state.pull == Some(id) {
+                    state.pull = None;
+                }
+                match state.replica.apply_pull(since, &page) {
+                    Ok(pulled) => {
+                        if let Some((record, error)) = pulled.unmergeable.first() {
+                            return Err(format!(
+                                "client {client}: a pulled change of {record} does not merge: {error}"
+                            ));
+                        }
+                        let cursor = state.replica.cursor().0;
+                        self.note(|| {
+                            format!("client {client} applies pull #{id}, cursor {cursor}")
+                        });
+                    }
+                    Err(stale) => {
+                        self.note(|| format!("client {client} ignores pull #{id}: {stale}"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn quiet(&self) -> bool {
+        self.network.is_empty()
+            && self
+                .clients
+                .iter()
+                .all(|client| client.replica.outbox().is_empty())
+    }
+}
+
+fn short(op: OpId) -> String {
+    op.0[..2]
+        .iter()
+        .chain(&op.0[14..])
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn describe(message: &Message) -> String {
+    match message {
+        Message::PushRequest { client, id, .. } => format!("push #{id} from client {client}"),
+        Message::PushAnswer { client, id, .. } => format!("push answer #{id} to client {client}"),
+        Message::PullRequest { client, id, .. } => format!("pull #{id} from client {client}"),
+        Message::PullAnswer { client, id, .. } => format!("pull answer #{id} to client {client}"),
+    }
+}
+
+/// Decodes a yrs v1 state vector (count, then client and clock pairs, all
+/// varints) into a comparable map; the encoding's order is unspecified.
+fn state_vector(record: &Record) -> Result<BTreeMap<u64, u64>, String> {
+    let bytes = record.state_vector();
+    let mut at = 0;
+    let mut varint = || -> Result<u64, String> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *bytes
+                .get(at)
+                .ok_or_else(|| "a state vector ends early".to_owned())?;
+            at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err("a state vector varint is too long".to_owned())
+    };
+    let count = varint()?;
+    let mut vector = BTreeMap::new();
+    for _ in 0..count {
+        let client = varint()?;
+        let clock = varint()?;
+        vector.insert(client, clock);
+    }
+    Ok(vector)
+}
+
+/// What a run did, for the closing line.
+#[derive(Default, Clone, Copy)]
+struct Stats {
+    ops: usize,
+    acknowledged: usize,
+    tokens_checked: usize,
+    restarts: usize,
+    compactions: usize,
+    repairs: usize,
+    timings: [Duration; 3],
+    calls: [usize; 3],
+}
+
+/// A device that only reads: pulls everything from the start, as a new device would.
+async fn read_server(server: &mut Server) -> Result<Replica, String> {
+    let mut reader = Replica::new(DeviceId([0xee; 16]), 0x0e_e0ee);
+    for _ in 0..10_000 {
+        let query = all_after(reader.cursor());
+        let page = server.pull(query).await?;
+        let pulled = reader
+            .apply_pull(query.since, &page)
+            .map_err(|stale| format!("reader: {stale}"))?;
+        if let Some((record, error)) = pulled.unmergeable.first() {
+            return Err(format!(
+                "the server's change of {record} does not merge: {error}"
+            ));
+        }
+        if page.complete {
+            return Ok(reader);
+        }
+    }
+    Err("the server's log never completes".to_owned())
+}
+
+/// A temporary folder, in memory where the system has one: the engine syncs every
+/// commit to disk, and what a restart must keep is what the engine wrote, not
+/// what survives a power cut.
+fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::tempdir_in(shm) {
+            return Ok(dir);
+        }
+    }
+    tempfile::tempdir()
+}
+
+/// A data dir whose database has been opened (so migrated) and closed: a seed
+/// starts from a copy, which opens in a fraction of the time a new one takes.
+struct Template(tempfile::TempDir);
+
+impl Template {
+    async fn new() -> Template {
+        let dir = scratch_dir().expect("a temporary folder");
+        let config = Config::for_data_dir(dir.path());
+        drop(
+            SurrealStorage::open(&config)
+                .await
+                .expect("a new database opens"),
+        );
+        // Opening again waits until the first instance has let go of the files.
+        drop(
+            SurrealStorage::open(&config)
+                .await
+                .expect("the database reopens"),
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Template(dir)
+    }
+
+    fn copy(&self) -> Result<tempfile::TempDir, String> {
+        fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+            std::fs::create_dir_all(to)?;
+            for entry in std::fs::read_dir(from)? {
+                let entry = entry?;
+                let target = to.join(entry.file_name());
+                if entry.file_type()?.is_dir() {
+                    copy_dir(&entry.path(), &target)?;
+                } else {
+                    std::fs::copy(entry.path(), target)?;
+                }
+            }
+            Ok(())
+        }
+        let dir = scratch_dir().map_err(|error| format!("temp dir: {error}"))?;
+        copy_dir(self.0.path(), dir.path()).map_err(|error| format!("copy: {error}"))?;
+        Ok(dir)
+    }
+}
+
+async fn run_seed(
+    seed: u64,
+    fault: Fault,
+    template: &Template,
+) -> Result<Stats, (String, Vec<String>)> {
+    let data = template.copy().map_err(|error| (error, Vec::new()))?;
+    let mut rng = Rng(seed);
+    let mut config = Config::for_data_dir(data.path());
+    // Some seeds keep only a few log entries and compact at random moments, so
+    // devices fall behind the horizon and catch up from record states.
+    let compacting = rng.chance(40);
+    if compacting {
+        config.sync_log_max_entries = 1 + rng.below(6) as u64;
+    }
+    let server = Server::open(config, fault)
+        .await
+        .map_err(|error| (error, Vec::new()))?;
+    let client_count = 3 + rng.below(3);
+    let clients = (0..client_count)
+        .map(|index| {
+            let mut device = rng.bytes::<16>();
+            device[0] = index as u8;
+            // Distinct, non-zero (the server's id) 53-bit replica ids.
+            let client_id = ((rng.next() >> 11) & !0xff) | (index as u64 + 1);
+            Client {
+                replica: Replica::new(DeviceId(device), client_id),
+                push: None,
+                pull: None,
+                sections_made: 0,
+            }
+        })
+        .collect();
+    let pull_limit = if rng.chance(30) {
+        1 + rng.below(3) as u32
+    } else {
+        MAX_PULL_LIMIT
+    };
+    let mut world = World {
+        rng,
+        clients,
+        network: Vec::new(),
+        server,
+        next_request: 0,
+        ops: HashMap::new(),
+        acknowledged: BTreeSet::new(),
+        tokens: Vec::new(),
+        spoiled: HashSet::new(),
+        removed_sections: HashSet::new(),
+        trace: Vec::new(),
+        pull_limit,
+        compacting,
+        repairs: 0,
+    };
+    let result = run(&mut world).await;
+    let trace = std::mem::take(&mut world.trace);
+    drop(world);
+    result.map_err(|error| (error, trace))
+}
+
+async fn run(world: &mut World) -> Result<Stats, String> {
+    let edits = 6 + world.rng.below(10);
+    // A third of the seeds restart the server once or twice while devices edit.
+    let restart_after: Vec<usize> = if world.rng.chance(33) {
+        (0..1 + world.rng.below(2))
+            .map(|_| world.rng.below(edits))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let clients = world.clients.len();
+    world.note(|| {
+        format!("{clients} clients, {edits} edits, restarts after edits {restart_after:?}")
+    });
+
+    // Chaos: edits, requests, deliveries, losses, duplicates, timeouts, restarts.
+    let mut done = 0;
+    while done < edits {
+        let c = world.rng.below(clients);
+        match world.rng.below(100) {
+            0..=24 => {
+                for _ in 0..1 + world.rng.below(3) {
+                    world.edit(c);
+                    for _ in restart_after.iter().filter(|&&at| at == done) {
+                        world.note(|| "server restarts".to_owned());
+                        world.server.restart().await?;
+                    }
+                    done += 1;
+                }
+            }
+            25..=39 => world.start_push(c),
+            40..=54 => world.start_pull(c),
+            55..=59 => world.time_out(c),
+            60..=63 if world.compacting => {
+                let (from, through) = world.server.compact().await?;
+                world.note(|| format!("server compacts the log: horizon {from} -> {through}"));
+            }
+            _ => world.deliver_one(true).await?,
+        }
+    }
+
+    // Quiescence: no more edits, losses or restarts. Devices give up on requests
+    // that were lost, then everything is delivered (still in random order).
+    world.note(|| "quiescence".to_owned());
+    let waiting: HashSet<(usize, u64)> = world
+        .network
+        .iter()
+        .map(|message| match message {
+            Message::PushRequest { client, id, .. }
+            | Message::PushAnswer { client, id, .. }
+            | Message::PullRequest { client, id, .. }
+            | Message::PullAnswer { client, id, .. } => (*client, *id),
+        })
+        .collect();
+    for (c, client) in world.clients.iter_mut().enumerate() {
+        client.push = client.push.filter(|id| waiting.contains(&(c, *id)));
+        client.pull = client.pull.filter(|id| waiting.contains(&(c, *id)));
+    }
+    let mut steps = 0;
+    while !world.quiet() {
+        steps += 1;
+        if steps > QUIESCENCE_STEPS {
+            return Err(format!("no quiescence after {QUIESCENCE_STEPS} steps"));
+        }
+        for c in 0..clients {
+            world.start_push(c);
+        }
+        world.deliver_one(false).await?;
+    }
+    // Every device pulls to the end of the log.
+    for c in 0..clients {
+        for page_number in 0.. {
+            if page_number > 10_000 {
+                return Err(format!("client {c}: the log never completes"));
+            }
+            world.clients[c].pull = None;
+            world.start_pull(c);
+            let Some(Message::PullRequest { client, id, query }) = world.network.pop() else {
+                return Err("the pull was not sent".to_owned());
+            };
+            let page = world.server.pull(query).await?;
+            let complete = page.complete;
+            world
+                .deliver(Message::PullAnswer {
+                    client,
+                    id,
+                    since: query.since,
+                    page,
+                })
+                .await?;
+            if complete {
+                break;
+            }
+        }
+        // A copy that waits for a missing update asks for the record's whole state.
+        for id in world.clients[c].replica.records_needing_repair() {
+            let state =
+                world.server.record(id).await?.ok_or_else(|| {
+                    format!("client {c} needs {id} repaired; the server lacks it")
+                })?;
+            world.note(|| format!("client {c} repairs {id} from its whole state"));
+            world.repairs += 1;
+            world.clients[c]
+                .replica
+                .apply_change(&state)
+                .map_err(|error| {
+                    format!("client {c}: the state of {id} does not merge: {error}")
+                })?;
+        }
+        let repair = world.clients[c].replica.records_needing_repair();
+        if !repair.is_empty() {
+            return Err(format!(
+                "client {c} still needs records repaired: {repair:?}"
+            ));
+        }
+    }
+
+    // The server's documents, as a new device sees them; after a restart if the
+    // seed restarts, so everything acknowledged must also be on disk.
+    if world.server.restarts > 0 {
+        world.note(|| "server restarts before the final read".to_owned());
+        world.server.restart().await?;
+    }
+    let server = read_server(&mut world.server).await?;
+    // The records endpoint must serve the same documents as the log.
+    for record in server.records() {
+        let stored = world
+            .server
+            .record(record.id())
+            .await?
+            .ok_or_else(|| format!("the records endpoint lacks {}", record.id()))?;
+        let copy =
+            Record::load(record.id(), 0x0d_0e_0f, &stored.update).map_err(|e| e.to_string())?;
+        if state_vector(&copy)? != state_vector(record)? || copy.summary() != record.summary() {
+            return Err(format!(
+                "the records endpoint's {} differs from the log's: {:?} vs {:?}",
+                record.id(),
+                copy.summary(),
+                record.summary()
+            ));
+        }
+    }
+    check(world, &server)
+}
+
+/// The invariants at quiescence.
+fn check(world: &World, server: &Replica) -> Result<Stats, String> {
+    let stale = server.records_needing_repair();
+    if !stale.is_empty() {
+        return Err(format!(
+            "the server's documents wait for missing updates: {stale:?}"
+        ));
+    }
+    // Every acknowledged op is in the server's document: applying it again to a
+    // copy changes neither what the copy has seen nor what it reads.
+    let mut by_record: BTreeMap<RecordId, Vec<&PushOp>> = BTreeMap::new();
+    for op in &world.acknowledged {
+        let op = world.ops.get(op).ok_or("an acknowledged op nobody sent")?;
+        by_record.entry(op.record).or_default().push(op);
+    }
+    for (id, ops) in &by_record {
+        let Some(stored) = server.record(*id) else {
+            return Err(format!(
+                "record {id} had acknowledged ops but the server lacks it"
+            ));
+        };
+        let state = stored.state();
+        let before = (state_vector(stored)?, stored.summary());
+        let copy = Record::load(*id, 0x0c_0f_fe, &state).map_err(|e| e.to_string())?;
+        for op in ops {
+            copy.apply_update(&op.update).map_err(|e| e.to_string())?;
+        }
+        if (state_vector(&copy)?, copy.summary()) != before || copy.has_missing_updates() {
+            // Find the first op that makes a difference, for the report.
+            for op in ops {
+                let one = Record::load(*id, 0x0c_0f_fe, &state).map_err(|e| e.to_string())?;
+                one.apply_update(&op.update).map_err(|e| e.to_string())?;
+                if (state_vector(&one)?, one.summary()) != before || one.has_missing_updates() {
+                    return Err(format!(
+                        "acknowledged op {} of {id} is missing from the server's document:\n  \
+                         without it: {:?}\n  with it:    {:?}",
+                        short(op.op),
+                        before.1,
+                        one.summary()
+                    ));
+                }
+            }
+            return Err(format!(
+                "the acknowledged ops of {id} together change the server's document"
+            ));
+        }
+    }
+
+    // Every token typed in an acknowledged op is still where it was typed,
+    // unless a device later deleted or cut it, or removed its section.
+    let mut tokens_checked = 0;
+    for token in &world.tokens {
+        if !world.acknowledged.contains(&token.op) || world.spoiled.contains(&token.text) {
+            continue;
+        }
+        if let Field::Heading(section) | Field::Body(section) = &token.field {
+            if world
+                .removed_sections
+                .contains(&(token.record, section.clone()))
+            {
+                continue;
+            }
+        }
+        let record = server
+            .record(token.record)
+            .ok_or_else(|| format!("record {} is missing", token.record))?;
+        let text = read_field(record, &token.field).ok_or_else(|| {
+            format!(
+                "{:?} of {} is gone, with acknowledged token {}",
+                token.field, token.record, token.text
+            )
+        })?;
+        if !text.contains(&token.text) {
+            return Err(format!(
+                "acknowledged token {} (op {}) is missing from {:?} of {}: {text:?}",
+                token.text,
+                short(token.op),
+                token.field,
+                token.record
+            ));
+        }
+        tokens_checked += 1;
+    }
+    let server_ids: Vec<RecordId> = server.records().map(Record::id).collect();
+    for (c, client) in world.clients.iter().enumerate() {
+        let ids: Vec<RecordId> = client.replica.records().map(Record::id).collect();
+        if ids != server_ids {
+            return Err(format!(
+                "client {c} holds records {ids:?}, the server {server_ids:?}"
+            ));
+        }
+        if !client.replica.outbox().is_empty() {
+            return Err(format!("client {c} still has ops to push"));
+        }
+        for record in client.replica.records() {
+            let theirs = server.record(record.id()).expect("the same ids");
+            if state_vector(record)? != state_vector(theirs)? {
+                return Err(format!(
+                    "client {c} has seen other edits of {} than the server: {:?} vs {:?}",
+                    record.id(),
+                    state_vector(record)?,
+                    state_vector(theirs)?
+                ));
+            }
+            if record.summary() != theirs.summary() || record.summary().is_none() {
+                return Err(format!(
+                    "client {c}'s copy of {} differs from the server's:\n  {:?}\nvs\n  {:?}",
+                    record.id(),
+                    record.summary(),
+                    theirs.summary()
+                ));
+            }
+        }
+    }
+
+    if world.ops.len() != world.acknowledged.len() {
+        return Err(format!(
+            "{} ops were queued but {} acknowledged",
+            world.ops.len(),
+            world.acknowledged.len()
+        ));
+    }
+    Ok(Stats {
+        ops: world.ops.len(),
+        acknowledged: world.acknowledged.len(),
+        tokens_checked,
+        restarts: world.server.restarts,
+        compactions: world.server.compactions,
+        repairs: world.repairs,
+        timings: world.server.timings,
+        calls: world.server.calls,
+    })
+}
+
+static TRACE: AtomicBool = AtomicBool::new(false);
+
+fn seeds() -> Vec<u64> {
+    match std::env::var("TERN_SEED") {
+        Ok(seed) => vec![seed.trim().parse().expect("TERN_SEED is a number")],
+        Err(_) => {
+            let count = std::env::var("TERN_SEEDS")
+                .ok()
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(1_000u64);
+            (0..count).collect()
+        }
+    }
+}
+
+/// Runs the seeds on two threads (the storage is CPU-bound in a debug build),
+/// each with its own single-threaded runtime; a seed's run is deterministic
+/// whatever the other thread does.
+fn run_seeds(seeds: &[u64], fault: Fault) -> (Vec<(u64, String, Vec<String>)>, Stats) {
+    let next = AtomicU64::new(0);
+    let failures = Mutex::new(Vec::new());
+    let totals = Mutex::new(Stats::default());
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4)
+        .min(seeds.len());
+    let template = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(Template::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime");
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let Some(&seed) = seeds.get(index) else {
+                        break;
+                    };
+                    // Stop early once a few seeds have failed.
+                    if failures.lock().expect("lock").len() >= 5 {
+                        break;
+                    }
+                    match runtime.block_on(run_seed(seed, fault, &template)) {
+                        Ok(stats) => {
+                            let mut totals = totals.lock().expect("lock");
+                            totals.ops += stats.ops;
+                            totals.acknowledged += stats.acknowledged;
+                            totals.tokens_checked += stats.tokens_checked;
+                            totals.restarts += stats.restarts;
+                            totals.compactions += stats.compactions;
+                            totals.repairs += stats.repairs;
+                            for (total, time) in totals.timings.iter_mut().zip(stats.timings) {
+                                *total += time;
+                            }
+                            for (total, calls) in totals.calls.iter_mut().zip(stats.calls) {
+                                *total += calls;
+                            }
+                        }
+                        Err((error, trace)) => {
+                            failures.lock().expect("lock").push((seed, error, trace));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner().expect("lock");
+    failures.sort_by_key(|(seed, _, _)| *seed);
+    (failures, totals.into_inner().expect("lock"))
+}
+
+#[test]
+fn devices_and_server_converge_under_reordering_duplication_loss_and_restarts() {
+    let seeds = seeds();
+    let replay = seeds.len() == 1;
+    TRACE.store(replay, Ordering::Relaxed);
+    let started = Instant::now();
+    let (failures, totals) = run_seeds(&seeds, Fault::None);
+    println!(
+        "{} seeds in {:.1?}: {} ops, all acknowledged and present, {} tokens checked, \
+         {} server restarts, {} compactions, {} records repaired",
+        seeds.len(),
+        started.elapsed(),
+        totals.ops,
+        totals.tokens_checked,
+        totals.restarts,
+        totals.compactions,
+        totals.repairs
+    );
+    println!(
+        "storage time: {:.1?} in {} opens, {:.1?} in {} pushes, {:.1?} in {} pulls",
+        totals.timings[0],
+        totals.calls[0],
+        totals.timings[1],
+        totals.calls[1],
+        totals.timings[2],
+        totals.calls[2]
+    );
+    if failures.is_empty() {
+        return;
+    }
+    let mut report = String::new();
+    for (seed, error, trace) in &failures {
+        if replay {
+            for line in trace {
+                report.push_str(&format!("  {line}\n"));
+            }
+        }
+        report.push_str(&format!(
+            "seed {seed} failed: {error}\n  replay: TERN_SEED={seed} cargo test --test sync_convergence\n"
+        ));
+    }
+    panic!("{} seed(s) failed:\n{report}", failures.len());
+}
+
+/// The checks must be able to fail: a server that acknowledges an op without
+/// storing it is caught on every seed.
+#[test]
+fn an_acknowledged_but_lost_op_is_caught() {
+    let seeds: Vec<u64> = (0..6).collect();
+    let (failures, _) = run_seeds(&seeds, Fault::LoseOp(3));
+    let caught: Vec<u64> = failures.iter().map(|(seed, _, _)| *seed).collect();
+    assert_eq!(caught, seeds, "{failures:#?}");
+    for (seed, error, _) in &failures {
+        assert!(error.contains("acknowledged"), "seed {seed}: {error}");
+    }
+}
