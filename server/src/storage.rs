@@ -486,14 +486,6 @@ struct StoredChange {
     payload: Bytes,
 }
 
-/// A log row's op id and seq, for the push path's idempotency check.
-#[derive(SurrealValue)]
-#[surreal(crate = "surrealdb::types")]
-struct LoggedOp {
-    op: String,
-    seq: i64,
-}
-
 /// A record row a push writes.
 #[derive(SurrealValue)]
 #[surreal(crate = "surrealdb::types")]
@@ -535,7 +527,13 @@ struct Touched {
     stored: Option<Vec<u8>>,
     kind: Option<RecordKind>,
     record: Record,
-    /// The updates merged so far in this request (to rebuild after a failed merge).
+    /// What the document holds, to tell cheaply whether an op adds anything:
+    /// its state vector and its deleted ids.
+    known: yrs::StateVector,
+    deleted: yrs::IdSet,
+    /// The state vector before this request, encoded: what a diff starts from.
+    before: Vec<u8>,
+    /// The ops of this request merged into the record, by index.
     merged: Vec<usize>,
     updated_seq: Seq,
     /// The stored state does not load: every op on the record is refused.
@@ -544,29 +542,65 @@ struct Touched {
 
 impl Touched {
     fn load(id: RecordId, stored: Option<StoredRecord>) -> Touched {
-        let record = Record::empty(id, SERVER_CLIENT_ID);
-        let Some(stored) = stored else {
-            return Touched {
-                id,
-                stored: None,
-                kind: None,
-                record,
-                merged: Vec::new(),
-                updated_seq: Seq(0),
-                unreadable: false,
-            };
-        };
-        let state = stored.doc_state.to_vec();
-        let unreadable = record.apply_update(&state).is_err();
-        Touched {
+        let mut touched = Touched {
             id,
-            stored: Some(state),
-            kind: RecordKind::parse(&stored.kind),
-            record,
+            stored: None,
+            kind: None,
+            record: Record::empty(id, SERVER_CLIENT_ID),
+            known: yrs::StateVector::default(),
+            deleted: yrs::IdSet::new(),
+            before: Vec::new(),
             merged: Vec::new(),
-            updated_seq: Seq(to_u64(stored.updated_seq)),
-            unreadable,
+            updated_seq: Seq(0),
+            unreadable: false,
+        };
+        if let Some(stored) = stored {
+            let state = stored.doc_state.to_vec();
+            touched.kind = RecordKind::parse(&stored.kind);
+            touched.updated_seq = Seq(to_u64(stored.updated_seq));
+            touched.unreadable = touched.record.apply_update(&state).is_err();
+            if let Ok(update) = yrs::Update::decode_v1(&state) {
+                touched.deleted = update.delete_set().clone();
+            }
+            touched.stored = Some(state);
+            touched.refresh_known();
         }
+        touched.before = touched.record.state_vector();
+        touched
+    }
+
+    fn refresh_known(&mut self) {
+        self.known = yrs::StateVector::decode_v1(&self.record.state_vector()).unwrap_or_default();
+    }
+
+    /// Whether merging `update` would leave the document as it is: everything it
+    /// inserts is integrated and everything it deletes is deleted. That is how a
+    /// retried op is recognised, also after its log row was compacted away.
+    fn unchanged_by(&self, update: &yrs::Update) -> bool {
+        if self.record.has_missing_updates() {
+            return false;
+        }
+        let inserts_known = update.insertions(true).iter().all(|(client, ranges)| {
+            ranges
+                .iter()
+                .all(|range| range.end <= self.known.get(client))
+        });
+        inserts_known
+            && update.delete_set().iter().all(|(client, ranges)| {
+                ranges.iter().all(|range| {
+                    range
+                        .clone()
+                        .all(|clock| self.deleted.contains(&yrs::ID::new(*client, clock)))
+                })
+            })
+    }
+
+    /// Merges a decoded update that changes the document.
+    fn merged_update(&mut self, index: usize, update: &yrs::Update, seq: Seq) {
+        self.deleted.merge_with(update.delete_set().clone());
+        self.refresh_known();
+        self.merged.push(index);
+        self.updated_seq = seq;
     }
 
     /// The record as stored plus this request's merged ops, after a merge failed
@@ -580,63 +614,64 @@ impl Touched {
             let _ = record.apply_update(&ops[index].update);
         }
         self.record = record;
+        self.refresh_known();
     }
 }
 
-/// Whether an update inserts anything the record has not integrated yet. If
-/// not, it can at most delete, and the caller compares whole states.
-fn inserts_something_new(record: &Record, update: &[u8]) -> bool {
-    let (Ok(update), Ok(known)) = (
-        yrs::Update::decode_v1(update),
-        yrs::StateVector::decode_v1(&record.state_vector()),
-    ) else {
-        return true;
-    };
-    update
-        .insertions(true)
-        .iter()
-        .any(|(client, ranges)| ranges.iter().any(|range| range.end > known.get(client)))
+/// Up to this many ops of one record in one push are merged update by update
+/// (exact, but superlinear in yrs); more are logged as the record's diff since
+/// the push began (one encode: the push's inserts plus the document's deletions).
+const MERGE_AT_MOST: usize = 64;
+
+impl Touched {
+    /// This request's ops on the record as one update, for its log row.
+    fn log_payload(&self, ops: &[PushOp]) -> Vec<u8> {
+        let updates: Vec<&[u8]> = self
+            .merged
+            .iter()
+            .map(|&index| ops[index].update.as_slice())
+            .collect();
+        if let [only] = updates.as_slice() {
+            return only.to_vec();
+        }
+        if updates.len() <= MERGE_AT_MOST {
+            let merged =
+                std::panic::catch_unwind(|| yrs::merge_updates_v1(updates.iter().copied()));
+            if let Ok(Ok(merged)) = merged {
+                return merged;
+            }
+        }
+        self.record
+            .diff_since(&self.before)
+            .unwrap_or_else(|_| self.record.state())
+    }
 }
 
 #[async_trait]
 impl Storage for SurrealStorage {
     async fn push(&self, ops: Vec<PushOp>) -> Result<Vec<(OpId, OpOutcome)>, StorageError> {
         let mut last = self.writer.lock().await;
-        // Everything the request needs, read once: op ids already logged, and the
-        // stored state of every record it touches.
-        let op_keys: Vec<String> = ops.iter().map(|op| op_key(op.op)).collect();
+        // The stored state of every record the request touches, read once.
         let mut rids: Vec<String> = ops.iter().map(|op| op.record.to_string()).collect();
         rids.sort_unstable();
         rids.dedup();
         let mut response = self
             .db
-            .query("SELECT op, seq FROM sync_change WHERE op IN $ops")
             .query("SELECT rid, kind, doc_state, updated_seq FROM synced_record WHERE rid IN $rids")
-            .bind(("ops", op_keys.clone()))
             .bind(("rids", rids))
             .await
             .and_then(|response| response.check())
             .map_err(StorageError::Unavailable)?;
-        let logged: Vec<LoggedOp> = response.take(0).map_err(StorageError::Unavailable)?;
-        let stored: Vec<StoredRecord> = response.take(1).map_err(StorageError::Unavailable)?;
-        let mut seen: HashMap<String, Seq> = logged
-            .into_iter()
-            .map(|row| (row.op, Seq(to_u64(row.seq))))
-            .collect();
+        let stored: Vec<StoredRecord> = response.take(0).map_err(StorageError::Unavailable)?;
         let mut stored: HashMap<String, StoredRecord> = stored
             .into_iter()
             .map(|row| (row.rid.clone(), row))
             .collect();
 
         let mut touched: HashMap<RecordId, Touched> = HashMap::new();
-        let mut log = Vec::new();
         let mut next = *last;
         let mut outcomes = Vec::with_capacity(ops.len());
-        for (index, (op, key)) in ops.iter().zip(&op_keys).enumerate() {
-            if let Some(seq) = seen.get(key) {
-                outcomes.push((op.op, OpOutcome::AlreadyApplied(*seq)));
-                continue;
-            }
+        for (index, op) in ops.iter().enumerate() {
             let rid = op.record.to_string();
             let entry = touched
                 .entry(op.record)
@@ -661,47 +696,41 @@ impl Storage for SurrealStorage {
                     continue;
                 }
             }
-            // After compaction a retried op is no longer in the log: it is known
-            // by changing nothing. Only an op that inserts nothing new needs the
-            // (whole-state) comparison.
-            let before =
-                (!inserts_something_new(&entry.record, &op.update)).then(|| entry.record.state());
+            let update = match yrs::Update::decode_v1(&op.update) {
+                Ok(update) => update,
+                Err(_) => {
+                    outcomes.push((op.op, OpOutcome::Rejected("malformed update".to_owned())));
+                    continue;
+                }
+            };
+            // A retried op (its answer was lost, or it was sent again after a
+            // restart) changes nothing: it is acknowledged and not logged again.
+            if entry.unchanged_by(&update) {
+                outcomes.push((op.op, OpOutcome::AlreadyApplied(entry.updated_seq)));
+                continue;
+            }
             if let Err(error) = entry.record.apply_update(&op.update) {
                 entry.rebuild(&ops);
                 outcomes.push((op.op, OpOutcome::Rejected(error.to_string())));
                 continue;
             }
-            if let Some(before) = before {
-                if entry.record.state() == before {
-                    seen.insert(key.clone(), entry.updated_seq);
-                    outcomes.push((op.op, OpOutcome::AlreadyApplied(entry.updated_seq)));
-                    continue;
-                }
-            }
             next = Seq(next.0 + 1);
-            entry.merged.push(index);
-            entry.updated_seq = next;
             entry.kind.get_or_insert(op.kind);
-            seen.insert(key.clone(), next);
-            log.push(StoredChange {
-                seq: to_i64(next.0),
-                op: key.clone(),
-                rid,
-                kind: op.kind.as_str().to_owned(),
-                payload: Bytes::from(op.update.clone()),
-            });
+            entry.merged_update(index, &update, next);
             outcomes.push((op.op, OpOutcome::Applied(next)));
         }
-        if log.is_empty() {
+        if next == *last {
             return Ok(outcomes);
         }
 
         let mut updated = Vec::new();
         let mut created = Vec::new();
+        let mut log = Vec::new();
         for entry in touched.values().filter(|entry| !entry.merged.is_empty()) {
+            let kind = entry.kind.map_or("", RecordKind::as_str).to_owned();
             let write = RecordWrite {
                 rid: entry.id.to_string(),
-                kind: entry.kind.map_or("", RecordKind::as_str).to_owned(),
+                kind: kind.clone(),
                 doc_state: Bytes::from(entry.record.state()),
                 summary: entry
                     .record
@@ -716,6 +745,20 @@ impl Storage for SurrealStorage {
             } else {
                 created.push(write);
             }
+            // One log row per record: its ops of this request as one update,
+            // under the seq of the last. A row after a cursor holds every op
+            // after it.
+            log.push(StoredChange {
+                seq: to_i64(entry.updated_seq.0),
+                op: entry
+                    .merged
+                    .last()
+                    .map(|&index| op_key(ops[index].op))
+                    .unwrap_or_default(),
+                rid: entry.id.to_string(),
+                kind,
+                payload: Bytes::from(entry.log_payload(&ops)),
+            });
         }
         // The request's records and log rows land together or not at all; the
         // answer goes out only after the commit.

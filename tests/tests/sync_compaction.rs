@@ -6,8 +6,8 @@
 mod device;
 
 use device::{
-    device, documents, pull_all, pull_anonymous, push_all, push_request, record_id, summary_text,
-    sync, title,
+    device, documents, pull_all, pull_anonymous, push_all, push_one_by_one, push_request,
+    record_id, summary_text, sync, title,
 };
 use std::time::Duration;
 use tern_domain::record::{RecommendationStatus, RecordKind};
@@ -69,7 +69,7 @@ async fn the_log_is_kept_until_every_device_has_passed_it() {
     pull_all(&app, &mut anna, 1_000).await;
     pull_all(&app, &mut jonas, 1_000).await;
     typed_title(&mut anna, "Participation rights");
-    push_all(&app, &mut anna).await;
+    push_one_by_one(&app, &mut anna).await;
     pull_all(&app, &mut anna, 1_000).await;
     assert_eq!(anna.cursor(), Seq(21));
     // Anna's pull at 21 is recorded, but Jonas is still at 0: nothing goes.
@@ -142,7 +142,7 @@ async fn the_log_never_keeps_more_than_its_length_bound() {
     let (mut anna, mut laggard) = (device(1), device(2));
     pull_all(&app, &mut laggard, 1_000).await;
     typed_title(&mut anna, "Twenty one changes!!");
-    push_all(&app, &mut anna).await;
+    push_one_by_one(&app, &mut anna).await;
     pull_all(&app, &mut anna, 1_000).await;
     // The laggard is at 0, but only the 5 newest changes are kept.
     wait_for_horizon(&app, 16).await;

@@ -63,6 +63,16 @@ pub async fn push_all(app: &TestApp, replica: &mut Replica) {
     }
 }
 
+/// Pushes the outbox one op per request, as a device online sends keystrokes:
+/// each op gets a log row of its own.
+pub async fn push_one_by_one(app: &TestApp, replica: &mut Replica) {
+    while let Some(request) = replica.next_push(1) {
+        assert_eq!(request.ops.len(), 1);
+        let answer = push_request(app, &request).await;
+        replica.acknowledge(&answer);
+    }
+}
+
 /// Pulls pages of at most `limit` changes until the server says complete;
 /// returns how many pages it took.
 pub async fn pull_all(app: &TestApp, replica: &mut Replica, limit: u32) -> usize {
