@@ -27,6 +27,9 @@ cargo clippy -p tern-frontend -p tern-app -p tern-domain --target wasm32-unknown
 step "Unit and integration tests"
 cargo test 2>&1 | tee -a "$results"
 
+step "Sync benchmark (10,000 edits pushed and pulled; debug build)"
+bench/sync.sh
+
 step "Building the browser app (release)"
 scripts/build-site.sh
 
