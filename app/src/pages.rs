@@ -288,27 +288,33 @@ fn Settings() -> impl IntoView {
 fn StorageUse() -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
-    let estimate = LocalResource::new(move || workspace.storage_estimate());
-    let megabytes = |bytes: f64| format!("{:.1} MB", bytes / 1_000_000.0);
+    // `None` until the browser answered; `Some(None)` if it cannot tell.
+    let estimate = RwSignal::new(None::<Option<(f64, f64, bool)>>);
+    leptos::task::spawn_local(async move {
+        estimate.set(Some(workspace.storage_estimate().await));
+    });
+    // Whole tenths of a megabyte, without pulling float formatting into the wasm.
+    let megabytes = |bytes: f64| {
+        let tenths = (bytes / 100_000.0).round() as u64;
+        format!("{}.{} MB", tenths / 10, tenths % 10)
+    };
     view! {
         <section aria-labelledby="settings-storage">
             <h2 id="settings-storage">{t!(i18n, settings_storage_heading)}</h2>
-            <Suspense>
-                {move || estimate.get().map(|estimate| match estimate {
-                    Some((used, quota, persisted)) => view! {
-                        <p id="storage-usage">
-                            {t_string!(i18n, settings_storage_usage)} " " {megabytes(used)} " "
-                            {t_string!(i18n, settings_storage_of)} " " {megabytes(quota)}
-                        </p>
-                        <p>{if persisted {
-                            t_string!(i18n, settings_storage_persisted)
-                        } else {
-                            t_string!(i18n, settings_storage_not_persisted)
-                        }}</p>
-                    }.into_any(),
-                    None => view! { <p>{t_string!(i18n, settings_storage_unknown)}</p> }.into_any(),
-                })}
-            </Suspense>
+            {move || estimate.get().map(|estimate| match estimate {
+                Some((used, quota, persisted)) => view! {
+                    <p id="storage-usage">
+                        {t_string!(i18n, settings_storage_usage)} " " {megabytes(used)} " "
+                        {t_string!(i18n, settings_storage_of)} " " {megabytes(quota)}
+                    </p>
+                    <p>{if persisted {
+                        t_string!(i18n, settings_storage_persisted)
+                    } else {
+                        t_string!(i18n, settings_storage_not_persisted)
+                    }}</p>
+                }.into_any(),
+                None => view! { <p>{t_string!(i18n, settings_storage_unknown)}</p> }.into_any(),
+            })}
         </section>
     }
 }

@@ -325,13 +325,7 @@ fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
         read_recommendation(workspace, id, |rec| rec.focus_areas()).unwrap_or_default()
     });
     let section_ids = Memo::new(move |_| {
-        read_recommendation(workspace, id, |rec| {
-            rec.sections()
-                .into_iter()
-                .map(|section| section.id)
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
+        read_recommendation(workspace, id, |rec| rec.section_ids()).unwrap_or_default()
     });
     let add_section = move |_| {
         let section = new_section_id();

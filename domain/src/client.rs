@@ -34,6 +34,18 @@ pub struct Replica {
     /// Records with an op the server refused, and its reason. The user's text
     /// stays in the local document.
     rejected: BTreeMap<RecordId, String>,
+    /// This device's own ops the server logged, by seq, with a fingerprint of
+    /// their bytes: a pull that brings back exactly those bytes changes nothing
+    /// here, so it is neither merged again nor reported as a change (which
+    /// would make the device re-save a large document for its own keystroke).
+    echoes: BTreeMap<Seq, u64>,
+}
+
+fn fingerprint(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// What a push answer changed.
@@ -65,6 +77,7 @@ impl Replica {
             cursor: Seq(0),
             next_op: 0,
             rejected: BTreeMap::new(),
+            echoes: BTreeMap::new(),
         }
     }
 
@@ -221,9 +234,16 @@ impl Replica {
                 continue;
             };
             let op = self.outbox.remove(position);
-            if let OpOutcome::Rejected(reason) = outcome {
-                self.rejected.insert(op.record, reason.clone());
-                acknowledged.rejected.push((op.record, reason.clone()));
+            match outcome {
+                OpOutcome::Rejected(reason) => {
+                    self.rejected.insert(op.record, reason.clone());
+                    acknowledged.rejected.push((op.record, reason.clone()));
+                }
+                OpOutcome::Applied(seq) | OpOutcome::AlreadyApplied(seq) => {
+                    if *seq > self.cursor {
+                        self.echoes.insert(*seq, fingerprint(&op.update));
+                    }
+                }
             }
             acknowledged.settled.push(*op_id);
         }
@@ -251,6 +271,11 @@ impl Replica {
         }
         let mut pulled = PulledPage::default();
         for change in &page.changes {
+            // Only identical bytes are skipped: a whole-state change (for a device
+            // behind the compacted log) never matches an op and is always merged.
+            if self.echoes.remove(&change.seq) == Some(fingerprint(&change.update)) {
+                continue;
+            }
             match self.apply_change(change) {
                 Ok(()) => {
                     pulled.changed.insert(change.record);
@@ -259,6 +284,8 @@ impl Replica {
             }
         }
         self.cursor = self.cursor.max(page.cursor);
+        let cursor = self.cursor;
+        self.echoes.retain(|seq, _| *seq > cursor);
         Ok(pulled)
     }
 
@@ -431,6 +458,33 @@ mod tests {
             .map(|p| p.title());
         assert_eq!(title.as_deref(), Some("After the save"));
         assert_eq!(back.outbox().len(), 2);
+    }
+
+    #[test]
+    fn a_device_s_own_ops_coming_back_are_not_changes_but_others_are() {
+        let (mut anna, mut jonas, mut log) = (replica(1), replica(2), Log::default());
+        anna.create(id(1), RecordKind::Project);
+        sync(&mut anna, &mut log);
+        sync(&mut jonas, &mut log);
+        anna.edit(id(1), |r| Some(r.as_project()?.set_title("Anna's")));
+        let push = anna.next_push(1 << 20).expect("an op");
+        anna.acknowledge(&log.push(&push));
+        jonas.edit(id(1), |r| Some(r.as_project()?.set_description("Jonas's")));
+        let push = jonas.next_push(1 << 20).expect("an op");
+        jonas.acknowledge(&log.push(&push));
+        let query = anna.next_pull();
+        let pulled = anna
+            .apply_pull(query.since, &log.pull(query))
+            .expect("in order");
+        // Anna's own title came back (skipped); Jonas's description is a change.
+        assert_eq!(pulled.changed.into_iter().collect::<Vec<_>>(), vec![id(1)]);
+        assert_eq!(body(&anna, id(1)), "Jonas's");
+        let query = anna.next_pull();
+        let pulled = anna
+            .apply_pull(query.since, &log.pull(query))
+            .expect("empty");
+        assert!(pulled.changed.is_empty());
+        assert!(anna.echoes.is_empty());
     }
 
     #[test]

@@ -3,8 +3,7 @@
 //!
 //! IndexedDB (`tern`, version 1) has three object stores:
 //! - `records`: key = record id, value = postcard `(RecordId, state)`; states are
-//!   written when the server has acknowledged or sent changes, merged with what
-//!   is stored (another tab may have written since);
+//!   written when the server has acknowledged or sent changes;
 //! - `outbox`: auto-increment key, value = postcard `PushOp`; an edit is here
 //!   before the UI calls it saved, and leaves only in the same transaction that
 //!   writes the record's new state;
@@ -26,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 use tern_domain::client::Replica;
-use tern_domain::record::{merge_updates, RecordId};
+use tern_domain::record::RecordId;
 use tern_domain::sync::{
     self, Change, DeviceId, OpId, PullResponse, PushOp, PushResponse, Seq, EVENTS_PATH,
     MAX_PUSH_BYTES, PUSH_PATH, RECORDS_PATH,
@@ -430,8 +429,10 @@ async fn stored_outbox(db: &Database) -> Result<(Vec<JsValue>, Vec<PushOp>), Str
     Ok((keys, ops))
 }
 
-/// In one transaction: writes the states of `records` (merged with what is
-/// stored), the cursor, and removes settled ops from the outbox.
+/// In one transaction: writes the states of `records`, the cursor, and removes
+/// settled ops from the outbox. A state written here holds every op another tab
+/// queued or merged, because tabs tell each other at once (BroadcastChannel)
+/// and a push waits longer than that; so it never drops another tab's edit.
 async fn save_states(
     db: &Database,
     records: &[RecordId],
@@ -456,23 +457,9 @@ async fn save_states(
         .map_err(|e| e.to_string())?;
     let store = tx.object_store(RECORDS).map_err(|e| e.to_string())?;
     for (id, state) in states {
-        let key = id.to_string();
-        let stored: Option<JsValue> = store
-            .get(key.as_str())
-            .primitive()
-            .map_err(|e| e.to_string())?
-            .await
-            .map_err(|e| e.to_string())?;
-        let stored = stored
-            .map(|value| js_sys::Uint8Array::new(&value).to_vec())
-            .and_then(|bytes| sync::decode::<(RecordId, Vec<u8>)>(&bytes).ok());
-        let merged = match stored {
-            Some((_, old)) => merge_updates(&[&old, &state]).unwrap_or(state),
-            None => state,
-        };
         store
-            .put(bytes_value(&sync::encode(&(id, merged))))
-            .with_key(key)
+            .put(bytes_value(&sync::encode(&(id, state))))
+            .with_key(id.to_string())
             .primitive()
             .map_err(|e| e.to_string())?;
     }

@@ -295,16 +295,8 @@ fn read_field(record: &Record, field: &TextField) -> Option<String> {
         return match field {
             TextField::Title => Some(rec.title()),
             TextField::Summary => Some(rec.summary_text()),
-            TextField::SectionHeading(section) => rec
-                .sections()
-                .into_iter()
-                .find(|s| s.id == *section)
-                .map(|s| s.heading),
-            TextField::SectionBody(section) => rec
-                .sections()
-                .into_iter()
-                .find(|s| s.id == *section)
-                .map(|s| s.body),
+            TextField::SectionHeading(section) => rec.section_heading(section),
+            TextField::SectionBody(section) => rec.section_body(section),
             TextField::Description => None,
         };
     }

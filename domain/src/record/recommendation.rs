@@ -182,6 +182,33 @@ impl<'a> Recommendation<'a> {
             .collect()
     }
 
+    /// The sections' ids in order, without reading their text.
+    pub fn section_ids(&self) -> Vec<SectionId> {
+        let txn = self.record.doc().transact();
+        self.ordered_ids(&txn).into_iter().map(SectionId).collect()
+    }
+
+    /// One section's heading; `None` for an unknown section.
+    pub fn section_heading(&self, id: &SectionId) -> Option<String> {
+        self.section_text(id, HEADING)
+    }
+
+    /// One section's body; `None` for an unknown section.
+    pub fn section_body(&self, id: &SectionId) -> Option<String> {
+        self.section_text(id, BODY)
+    }
+
+    fn section_text(&self, id: &SectionId, key: &str) -> Option<String> {
+        let txn = self.record.doc().transact();
+        match self.contents.get(&txn, &id.0)? {
+            Out::YMap(section) => match section.get(&txn, key)? {
+                Out::YText(text) => Some(text.get_string(&txn)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Adds a section at `position` among the current sections (clamped to the end).
     /// `id` must be new: callers derive it from a fresh [`super::RecordId`] or similar.
     pub fn insert_section(&self, position: usize, id: &SectionId, heading: &str) -> Update {

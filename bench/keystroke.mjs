@@ -1,0 +1,96 @@
+// Keystroke-to-persisted time in a 50-page recommendation, in headless Chromium.
+//
+// Builds a recommendation of 50 sections of about 3,000 characters each (about 50 pages), then
+// types into the middle of section 25 like a fast typist. Reports:
+//   - edit-to-persisted: applying the typed text to the record, queueing the op and committing
+//     it to IndexedDB (the app records each in globalThis.__ternPersistMs; typing is applied at
+//     most 300 ms after a keystroke, by design, and that wait is not counted);
+//   - input event duration (Event Timing API: handler + rendering of each keystroke).
+// Goal: p95 edit-to-persisted <= 16 ms. Exits 1 over the goal (TERN_KEYSTROKE_GOAL_MS overrides).
+//
+// Run from the repo root after a site build:  node bench/keystroke.mjs
+
+import { launchBrowser, startServer, waitHydrated } from '../tests/browser/harness.mjs';
+
+const GOAL_MS = Number(process.env.TERN_KEYSTROKE_GOAL_MS || 16);
+const SECTIONS = 50;
+const PAGE_CHARS = 3000;
+const TYPED = 'The best interests of the child are a primary consideration. '.repeat(4);
+
+const percentile = (values, p) => {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+const server = await startServer({ name: 'bench' });
+const browser = await launchBrowser();
+let failed = false;
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/recommendations`);
+  await waitHydrated(page);
+  await page.click('#new-record');
+  await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+  await page.fill('#title', 'Fifty pages');
+  const paragraph = 'Member states ensure that every child in care is heard. ';
+  const pageText = paragraph.repeat(Math.ceil(PAGE_CHARS / paragraph.length)).slice(0, PAGE_CHARS);
+  for (let n = 1; n <= SECTIONS; n++) {
+    await page.click('#add-section');
+    await page.waitForSelector(`#section-${n}-body`);
+    await page.fill(`#section-${n}-heading`, `Section ${n}`);
+    await page.fill(`#section-${n}-body`, pageText);
+  }
+  await page.locator(`#section-${SECTIONS}-body`).blur();
+  await page.waitForTimeout(1000);
+  const chars = await page.evaluate(() =>
+    [...document.querySelectorAll('textarea, input[type=text]')].reduce((n, el) => n + el.value.length, 0));
+
+  await page.evaluate(() => {
+    globalThis.__ternPersistMs = [];
+    globalThis.__ternEventMs = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if (entry.name === 'keydown' || entry.name === 'keypress' || entry.name === 'input' || entry.name === 'keyup') {
+          globalThis.__ternEventMs.push(entry.duration);
+        }
+      }
+    }).observe({ type: 'event', durationThreshold: 16, buffered: false });
+  });
+  const target = page.locator('#section-25-body');
+  await target.click();
+  await page.evaluate(() => {
+    const area = document.querySelector('#section-25-body');
+    area.setSelectionRange(area.value.length / 2, area.value.length / 2);
+  });
+  const started = Date.now();
+  await page.keyboard.type(TYPED, { delay: 25 });
+  await target.blur();
+  await page.waitForTimeout(800);
+  const typingMs = Date.now() - started;
+  const persist = await page.evaluate(() => globalThis.__ternPersistMs);
+  const slowEvents = await page.evaluate(() => globalThis.__ternEventMs);
+
+  const p50 = percentile(persist, 50);
+  const p95 = percentile(persist, 95);
+  const max = Math.max(...persist);
+  console.log(`document: ${SECTIONS} sections, ${chars.toLocaleString('en')} characters`);
+  console.log(`typed ${TYPED.length} characters in ${typingMs} ms (25 ms between keys)`);
+  console.log(`edit-to-persisted over ${persist.length} saves: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+  console.log(`input events over 16 ms: ${slowEvents.length} of ~${TYPED.length * 3}` +
+    (slowEvents.length ? ` (max ${Math.max(...slowEvents)} ms)` : ''));
+  if (persist.length === 0) {
+    console.error('no saves were measured: is the app recording __ternPersistMs?');
+    failed = true;
+  } else if (p95 > GOAL_MS) {
+    console.error(`p95 edit-to-persisted ${p95.toFixed(1)} ms is over the goal of ${GOAL_MS} ms`);
+    failed = true;
+  } else {
+    console.log(`within the goal of ${GOAL_MS} ms`);
+  }
+  await context.close();
+} finally {
+  await Promise.allSettled([browser.close(), server.stop()]);
+}
+process.exit(failed ? 1 : 0);
