@@ -72,6 +72,7 @@ try {
   const persist = await page.evaluate(() => globalThis.__ternPersistMs);
   const slowEvents = await page.evaluate(() => globalThis.__ternEventMs);
 
+  if (process.env.TERN_BENCH_VERBOSE) console.log(persist.map((v) => v.toFixed(0)).join(' '));
   const p50 = percentile(persist, 50);
   const p95 = percentile(persist, 95);
   const max = Math.max(...persist);

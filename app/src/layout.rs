@@ -35,10 +35,12 @@ pub fn Layout() -> impl IntoView {
                 <span class="brand-name">{t!(i18n, app_name)}</span>
                 <span class="brand-tagline">{t!(i18n, app_tagline)}</span>
             </a>
-            <ConnectionStatus />
-            <Show when=move || mounted.get()>
-                <SyncIndicator />
-            </Show>
+            <div class="header-status">
+                <ConnectionStatus />
+                <Show when=move || mounted.get()>
+                    <SyncIndicator />
+                </Show>
+            </div>
         </header>
         <Show when=move || mounted.get()>
             <LocalProblemBanner />

@@ -345,8 +345,10 @@ pub(super) fn request_sync(workspace: Workspace) {
 async fn sync_once(workspace: Workspace) -> Result<(), String> {
     let db = db();
     if let Some(db) = &db {
-        // Another tab may have queued or settled ops: the stored outbox is the truth.
-        let (_, stored) = stored_outbox(db).await?;
+        // Another tab may have queued or settled ops: the stored outbox is the truth,
+        // less the ops this tab has settled and not yet checkpointed.
+        let (_, mut stored) = stored_outbox(db).await?;
+        CHECKPOINT.with_borrow(|pending| stored.retain(|op| !pending.settled.contains(&op.op)));
         REPLICA.with_borrow_mut(|replica| match replica.as_mut() {
             Some(replica) => replica
                 .replace_outbox(stored)
@@ -365,9 +367,7 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
                 .unwrap_or_default()
         });
         let touched: Vec<RecordId> = request.ops.iter().map(|op| op.record).collect();
-        if let Some(db) = &db {
-            save_states(db, &touched, None, &acknowledged.settled).await?;
-        }
+        checkpoint_later(workspace, &touched, None, &acknowledged.settled);
         broadcast(&TabMessage::Settled(acknowledged.settled));
         workspace.changed();
     }
@@ -385,8 +385,11 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
         let Some(Ok(pulled)) = pulled else { break };
         let changed: Vec<RecordId> = pulled.changed.into_iter().collect();
         let cursor = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::cursor));
-        if let Some(db) = &db {
-            save_states(db, &changed, cursor, &[]).await?;
+        // Others' changes are written at once, so an offline reload shows them;
+        // a page of only this device's own ops just moves the cursor, later.
+        match (&db, changed.is_empty()) {
+            (Some(db), false) => save_states(db, &changed, cursor, &[]).await?,
+            _ => checkpoint_later(workspace, &[], cursor, &[]),
         }
         for change in &page.changes {
             broadcast(&TabMessage::Merged(change.record, change.update.clone()));
@@ -415,6 +418,76 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
         workspace.changed();
     }
     Ok(())
+}
+
+/// What sync has changed in memory and not yet written to IndexedDB.
+#[derive(Default)]
+struct Checkpoint {
+    records: std::collections::BTreeSet<RecordId>,
+    settled: Vec<OpId>,
+    cursor: Option<Seq>,
+    scheduled: bool,
+}
+
+thread_local! {
+    static CHECKPOINT: RefCell<Checkpoint> = RefCell::new(Checkpoint::default());
+}
+
+/// Writing a large record's state is the costliest thing the device does, so
+/// what this device's own pushes settled is written at most every few seconds
+/// (and when the page is hidden), not after every round. Until then nothing is
+/// at risk: the settled ops are still in the stored outbox, so a reload rebuilds
+/// the same record from them (and a re-push is answered `AlreadyApplied`), and
+/// the stored cursor is older (a re-pull changes nothing). Others' changes are
+/// written at once.
+const CHECKPOINT_DELAY: Duration = Duration::from_secs(3);
+
+fn checkpoint_later(
+    workspace: Workspace,
+    records: &[RecordId],
+    cursor: Option<Seq>,
+    settled: &[OpId],
+) {
+    let schedule = CHECKPOINT.with_borrow_mut(|pending| {
+        pending.records.extend(records.iter().copied());
+        pending.settled.extend_from_slice(settled);
+        if cursor.is_some() {
+            pending.cursor = cursor;
+        }
+        !std::mem::replace(&mut pending.scheduled, true)
+    });
+    if schedule {
+        set_timeout(move || checkpoint_now(workspace), CHECKPOINT_DELAY);
+    }
+}
+
+/// Writes what sync changed now (timer, `pagehide`, hidden visibility).
+fn checkpoint_now(workspace: Workspace) {
+    let pending = CHECKPOINT.with_borrow_mut(std::mem::take);
+    if pending.records.is_empty() && pending.settled.is_empty() && pending.cursor.is_none() {
+        return;
+    }
+    let Some(db) = db() else { return };
+    spawn_local(async move {
+        let records: Vec<RecordId> = pending.records.iter().copied().collect();
+        if let Err(reason) = save_states(&db, &records, pending.cursor, &pending.settled).await {
+            // Keep it for the next attempt; the data is still in memory.
+            CHECKPOINT.with_borrow_mut(|again| {
+                again.records.extend(pending.records);
+                again.settled.extend(pending.settled);
+                if again.cursor.is_none() {
+                    again.cursor = pending.cursor;
+                }
+            });
+            let problem = if reason.contains("Quota") {
+                LocalProblem::QuotaExceeded
+            } else {
+                LocalProblem::Unavailable(reason)
+            };
+            workspace.local_problem.set(Some(problem));
+            checkpoint_later(workspace, &[], None, &[]);
+        }
+    });
 }
 
 /// The stored outbox with its keys, oldest first.
@@ -593,10 +666,14 @@ fn listen_for_connectivity(workspace: Workspace) {
     });
     let offline = window_event_listener(leptos::ev::offline, move |_| close_events());
     // Text being typed is saved before the page goes away or into the background.
-    let hide = window_event_listener(leptos::ev::pagehide, move |_| workspace.flush_drafts());
+    let hide = window_event_listener(leptos::ev::pagehide, move |_| {
+        workspace.flush_drafts();
+        checkpoint_now(workspace);
+    });
     let hidden = window_event_listener(leptos::ev::visibilitychange, move |_| {
         if document().visibility_state() == web_sys::VisibilityState::Hidden {
             workspace.flush_drafts();
+            checkpoint_now(workspace);
         }
     });
     // These live as long as the page.
