@@ -198,3 +198,45 @@ test('a wrong pair of dates is refused with a reason and changes nothing', { tim
       await context.close();
     }
 }));
+
+test('when the device storage is full the user is told, the text stays, and it can be downloaded', { timeout: 90_000 }, withServerLogs(servers, async () => {
+  const { context, page, log } = await member('quota');
+  try {
+    await open(page, `${server.url}/projects`);
+    await page.click('#new-record');
+    await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+    await page.fill('#title', 'Before the disk filled up');
+    await page.locator('#title').blur();
+    await waitState(page, '.record-state', 'synced');
+    // The disk fills up: from now on IndexedDB refuses writes with QuotaExceededError. (Chromium's
+    // CDP quota override is not enforced on IndexedDB writes in this build, so the refusal is made
+    // at the IndexedDB API itself, the same exception a full disk gives.)
+    await page.evaluate(() => {
+      for (const method of ['add', 'put']) {
+        IDBObjectStore.prototype[method] = function refuse() {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };
+      }
+    });
+    const big = 'A long consultation report pasted in one go. '.repeat(2_000);
+    await page.fill('#description', big);
+    await page.locator('#description').blur();
+    await waitInPage(page, 'the storage-full message',
+      () => /storage is full/.test(document.querySelector('#local-problem')?.textContent ?? ''),
+      null, { timeout: 15_000, describe: () => document.querySelector('#local-problem')?.textContent ?? '<none>' });
+    assert.equal((await page.inputValue('#description')).length, big.length, 'the typed text is still in the editor');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#local-problem button'),
+    ]);
+    const file = await download.path();
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(file, 'utf8');
+    assert.ok(text.includes('Before the disk filled up'), 'the export holds the title');
+    assert.ok(text.includes(big.trim().slice(0, 200)), 'the export holds the text that could not be stored');
+    const problems = consoleProblems(log, allowOfflineNoise);
+    assert.equal(problems.length, 0, `console problems:\n${formatConsole(problems)}`);
+  } finally {
+    await context.close();
+  }
+}));

@@ -219,7 +219,7 @@ pub(super) fn save_op(workspace: Workspace, op: PushOp, started: f64) {
             Err(reason) => {
                 // The edit stays in memory (and in the in-memory outbox, so it still
                 // syncs); the user is told, and can export.
-                let problem = if reason.contains("Quota") {
+                let problem = if reason.to_ascii_lowercase().contains("quota") {
                     LocalProblem::QuotaExceeded
                 } else {
                     LocalProblem::Unavailable(reason)
@@ -479,7 +479,7 @@ fn checkpoint_now(workspace: Workspace) {
                     again.cursor = pending.cursor;
                 }
             });
-            let problem = if reason.contains("Quota") {
+            let problem = if reason.to_ascii_lowercase().contains("quota") {
                 LocalProblem::QuotaExceeded
             } else {
                 LocalProblem::Unavailable(reason)
