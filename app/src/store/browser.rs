@@ -371,11 +371,8 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
         broadcast(&TabMessage::Settled(acknowledged.settled));
         workspace.changed();
     }
-    loop {
-        let Some(query) = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::next_pull))
-        else {
-            break;
-        };
+    while let Some(query) = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::next_pull))
+    {
         let page: PullResponse = get(&query.path()).await?;
         let pulled = REPLICA.with_borrow_mut(|replica| {
             replica
