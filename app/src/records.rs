@@ -554,12 +554,15 @@ fn ProjectForm(id: RecordId, workspace: Workspace) -> impl IntoView {
                 set=|record, area, on| Some(record.as_project()?.set_focus_area(area, on)) />
             <fieldset class="checks">
                 <legend>{t!(i18n, field_countries)}</legend>
-                {MEMBERS.into_iter().filter(|member| member.active).map(|member| {
+                // A member whose participation ended is offered only while a project
+                // still names it, so old projects keep their history and can drop it.
+                {MEMBERS.into_iter().map(|member| {
                     let dom_id = format!("country-{}", member.code);
+                    let selected = move || countries.get().iter().any(|c| c == member.code);
                     view! {
-                        <label for=dom_id.clone()>
+                        <label for=dom_id.clone() hidden=move || !member.active && !selected()>
                             <input type="checkbox" id=dom_id.clone()
-                                prop:checked=move || countries.get().iter().any(|c| c == member.code)
+                                prop:checked=selected
                                 on:change=move |event| {
                                     let checked = event_target_checked(&event);
                                     workspace.edit(id, |record| {
