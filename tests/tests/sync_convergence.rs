@@ -153,39 +153,40 @@ fn write_field(record: &Record, field: &Field, value: &str) -> Option<Update> {
     }
 }
 
-/// Tokens are `[k<digits>]`; no word contains `[`, so one is only ever made
-/// whole by the edit that typed it.
-fn tokens_in(text: &str) -> HashSet<&str> {
-    text.match_indices("[k")
-        .filter_map(|(start, _)| {
-            let digits = text[start + 2..]
-                .bytes()
-                .take_while(u8::is_ascii_digit)
-                .count();
-            let end = start + 2 + digits;
-            (digits > 0 && text[end..].starts_with(']')).then(|| &text[start..=end])
-        })
-        .collect()
+/// Tokens are `[k<digits>]`; no word contains `[`. Returns each occurrence with
+/// its span in chars.
+fn token_spans(text: &[char]) -> Vec<(String, usize, usize)> {
+    let mut spans = Vec::new();
+    for start in 0..text.len() {
+        if text[start] != '[' || text.get(start + 1) != Some(&'k') {
+            continue;
+        }
+        let digits = text[start + 2..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let end = start + 2 + digits;
+        if digits > 0 && text.get(end) == Some(&']') {
+            spans.push((text[start..=end].iter().collect(), start, end + 1));
+        }
+    }
+    spans
 }
 
-/// What a splice from `before` to `after` inserts, as the typed API computes it
-/// (`record::text::splice_to`): the new text between the common prefix and the
-/// common suffix.
-fn spliced_in(before: &str, after: &str) -> String {
-    let prefix = before
-        .chars()
-        .zip(after.chars())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let old_rest: Vec<char> = before.chars().skip(prefix).collect();
-    let new_rest: Vec<char> = after.chars().skip(prefix).collect();
-    let suffix = old_rest
+/// A splice from `before` to `after` as the typed API computes it
+/// (`record::text::splice_to`): the common prefix's length in chars, how many
+/// chars it removes there, and the text it inserts.
+fn splice(before: &[char], after: &[char]) -> (usize, usize, String) {
+    let prefix = before.iter().zip(after).take_while(|(a, b)| a == b).count();
+    let suffix = before[prefix..]
         .iter()
         .rev()
-        .zip(new_rest.iter().rev())
+        .zip(after[prefix..].iter().rev())
         .take_while(|(a, b)| a == b)
         .count();
-    new_rest[..new_rest.len() - suffix].iter().collect()
+    let removed = before.len() - prefix - suffix;
+    let inserted = after[prefix..after.len() - suffix].iter().collect();
+    (prefix, removed, inserted)
 }
 
 /// A text edit: insert a word or a fresh token at a random place, or delete a
@@ -611,14 +612,21 @@ impl World {
             self.removed_sections.insert((id, section));
         }
         if let Some((field, before, after, typed)) = text_edit {
-            let still: HashSet<&str> = tokens_in(&after);
-            for gone in tokens_in(&before).difference(&still) {
-                self.spoiled.insert((*gone).to_owned());
-            }
             // The edit is one splice of the changed middle, which may reuse
             // neighbouring characters ("[k3]" -> "[k16][k3]" inserts "16][k"):
-            // only a token the splice inserts whole is its op's own text.
-            if typed && spliced_in(&before, &after).contains(&token) {
+            // a token counts only if its splice inserted it whole, and is
+            // spoiled by any later splice that removes from it or inserts
+            // inside it (even if the text still reads the same).
+            let before_chars: Vec<char> = before.chars().collect();
+            let after_chars: Vec<char> = after.chars().collect();
+            let (at, removed, inserted) = splice(&before_chars, &after_chars);
+            for (text, start, end) in token_spans(&before_chars) {
+                let cut = removed > 0 && start < at + removed && at < end;
+                if cut || (start < at && at < end) {
+                    self.spoiled.insert(text);
+                }
+            }
+            if typed && inserted.contains(&token) {
                 self.tokens.push(Token {
                     text: token.clone(),
                     record: id,
