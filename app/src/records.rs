@@ -144,34 +144,96 @@ pub fn RecordStateBadge(id: RecordId) -> impl IntoView {
     }
 }
 
-/// Sets a text control's value to follow the record without moving the caret
-/// of someone typing in it.
+/// Sets a text control's value to follow the record. For someone typing in it,
+/// the caret and selection keep their place in the text: an insertion or
+/// deletion before them moves them along (offsets are UTF-16 units, as in the
+/// DOM).
 fn show_value(element: &web_sys::Element, value: &str) {
     let focused = document()
         .active_element()
         .is_some_and(|active| &active == element);
+    let (old, start, end) = if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+        (
+            input.value(),
+            input.selection_start().ok().flatten(),
+            input.selection_end().ok().flatten(),
+        )
+    } else if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        (
+            area.value(),
+            area.selection_start().ok().flatten(),
+            area.selection_end().ok().flatten(),
+        )
+    } else {
+        return;
+    };
+    if old == value {
+        return;
+    }
+    let old16: Vec<u16> = old.encode_utf16().collect();
+    let new16: Vec<u16> = value.encode_utf16().collect();
+    let caret = |offset: Option<u32>| shift_offset(offset.unwrap_or(0), &old16, &new16);
+    let (start, end) = (caret(start), caret(end));
     if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
-        if input.value() != value {
-            let (start, end) = (input.selection_start(), input.selection_end());
-            input.set_value(value);
-            if focused {
-                let _ = input.set_selection_range(
-                    start.ok().flatten().unwrap_or(0),
-                    end.ok().flatten().unwrap_or(0),
-                );
-            }
+        input.set_value(value);
+        if focused {
+            let _ = input.set_selection_range(start, end);
         }
     } else if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-        if area.value() != value {
-            let (start, end) = (area.selection_start(), area.selection_end());
-            area.set_value(value);
-            if focused {
-                let _ = area.set_selection_range(
-                    start.ok().flatten().unwrap_or(0),
-                    end.ok().flatten().unwrap_or(0),
-                );
-            }
+        area.set_value(value);
+        if focused {
+            let _ = area.set_selection_range(start, end);
         }
+    }
+}
+
+/// Where an offset into `old` lands in `new`, which differs from it in one
+/// stretch (the common prefix and suffix are unchanged).
+fn shift_offset(offset: u32, old: &[u16], new: &[u16]) -> u32 {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let max_suffix = old.len().min(new.len()) - prefix;
+    let suffix = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let offset = offset as usize;
+    let moved = if offset <= prefix {
+        offset
+    } else if offset >= old.len() - suffix {
+        offset + new.len() - old.len()
+    } else {
+        new.len() - suffix
+    };
+    moved as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shift_offset;
+
+    fn utf16(text: &str) -> Vec<u16> {
+        text.encode_utf16().collect()
+    }
+
+    #[test]
+    fn a_caret_follows_its_text_when_someone_else_edits() {
+        let old = utf16("Middle. Jonas");
+        // Anna's words arrive before Jonas's caret (at the end): it moves along.
+        let new = utf16("Anna. Middle. Jonas");
+        assert_eq!(shift_offset(13, &old, &new), 19);
+        // A caret before the change stays put.
+        let new = utf16("Middle. Jonas writes");
+        assert_eq!(shift_offset(3, &old, &new), 3);
+        // A deletion before the caret pulls it back.
+        let new = utf16("Jonas");
+        assert_eq!(shift_offset(13, &old, &new), 5);
+        // Non-ASCII text counts in UTF-16 units, as the DOM does.
+        let old = utf16("Bør end");
+        let new = utf16("Bør – end");
+        assert_eq!(shift_offset(7, &old, &new), 9);
     }
 }
 

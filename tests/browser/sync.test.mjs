@@ -240,3 +240,37 @@ test('when the device storage is full the user is told, the text stays, and it c
     await context.close();
   }
 }));
+
+test('two members typing in the same text at the same time, online, both keep their words', { timeout: 90_000 }, withServerLogs(servers, async () => {
+  const anna = await member('anna-live');
+  const jonas = await member('jonas-live');
+  try {
+    await open(anna.page, `${server.url}/projects`);
+    await anna.page.click('#new-record');
+    await anna.page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+    const url = anna.page.url();
+    await anna.page.fill('#description', 'Middle.');
+    await anna.page.locator('#description').blur();
+    await waitState(anna.page, '.record-state', 'synced');
+    await open(jonas.page, url);
+    await waitValue(jonas.page, '#description', 'Middle.');
+
+    // Both type at once, each at their own end; live events carry each other's words across.
+    await anna.page.click('#description');
+    await anna.page.keyboard.press('Control+Home');
+    await jonas.page.click('#description');
+    await jonas.page.keyboard.press('Control+End');
+    await Promise.all([
+      anna.page.keyboard.type('Anna writes first. ', { delay: 40 }),
+      jonas.page.keyboard.type(' Jonas writes last.', { delay: 40 }),
+    ]);
+    await Promise.all([anna.page.locator('#description').blur(), jonas.page.locator('#description').blur()]);
+    const both = 'Anna writes first. Middle. Jonas writes last.';
+    await waitValue(anna.page, '#description', both, 20_000);
+    await waitValue(jonas.page, '#description', both, 20_000);
+    const problems = consoleProblems([...anna.log, ...jonas.log]);
+    assert.equal(problems.length, 0, `console problems:\n${formatConsole(problems)}`);
+  } finally {
+    await Promise.allSettled([anna.context.close(), jonas.context.close()]);
+  }
+}));

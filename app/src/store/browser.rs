@@ -97,10 +97,30 @@ pub(super) fn start(workspace: Workspace) {
 
 async fn open_and_load(device: DeviceId, client_id: u64) -> Result<Replica, LocalProblem> {
     let db = open_db().await.map_err(LocalProblem::Unavailable)?;
-    let saved = load(&db).await.map_err(LocalProblem::Unavailable)?;
+    let mut saved = load(&db).await.map_err(LocalProblem::Unavailable)?;
     DB.with_borrow_mut(|slot| *slot = Some(db));
-    Replica::restore(device, client_id, saved.cursor, saved.states, saved.outbox)
-        .map_err(|(id, error)| LocalProblem::Unavailable(format!("record {id}: {error}")))
+    loop {
+        let restored = Replica::restore(
+            device,
+            client_id,
+            saved.cursor,
+            saved.states.clone(),
+            saved.outbox.clone(),
+        );
+        match restored {
+            Ok(replica) => return Ok(replica),
+            // A saved state that no longer reads is left out and the whole log
+            // pulled again, which brings the record back from the server; queued
+            // edits are never left out.
+            Err((id, _)) if saved.states.iter().any(|(saved_id, _)| *saved_id == id) => {
+                saved.states.retain(|(saved_id, _)| *saved_id != id);
+                saved.cursor = Seq(0);
+            }
+            Err((id, error)) => {
+                return Err(LocalProblem::Unavailable(format!("record {id}: {error}")));
+            }
+        }
+    }
 }
 
 async fn open_db() -> Result<Database, String> {
@@ -374,6 +394,10 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
     while let Some(query) = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::next_pull))
     {
         let page: PullResponse = get(&query.path()).await?;
+        // Text typed while the page was on its way is applied first, so the
+        // splice that applies it is computed against the text the user saw,
+        // never against a colleague's newer text (which it would undo).
+        workspace.flush_drafts();
         let pulled = REPLICA.with_borrow_mut(|replica| {
             replica
                 .as_mut()
@@ -404,6 +428,7 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
     });
     for id in broken {
         let whole: Change = get(&format!("{RECORDS_PATH}/{id}")).await?;
+        workspace.flush_drafts();
         REPLICA.with_borrow_mut(|replica| {
             if let Some(replica) = replica.as_mut() {
                 let _ = replica.apply_change(&whole);
@@ -633,6 +658,8 @@ fn listen_to_other_tabs(workspace: Workspace) {
             let Ok(message) = sync::decode::<TabMessage>(&bytes) else {
                 return;
             };
+            // As for pulls: this tab's typing goes in before another tab's edit.
+            workspace.flush_drafts();
             REPLICA.with_borrow_mut(|replica| {
                 let Some(replica) = replica.as_mut() else {
                     return;

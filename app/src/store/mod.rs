@@ -72,8 +72,12 @@ pub enum RecordState {
 /// The reactive handle pages use. `Copy`, provided once near the root.
 #[derive(Clone, Copy)]
 pub struct Workspace {
-    /// Moves whenever any record, the outbox or a draft changes.
+    /// Moves whenever any record or the outbox changes.
     pub revision: RwSignal<u64>,
+    /// Moves when a draft starts or a local save commits: only the "Saving…" /
+    /// "Saved on this device" state depends on it, so a keystroke does not make
+    /// every field re-read its record.
+    pub local_saves: RwSignal<u64>,
     pub phase: RwSignal<SyncPhase>,
     /// When the device last finished a sync, as "HH:MM" in local time.
     pub synced_at: RwSignal<Option<String>>,
@@ -85,6 +89,7 @@ pub struct Workspace {
 pub fn provide_workspace() {
     let workspace = Workspace {
         revision: RwSignal::new(0),
+        local_saves: RwSignal::new(0),
         phase: RwSignal::new(SyncPhase::Starting),
         synced_at: RwSignal::new(None),
         local_problem: RwSignal::new(None),
@@ -106,6 +111,11 @@ impl Workspace {
     fn changed(self) {
         self.revision
             .set(self.revision.get_untracked().wrapping_add(1));
+    }
+
+    fn local_save_changed(self) {
+        self.local_saves
+            .set(self.local_saves.get_untracked().wrapping_add(1));
     }
 
     /// Reads the replica, tracking [`Self::revision`]. `None` before it is loaded.
@@ -141,6 +151,7 @@ impl Workspace {
 
     pub fn record_state(self, id: RecordId) -> RecordState {
         self.revision.track();
+        self.local_saves.track();
         let drafting = DRAFTS.with_borrow(|drafts| drafts.keys().any(|(record, _)| *record == id));
         let unsaved = UNSAVED.with_borrow(|unsaved| unsaved.contains_key(&id));
         if drafting || unsaved {
@@ -252,7 +263,7 @@ impl Workspace {
                 }
             }
         });
-        self.changed();
+        self.local_save_changed();
     }
 
     /// Keeps the newest text of a field being typed; it is applied (and saved)
@@ -264,7 +275,7 @@ impl Workspace {
             first
         });
         if first {
-            self.changed();
+            self.local_save_changed();
             #[cfg(feature = "hydrate")]
             browser::schedule_draft_flush(self);
         }
