@@ -393,6 +393,16 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
                 .map(|replica| replica.acknowledge(&answer))
                 .unwrap_or_default()
         });
+        let stuck = acknowledged.settled.is_empty()
+            && REPLICA.with_borrow(|replica| {
+                replica
+                    .as_ref()
+                    .and_then(|replica| replica.outbox().first().map(|op| op.op))
+            }) == request.ops.first().map(|op| op.op);
+        if stuck {
+            // Never loop on an answer that settles nothing; retry with backoff.
+            return Err("the server did not answer for the changes sent".to_owned());
+        }
         let touched: Vec<RecordId> = request.ops.iter().map(|op| op.record).collect();
         checkpoint_later(workspace, &touched, None, &acknowledged.settled);
         broadcast(&TabMessage::Settled(acknowledged.settled));
@@ -425,6 +435,9 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
         workspace.changed();
         if page.complete {
             break;
+        }
+        if page.cursor <= query.since {
+            return Err("the server's answer did not move the sync cursor".to_owned());
         }
     }
     let broken = REPLICA.with_borrow(|replica| {
