@@ -3,7 +3,7 @@
 
 use crate::i18n::*;
 use crate::layout::{section_label, use_online, ConnectionStatus, SyncSummary};
-use crate::records::{ProjectEditor, RecommendationEditor, RecordList};
+use crate::records::{RecordEditor, RecordList};
 use crate::routes::{Page, Section};
 use crate::store::use_workspace;
 use crate::{BUILD_META, LANGUAGE_COOKIE};
@@ -111,7 +111,7 @@ fn Recommendation(id: String) -> impl IntoView {
     view! {
         <PageHeading title=move || t_string!(i18n, recommendation_title) />
         <RecordId id=id.clone() />
-        <RecommendationEditor id />
+        <RecordEditor kind=RecordKind::Recommendation id />
     }
 }
 
@@ -130,7 +130,7 @@ fn Project(id: String) -> impl IntoView {
     view! {
         <PageHeading title=move || t_string!(i18n, project_title) />
         <RecordId id=id.clone() />
-        <ProjectEditor id />
+        <RecordEditor kind=RecordKind::Project id />
     }
 }
 

@@ -348,30 +348,35 @@ fn parse_id(text: &str) -> Option<RecordId> {
     text.parse().ok()
 }
 
+/// The editor of one record, once this device has it; until then a message
+/// that says whether it is still loading or not here (yet).
 #[component]
-pub fn RecommendationEditor(id: String) -> impl IntoView {
+pub fn RecordEditor(kind: RecordKind, id: String) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
+    let not_here = move || match kind {
+        RecordKind::Recommendation => t_string!(i18n, recommendation_not_here),
+        RecordKind::Project => t_string!(i18n, project_not_here),
+    };
     let Some(id) = parse_id(&id) else {
-        return view! { <p>{t!(i18n, recommendation_not_here)}</p> }.into_any();
+        return view! { <p>{not_here}</p> }.into_any();
     };
     let exists = move || {
         workspace
-            .with_record(id, |record| record.as_recommendation().is_some())
+            .with_record(id, |record| record.kind() == Some(kind))
             .unwrap_or(false)
     };
     view! {
         <Show
             when=exists
             fallback=move || view! {
-                <p>{move || if workspace.ready.get() {
-                    t_string!(i18n, recommendation_not_here)
-                } else {
-                    t_string!(i18n, loading)
-                }}</p>
+                <p>{move || if workspace.ready.get() { not_here() } else { t_string!(i18n, loading) }}</p>
             }
         >
-            <RecommendationForm id workspace />
+            {match kind {
+                RecordKind::Recommendation => view! { <RecommendationForm id workspace /> }.into_any(),
+                RecordKind::Project => view! { <ProjectForm id workspace /> }.into_any(),
+            }}
         </Show>
     }
     .into_any()
@@ -499,35 +504,6 @@ fn SectionEditor(
             </p>
         </li>
     }
-}
-
-#[component]
-pub fn ProjectEditor(id: String) -> impl IntoView {
-    let i18n = use_i18n();
-    let workspace = use_workspace();
-    let Some(id) = parse_id(&id) else {
-        return view! { <p>{t!(i18n, project_not_here)}</p> }.into_any();
-    };
-    let exists = move || {
-        workspace
-            .with_record(id, |record| record.as_project().is_some())
-            .unwrap_or(false)
-    };
-    view! {
-        <Show
-            when=exists
-            fallback=move || view! {
-                <p>{move || if workspace.ready.get() {
-                    t_string!(i18n, project_not_here)
-                } else {
-                    t_string!(i18n, loading)
-                }}</p>
-            }
-        >
-            <ProjectForm id workspace />
-        </Show>
-    }
-    .into_any()
 }
 
 #[component]
