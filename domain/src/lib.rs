@@ -5,6 +5,7 @@
 //! and for `wasm32-unknown-unknown` alike.
 
 pub mod api;
+pub mod auth;
 pub mod client;
 pub mod record;
 pub mod region;

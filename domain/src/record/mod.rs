@@ -17,7 +17,7 @@ mod text;
 pub use id::{InvalidRecordId, RecordId};
 pub use project::{Project, ProjectFieldError, ProjectStatus, ProjectSummary};
 pub use recommendation::{
-    Recommendation, RecommendationStatus, RecommendationSummary, Section, SectionId,
+    Recommendation, RecommendationStatus, RecommendationSummary, Section, SectionId, Stance,
 };
 
 use serde::{Deserialize, Serialize};

@@ -15,6 +15,9 @@ const SECTION_ORDER: &str = "section_order";
 /// section (delete + insert of its id) never copies, and so never loses, the
 /// text someone is typing into it at the same time.
 const SECTIONS: &str = "sections";
+/// Member positions: member code → stance (one map entry per member, so two
+/// members recording at once never touch the same entry).
+const POSITIONS: &str = "positions";
 const HEADING: &str = "heading";
 const BODY: &str = "body";
 /// A removed section is marked, not dropped: a concurrent move must not revive it.
@@ -58,6 +61,31 @@ impl RecommendationStatus {
     }
 }
 
+/// A member state's position on a recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stance {
+    Support,
+    Reservation,
+    Objection,
+}
+
+impl Stance {
+    pub const ALL: [Stance; 3] = [Stance::Support, Stance::Reservation, Stance::Objection];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stance::Support => "support",
+            Stance::Reservation => "reservation",
+            Stance::Objection => "objection",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|stance| stance.as_str() == text)
+    }
+}
+
 /// A section's id, unique within its recommendation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SectionId(pub String);
@@ -77,6 +105,9 @@ pub struct RecommendationSummary {
     pub status: RecommendationStatus,
     pub focus_areas: Vec<FocusArea>,
     pub sections: Vec<Section>,
+    /// Member positions, by member code.
+    #[serde(default)]
+    pub positions: Vec<(String, Stance)>,
 }
 
 /// Typed access to a recommendation's document.
@@ -88,6 +119,7 @@ pub struct Recommendation<'a> {
     focus_areas: MapRef,
     order: ArrayRef,
     contents: MapRef,
+    positions: MapRef,
 }
 
 impl<'a> Recommendation<'a> {
@@ -100,6 +132,7 @@ impl<'a> Recommendation<'a> {
             focus_areas: doc.get_or_insert_map(roots::FOCUS_AREAS),
             order: doc.get_or_insert_array(SECTION_ORDER),
             contents: doc.get_or_insert_map(SECTIONS),
+            positions: doc.get_or_insert_map(POSITIONS),
         }
     }
 
@@ -128,6 +161,33 @@ impl<'a> Recommendation<'a> {
 
     pub fn set_status(&self, status: RecommendationStatus) -> Update {
         self.record.set_meta(roots::STATUS, status.as_str())
+    }
+
+    /// Recorded positions, by member code (codes in ascending order).
+    pub fn positions(&self) -> Vec<(String, Stance)> {
+        let txn = self.record.doc().transact();
+        let mut positions: Vec<(String, Stance)> = self
+            .positions
+            .iter(&txn)
+            .filter_map(|(code, value)| match value {
+                Out::Any(Any::String(stance)) => Some((code.to_owned(), Stance::parse(&stance)?)),
+                _ => None,
+            })
+            .collect();
+        positions.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        positions
+    }
+
+    /// Records (`Some`) or withdraws (`None`) a member's position.
+    pub fn set_position(&self, code: &str, stance: Option<Stance>) -> Update {
+        self.record.edit(|txn, _| match stance {
+            Some(stance) => {
+                self.positions.try_update(txn, code, stance.as_str());
+            }
+            None => {
+                self.positions.remove(txn, code);
+            }
+        })
     }
 
     pub fn focus_areas(&self) -> Vec<FocusArea> {
@@ -289,6 +349,7 @@ impl<'a> Recommendation<'a> {
             status: self.status(),
             focus_areas: self.focus_areas(),
             sections: self.sections(),
+            positions: self.positions(),
         }
     }
 }
