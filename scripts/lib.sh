@@ -20,6 +20,11 @@ ensure_wasm_target() {
     step "Adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
+  # The release wasm rebuilds the standard library for size (scripts/build-site.sh).
+  if ! rustup component list --installed | grep -q '^rust-src'; then
+    step "Adding the rust-src component"
+    rustup component add rust-src
+  fi
 }
 
 ensure_wasm_bindgen() {

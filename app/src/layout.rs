@@ -1,9 +1,11 @@
 //! The frame around every page: skip link, header with connection state,
 //! navigation, update banner, main region and footer.
 
+use crate::account::{IdentityBadge, SessionEndedBanner, SignInScreen};
 use crate::i18n::*;
 use crate::pages::PageView;
-use crate::routes::{Page, Section};
+use crate::routes::{Page, Section, USERS_PATH};
+use crate::session::use_session;
 use crate::store::{use_workspace, LocalProblem, SyncPhase};
 use crate::use_mounted;
 use leptos::ev;
@@ -24,6 +26,7 @@ pub fn Layout() -> impl IntoView {
     let location = use_location();
     let page = Memo::new(move |_| Page::from_path(&location.pathname.get()));
     let mounted = use_mounted();
+    let session = use_session();
     complete_navigations(location.pathname);
     move_focus_to_main_on_navigation(page);
 
@@ -39,11 +42,13 @@ pub fn Layout() -> impl IntoView {
                 <ConnectionStatus />
                 <Show when=move || mounted.get()>
                     <SyncIndicator />
+                    <IdentityBadge />
                 </Show>
             </div>
         </header>
         <Show when=move || mounted.get()>
             <LocalProblemBanner />
+            <SessionEndedBanner />
         </Show>
         <nav class="app-nav" aria-label=move || t_string!(i18n, nav_label)>
             <ul>
@@ -51,12 +56,24 @@ pub fn Layout() -> impl IntoView {
                     .into_iter()
                     .map(|section| view! { <li><NavLink section page /></li> })
                     .collect_view()}
+                {move || (mounted.get() && session.is_secretariat()).then(|| view! {
+                    <li>
+                        <a href=USERS_PATH aria-current=move || (page.get() == Page::Users).then_some("page")>
+                            {t!(i18n, nav_users)}
+                        </a>
+                    </li>
+                })}
             </ul>
         </nav>
         <UpdateBanner />
         <main id="main" tabindex="-1">
             {move || {
-                if mounted.get() {
+                // Without a signed-in user on this device, every page but the
+                // invitation page is the sign-in form.
+                let signed_out = session.known.get() && session.identity.with(Option::is_none);
+                if mounted.get() && signed_out && page.get() != Page::Welcome {
+                    view! { <SignInScreen /> }.into_any()
+                } else if mounted.get() && session.known.get() {
                     view! { <PageView page=page.get() /> }.into_any()
                 } else {
                     view! { <p class="loading">{t!(i18n, loading)}</p> }.into_any()
@@ -227,6 +244,13 @@ fn sync_words(i18n: leptos_i18n::I18nContext<Locale>, online: bool) -> (&'static
     match phase {
         SyncPhase::Starting => ("starting", t_string!(i18n, sync_state_starting).to_owned()),
         SyncPhase::Syncing => ("syncing", t_string!(i18n, sync_state_syncing).to_owned()),
+        SyncPhase::SignedOut => {
+            let words = match waiting_words {
+                Some(waiting) => format!("{} · {waiting}", t_string!(i18n, sync_state_signed_out)),
+                None => t_string!(i18n, sync_state_signed_out).to_owned(),
+            };
+            ("signed-out", words)
+        }
         SyncPhase::Failed(reason) => (
             "error",
             format!("{} {reason}", t_string!(i18n, sync_state_error)),

@@ -17,11 +17,13 @@ mod i18n_gen {
 }
 pub use i18n_gen::i18n;
 
+mod account;
 pub mod assets;
 mod layout;
 mod pages;
 mod records;
 pub mod routes;
+pub mod session;
 pub mod store;
 
 pub use assets::AssetManifest;
@@ -106,6 +108,7 @@ pub fn App() -> impl IntoView {
     let (mounted, set_mounted) = signal(false);
     provide_context(Mounted(mounted));
     layout::provide_online();
+    session::provide_session();
     store::provide_workspace();
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| {

@@ -22,6 +22,8 @@ pub fn PageView(page: Page) -> impl IntoView {
         Page::Section(Section::Settings) => view! { <Settings /> }.into_any(),
         Page::Recommendation(id) => view! { <Recommendation id /> }.into_any(),
         Page::Project(id) => view! { <Project id /> }.into_any(),
+        Page::Welcome => view! { <crate::account::Welcome /> }.into_any(),
+        Page::Users => view! { <crate::account::UsersPage /> }.into_any(),
         Page::NotFound => view! { <NotFound /> }.into_any(),
     }
 }
@@ -200,6 +202,21 @@ fn SyncPage() -> impl IntoView {
             </p>
             <p class="hint">{t!(i18n, sync_retry_hint)}</p>
         </section>
+        <section aria-labelledby="sync-copies">
+            <h2 id="sync-copies">{t!(i18n, copies_heading)}</h2>
+            {move || {
+                let copies = workspace.copies.get();
+                if copies.is_empty() {
+                    view! { <p>{t!(i18n, copies_none)}</p> }.into_any()
+                } else {
+                    copies
+                        .into_iter()
+                        .map(|copy| view! { <crate::records::LocalCopyPanel copy /> })
+                        .collect_view()
+                        .into_any()
+                }
+            }}
+        </section>
     }
 }
 
@@ -270,6 +287,7 @@ fn Settings() -> impl IntoView {
             <p>{t!(i18n, settings_offline_body)}</p>
             <ConnectionStatus />
         </section>
+        <crate::account::AccountSettings />
         <StorageUse />
         <section aria-labelledby="settings-about">
             <h2 id="settings-about">{t!(i18n, settings_about_heading)}</h2>

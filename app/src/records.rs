@@ -6,13 +6,15 @@
 //! the record when someone else's edit arrives, keeping the caret in place.
 
 use crate::i18n::*;
-use crate::store::{new_section_id, use_workspace, RecordState, TextField, Workspace};
+use crate::session::use_session;
+use crate::store::{new_section_id, use_workspace, LocalCopy, RecordState, TextField, Workspace};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys;
 use tern_domain::record::{
     ProjectStatus, RecommendationStatus, Record, RecordId, RecordKind, RecordSummary, SectionId,
+    Stance,
 };
 use tern_domain::region::{FocusArea, MEMBERS};
 
@@ -59,22 +61,31 @@ pub fn RecordList(kind: RecordKind) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
     let navigate = leptos_router::hooks::use_navigate();
-    let create = move |_| {
+    let create = Callback::new(move |()| {
         if let Some(id) = workspace.create(kind) {
             navigate(&record_path(kind, id), Default::default());
         }
-    };
+    });
     let rows = move || workspace.list(kind);
+    let session = use_session();
+    // Contributors and observers work on what they were invited to; they do not create.
+    let may_create = move || {
+        session
+            .access()
+            .is_some_and(|access| access.check_create(kind).is_ok())
+    };
     view! {
-        <p class="actions">
-            <button type="button" class="primary" id="new-record" on:click=create
-                disabled=move || !workspace.ready.get()>
-                {move || match kind {
-                    RecordKind::Recommendation => t_string!(i18n, new_recommendation),
-                    RecordKind::Project => t_string!(i18n, new_project),
-                }}
-            </button>
-        </p>
+        <Show when=may_create>
+            <p class="actions">
+                <button type="button" class="primary" id="new-record" on:click=move |_| create.run(())
+                    disabled=move || !workspace.ready.get()>
+                    {move || match kind {
+                        RecordKind::Recommendation => t_string!(i18n, new_recommendation),
+                        RecordKind::Project => t_string!(i18n, new_project),
+                    }}
+                </button>
+            </p>
+        </Show>
         <Show
             when=move || !rows().is_empty()
             fallback=move || view! {
@@ -366,7 +377,12 @@ pub fn RecordEditor(kind: RecordKind, id: String) -> impl IntoView {
             .with_record(id, |record| record.kind() == Some(kind))
             .unwrap_or(false)
     };
+    let session = use_session();
     view! {
+        {move || workspace.copies_of(id).into_iter().map(|copy| view! { <LocalCopyPanel copy /> }).collect_view()}
+        <Show when=move || workspace.ready.get() && !session.can_edit()>
+            <p class="hint" id="read-only">{t!(i18n, read_only_hint)}</p>
+        </Show>
         <Show
             when=exists
             fallback=move || view! {
@@ -394,6 +410,12 @@ fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
     let section_ids = Memo::new(move |_| {
         read_recommendation(workspace, id, |rec| rec.section_ids()).unwrap_or_default()
     });
+    let session = use_session();
+    let may_set_status = move || {
+        session
+            .access()
+            .is_some_and(|access| access.can_set_recommendation_status())
+    };
     let add_section = move |_| {
         let section = new_section_id();
         let position = section_ids.get_untracked().len();
@@ -408,11 +430,13 @@ fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
     view! {
         <RecordStateBadge id />
         <form class="editor" on:submit=|event| event.prevent_default()>
+            <fieldset class="editor-fields" disabled=move || !session.can_edit()>
             <TextInput id field=TextField::Title dom_id="title"
                 label=Signal::derive(move || t_string!(i18n, field_title)) />
             <div class="field">
                 <label for="status">{t!(i18n, field_status)}</label>
-                <select id="status" on:change=move |event| {
+                <select id="status" aria-describedby="status-hint" disabled=move || !may_set_status()
+                    on:change=move |event| {
                     if let Some(status) = RecommendationStatus::parse(&event_target_value(&event)) {
                         workspace.edit(id, |record| Some(record.as_recommendation()?.set_status(status)));
                     }
@@ -423,6 +447,9 @@ fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
                         </option>
                     }).collect_view()}
                 </select>
+                <Show when=move || !may_set_status()>
+                    <p id="status-hint" class="hint">{t!(i18n, status_secretariat_hint)}</p>
+                </Show>
             </div>
             <TextInput id field=TextField::Summary dom_id="summary" multiline=true
                 label=Signal::derive(move || t_string!(i18n, field_summary)) />
@@ -444,6 +471,8 @@ fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
                     {t!(i18n, add_section)}
                 </button>
             </section>
+            <Positions id workspace />
+            </fieldset>
         </form>
     }
 }
@@ -556,9 +585,11 @@ fn ProjectForm(id: RecordId, workspace: Workspace) -> impl IntoView {
             _ => t_string!(i18n, error_not_a_date).to_owned(),
         }));
     };
+    let session = use_session();
     view! {
         <RecordStateBadge id />
         <form class="editor" on:submit=|event| event.prevent_default()>
+            <fieldset class="editor-fields" disabled=move || !session.can_edit()>
             <TextInput id field=TextField::Title dom_id="title"
                 label=Signal::derive(move || t_string!(i18n, field_title)) />
             <div class="field">
@@ -614,6 +645,106 @@ fn ProjectForm(id: RecordId, workspace: Workspace) -> impl IntoView {
             </fieldset>
             <TextInput id field=TextField::Description dom_id="description" multiline=true
                 label=Signal::derive(move || t_string!(i18n, field_description)) />
+            </fieldset>
         </form>
+    }
+}
+
+/// Each member's position on the recommendation. A member records their own
+/// state's; the secretariat records any (it takes them down in meetings).
+#[component]
+fn Positions(id: RecordId, workspace: Workspace) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let positions = Signal::derive(move || {
+        read_recommendation(workspace, id, |rec| rec.positions()).unwrap_or_default()
+    });
+    let stance_label = move |stance: Stance| match stance {
+        Stance::Support => t_string!(i18n, stance_support),
+        Stance::Reservation => t_string!(i18n, stance_reservation),
+        Stance::Objection => t_string!(i18n, stance_objection),
+    };
+    view! {
+        <section class="positions" aria-labelledby="positions-heading">
+            <h2 id="positions-heading">{t!(i18n, positions_heading)}</h2>
+            <p class="hint">{t!(i18n, positions_hint)}</p>
+            <ul class="position-list">
+                {move || {
+                    let recorded = positions.get();
+                    session.member_list().into_iter()
+                        // A member whose participation ended stays listed while it has a position.
+                        .filter(|member| member.active || recorded.iter().any(|(code, _)| *code == member.code))
+                        .map(|member| {
+                            let code = member.code.clone();
+                            let current = recorded.iter().find(|(c, _)| *c == code).map(|(_, stance)| *stance);
+                            let may = session.access().is_some_and(|access| access.can_record_position(&code));
+                            let dom_id = format!("position-{code}");
+                            let for_change = code.clone();
+                            view! {
+                                <li>
+                                    <label for=dom_id.clone()>{member.name.clone()}</label>
+                                    <select id=dom_id disabled=!may on:change=move |event| {
+                                        let stance = Stance::parse(&event_target_value(&event));
+                                        let code = for_change.clone();
+                                        workspace.edit(id, move |record| {
+                                            Some(record.as_recommendation()?.set_position(&code, stance))
+                                        });
+                                    }>
+                                        <option value="" selected=current.is_none()>{t!(i18n, stance_none)}</option>
+                                        {Stance::ALL.into_iter().map(|stance| view! {
+                                            <option value=stance.as_str() selected=current == Some(stance)>
+                                                {stance_label(stance)}
+                                            </option>
+                                        }).collect_view()}
+                                    </select>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}
+
+/// A user's version of a record the server refused: why, the text to copy,
+/// a download, and a way to let it go.
+#[component]
+pub fn LocalCopyPanel(copy: LocalCopy) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let key = copy.key;
+    let text = copy.text.clone();
+    let title = if copy.title.trim().is_empty() {
+        t_string!(i18n, untitled).to_owned()
+    } else {
+        copy.title.clone()
+    };
+    let dom_id = format!("local-copy-{key}");
+    let record = copy.record.to_string();
+    let dismiss = move |_| {
+        if window()
+            .confirm_with_message(t_string!(i18n, copy_dismiss_confirm))
+            .unwrap_or(false)
+        {
+            workspace.dismiss_copy(key);
+        }
+    };
+    view! {
+        <section class="local-copy" role="alert" data-record-id=record>
+            <h2>{t!(i18n, copy_heading)} " " <q>{title}</q></h2>
+            <p class="copy-reason">{t!(i18n, copy_refused)} " " {copy.reason.clone()}</p>
+            <p class="hint">{t!(i18n, copy_kept)} " " {copy.kept_at.clone()}</p>
+            <label for=dom_id.clone()>{t!(i18n, copy_text_label)}</label>
+            <textarea id=dom_id class="local-copy-text" readonly rows="8" prop:value=text></textarea>
+            <p class="actions">
+                <button type="button" class="download-copy" on:click=move |_| workspace.download_copy(&copy)>
+                    {t!(i18n, copy_download)}
+                </button>
+                <button type="button" class="danger dismiss-copy" on:click=dismiss>
+                    {t!(i18n, copy_dismiss)}
+                </button>
+            </p>
+        </section>
     }
 }

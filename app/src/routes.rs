@@ -43,8 +43,15 @@ pub enum Page {
     Section(Section),
     Recommendation(String),
     Project(String),
+    /// `/welcome#<token>`: choosing a password from an invitation link.
+    Welcome,
+    /// The secretariat's users and member states.
+    Users,
     NotFound,
 }
+
+/// The path of the secretariat's users page.
+pub const USERS_PATH: &str = "/users";
 
 impl Page {
     pub fn from_path(path: &str) -> Page {
@@ -54,6 +61,12 @@ impl Page {
         }
         if let Some(section) = Section::ALL.into_iter().find(|s| s.path() == trimmed) {
             return Page::Section(section);
+        }
+        if trimmed == tern_domain::auth::WELCOME_PAGE {
+            return Page::Welcome;
+        }
+        if trimmed == USERS_PATH {
+            return Page::Users;
         }
         let mut segments = trimmed.trim_start_matches('/').split('/');
         match (segments.next(), segments.next(), segments.next()) {
@@ -71,7 +84,7 @@ impl Page {
             Page::Section(section) => Some(*section),
             Page::Recommendation(_) => Some(Section::Recommendations),
             Page::Project(_) => Some(Section::Projects),
-            Page::NotFound => None,
+            Page::Welcome | Page::Users | Page::NotFound => None,
         }
     }
 }
@@ -104,6 +117,8 @@ mod tests {
             Page::from_path("/projects/abc").section(),
             Some(Section::Projects)
         );
+        assert_eq!(Page::from_path("/welcome"), Page::Welcome);
+        assert_eq!(Page::from_path("/users/"), Page::Users);
     }
 
     #[test]

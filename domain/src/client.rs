@@ -61,7 +61,7 @@ pub struct Acknowledged {
 /// or an answer to a request the device has since superseded. Applying it could
 /// put changes out of order, so it is dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("pull page starts at {page_since:?}, the cursor is at {cursor:?}")]
+#[error("pull page starts at {}, the cursor is at {}", page_since.0, cursor.0)]
 pub struct StalePage {
     pub page_since: Seq,
     pub cursor: Seq,
@@ -295,6 +295,42 @@ impl Replica {
             .apply_update(&change.update)
     }
 
+    /// Takes a record back to the server's copy after the server refused an op
+    /// on it (`None`: the server holds no copy this user can see, so the record
+    /// leaves the device). Every queued op on the record goes too, since later
+    /// ops build on the refused one and the server would refuse them as well;
+    /// the caller keeps the user's version as a local copy first. The record
+    /// continues under `client_id`, a replica id never used before, so no op of
+    /// the discarded version can be confused with a new one. Returns the ids of
+    /// the dropped ops.
+    pub fn reset_record(
+        &mut self,
+        id: RecordId,
+        server: Option<&Change>,
+        client_id: u64,
+    ) -> Result<Vec<OpId>, RecordError> {
+        let replacement = server
+            .map(|change| Record::load(id, client_id, &change.update))
+            .transpose()?;
+        let dropped: Vec<OpId> = self
+            .outbox
+            .iter()
+            .filter(|op| op.record == id)
+            .map(|op| op.op)
+            .collect();
+        self.outbox.retain(|op| op.record != id);
+        self.rejected.remove(&id);
+        match replacement {
+            Some(record) => {
+                self.records.insert(id, record);
+            }
+            None => {
+                self.records.remove(&id);
+            }
+        }
+        Ok(dropped)
+    }
+
     /// Records whose copy waits for an update that has not arrived; after a
     /// complete pull the device asks the server for their whole state.
     pub fn records_needing_repair(&self) -> Vec<RecordId> {
@@ -323,6 +359,8 @@ pub struct PulledPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::merge_updates;
+    use yrs::updates::decoder::Decode;
 
     fn id(n: u8) -> RecordId {
         RecordId::v7(1_760_000_000_000, [n; 10])
@@ -498,5 +536,62 @@ mod tests {
         assert!(anna.outbox().is_empty());
         assert_eq!(anna.rejection(id(1)), Some("not allowed"));
         assert!(anna.record(id(1)).and_then(Record::as_project).is_some());
+    }
+
+    #[test]
+    fn a_reset_record_is_the_servers_copy_and_its_later_ops_are_dropped() {
+        let (mut anna, mut log) = (replica(1), Log::default());
+        anna.create(id(1), RecordKind::Project);
+        anna.edit(id(1), |r| Some(r.as_project()?.set_title("Agreed")));
+        sync(&mut anna, &mut log);
+        let server = log.pull(PullQuery {
+            since: Seq(0),
+            limit: 10,
+            device: None,
+        });
+        let refused = anna
+            .edit(id(1), |r| Some(r.as_project()?.set_title("Refused")))
+            .expect("an op");
+        let later = anna
+            .edit(id(1), |r| {
+                Some(r.as_project()?.set_description("Builds on it"))
+            })
+            .expect("an op");
+        anna.create(id(2), RecordKind::Project);
+        let whole = Change {
+            seq: Seq(2),
+            record: id(1),
+            kind: RecordKind::Project,
+            update: merge_updates(
+                &server
+                    .changes
+                    .iter()
+                    .map(|change| change.update.as_slice())
+                    .collect::<Vec<_>>(),
+            )
+            .expect("merges"),
+        };
+        let dropped = anna.reset_record(id(1), Some(&whole), 99).expect("loads");
+        assert_eq!(dropped, vec![refused.op, later.op]);
+        let project = anna
+            .record(id(1))
+            .and_then(Record::as_project)
+            .expect("project");
+        assert_eq!(
+            (project.title(), project.description()),
+            ("Agreed".into(), String::new())
+        );
+        // The other record's op stays queued; the reset record edits under the new id.
+        assert_eq!(anna.outbox().len(), 1);
+        let next = anna
+            .edit(id(1), |r| Some(r.as_project()?.set_title("Agreed, again")))
+            .expect("an op");
+        let update = yrs::Update::decode_v1(&next.update).expect("decodes");
+        assert!(update
+            .state_vector()
+            .contains_client(&yrs::block::ClientID::new(99)));
+        // A record the server has no copy of leaves the device.
+        anna.reset_record(id(2), None, 100).expect("resets");
+        assert!(anna.record(id(2)).is_none() && anna.outbox().len() == 1);
     }
 }

@@ -1,18 +1,22 @@
 //! The browser half of the store: IndexedDB, the sync loop over `fetch`,
 //! other tabs (BroadcastChannel) and live events from the server (SSE).
 //!
-//! IndexedDB (`tern`, version 1) has three object stores:
+//! Each user has their own IndexedDB database, `tern-<user id>` (version 1), so
+//! another user signing in on the same browser never opens it. Four stores:
 //! - `records`: key = record id, value = postcard `(RecordId, state)`; states are
 //!   written when the server has acknowledged or sent changes;
 //! - `outbox`: auto-increment key, value = postcard `PushOp`; an edit is here
 //!   before the UI calls it saved, and leaves only in the same transaction that
 //!   writes the record's new state;
-//! - `meta`: the cursor in the server's log.
+//! - `meta`: the cursor in the server's log;
+//! - `copies`: auto-increment key, value = postcard `LocalCopy`: a user's
+//!   version of a record the server refused, kept until they dismiss it.
 //!
 //! One device id per browser profile (localStorage); one yrs replica id per tab
 //! session, so tabs never write under the same id.
 
-use super::{LocalProblem, SyncPhase, Workspace, REPLICA};
+use super::{LocalCopy, LocalProblem, SyncPhase, Workspace, REPLICA};
+use crate::session::Session;
 use gloo_storage::Storage as _;
 use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
@@ -24,6 +28,7 @@ use leptos::web_sys;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
+use tern_domain::auth::UserId;
 use tern_domain::client::Replica;
 use tern_domain::record::RecordId;
 use tern_domain::sync::{
@@ -32,13 +37,14 @@ use tern_domain::sync::{
 };
 use wasm_bindgen_futures::JsFuture;
 
-const DB_NAME: &str = "tern";
+const DB_PREFIX: &str = "tern-";
 const RECORDS: &str = "records";
+const COPIES: &str = "copies";
 const OUTBOX: &str = "outbox";
 const META: &str = "meta";
 const CURSOR_KEY: &str = "cursor";
 const DEVICE_KEY: &str = "tern.device";
-const CHANNEL_NAME: &str = "tern-workspace";
+const CHANNEL_PREFIX: &str = "tern-workspace-";
 
 /// Text being typed is applied and saved at most this long after a keystroke.
 const DRAFT_DELAY: Duration = Duration::from_millis(300);
@@ -55,6 +61,8 @@ thread_local! {
     static SYNC_RUNNING: Cell<bool> = const { Cell::new(false) };
     static SYNC_AGAIN: Cell<bool> = const { Cell::new(false) };
     static FAILURES: Cell<u32> = const { Cell::new(0) };
+    /// The signed-in user this page's workspace belongs to.
+    static USER: RefCell<Option<(UserId, Session)>> = const { RefCell::new(None) };
     static PUSH_SCHEDULED: Cell<bool> = const { Cell::new(false) };
     static DRAFT_SCHEDULED: Cell<bool> = const { Cell::new(false) };
 }
@@ -68,16 +76,36 @@ enum TabMessage {
     Settled(Vec<OpId>),
     /// A change from the server, saved in `records`.
     Merged(RecordId, Vec<u8>),
+    /// The server refused an edit of the record: it went back to this state
+    /// (`None`: gone), and these queued ops were dropped.
+    Reset(RecordId, Option<Vec<u8>>, Vec<OpId>),
+}
+
+/// Why a sync round stopped.
+enum SyncError {
+    /// The server no longer accepts the session (401): wait for sign-in.
+    SignedOut,
+    /// 404: the record asked for is not on the server, or not one this user may see.
+    NotFound,
+    Failed(String),
+}
+
+impl From<String> for SyncError {
+    fn from(reason: String) -> Self {
+        SyncError::Failed(reason)
+    }
 }
 
 /// Opens the store, loads the workspace and starts syncing. Runs once, after hydration.
-pub(super) fn start(workspace: Workspace) {
+pub(super) fn start(workspace: Workspace, session: Session, user: UserId) {
+    USER.with_borrow_mut(|slot| *slot = Some((user, session)));
     spawn_local(async move {
         let device = device_id();
         let client_id = random_client_id();
         match open_and_load(device, client_id).await {
-            Ok(replica) => {
+            Ok((replica, copies)) => {
                 REPLICA.with_borrow_mut(|slot| *slot = Some(replica));
+                workspace.copies.set(copies);
             }
             Err(problem) => {
                 // Keep working in memory; say so, and never pretend edits are saved.
@@ -95,9 +123,22 @@ pub(super) fn start(workspace: Workspace) {
     });
 }
 
-async fn open_and_load(device: DeviceId, client_id: u64) -> Result<Replica, LocalProblem> {
+fn user_key() -> String {
+    USER.with_borrow(|user| user.as_ref().map(|(id, _)| id.0.clone()))
+        .unwrap_or_default()
+}
+
+fn session() -> Option<Session> {
+    USER.with_borrow(|user| user.as_ref().map(|(_, session)| *session))
+}
+
+async fn open_and_load(
+    device: DeviceId,
+    client_id: u64,
+) -> Result<(Replica, Vec<LocalCopy>), LocalProblem> {
     let db = open_db().await.map_err(LocalProblem::Unavailable)?;
     let mut saved = load(&db).await.map_err(LocalProblem::Unavailable)?;
+    let copies = saved.copies.clone();
     DB.with_borrow_mut(|slot| *slot = Some(db));
     loop {
         let restored = Replica::restore(
@@ -108,7 +149,7 @@ async fn open_and_load(device: DeviceId, client_id: u64) -> Result<Replica, Loca
             saved.outbox.clone(),
         );
         match restored {
-            Ok(replica) => return Ok(replica),
+            Ok(replica) => return Ok((replica, copies)),
             // A saved state that no longer reads is left out and the whole log
             // pulled again, which brings the record back from the server; queued
             // edits are never left out.
@@ -124,7 +165,7 @@ async fn open_and_load(device: DeviceId, client_id: u64) -> Result<Replica, Loca
 }
 
 async fn open_db() -> Result<Database, String> {
-    Database::open(DB_NAME)
+    Database::open(format!("{DB_PREFIX}{}", user_key()))
         .with_version(1u8)
         .with_on_upgrade_needed(|event, db| {
             if event.old_version() < 1.0 {
@@ -133,6 +174,9 @@ async fn open_db() -> Result<Database, String> {
                     .with_auto_increment(true)
                     .build()?;
                 db.create_object_store(META).build()?;
+                db.create_object_store(COPIES)
+                    .with_auto_increment(true)
+                    .build()?;
             }
             Ok(())
         })
@@ -144,13 +188,25 @@ struct Saved {
     cursor: Seq,
     states: Vec<(RecordId, Vec<u8>)>,
     outbox: Vec<PushOp>,
+    copies: Vec<LocalCopy>,
 }
 
 async fn load(db: &Database) -> Result<Saved, String> {
     let tx = db
-        .transaction([RECORDS, OUTBOX, META])
+        .transaction([RECORDS, OUTBOX, META, COPIES])
         .build()
         .map_err(|e| e.to_string())?;
+    let copy_keys = all_keys(&tx, COPIES).await?;
+    let copies = all_values(&tx, COPIES)
+        .await?
+        .iter()
+        .zip(copy_keys)
+        .filter_map(|(bytes, key)| {
+            let mut copy = sync::decode::<LocalCopy>(bytes).ok()?;
+            copy.key = key.as_f64()? as u32;
+            Some(copy)
+        })
+        .collect();
     let states = all_values(&tx, RECORDS)
         .await?
         .iter()
@@ -173,6 +229,7 @@ async fn load(db: &Database) -> Result<Saved, String> {
         cursor,
         states,
         outbox,
+        copies,
     })
 }
 
@@ -337,6 +394,10 @@ pub(super) fn request_sync(workspace: Workspace) {
                 workspace.phase.set(SyncPhase::Idle);
                 break;
             }
+            if session().is_some_and(|session| session.expired.get_untracked()) {
+                workspace.phase.set(SyncPhase::SignedOut);
+                break;
+            }
             workspace.flush_drafts();
             workspace.phase.set(SyncPhase::Syncing);
             match sync_once(workspace).await {
@@ -345,7 +406,20 @@ pub(super) fn request_sync(workspace: Workspace) {
                     workspace.phase.set(SyncPhase::Idle);
                     workspace.synced_at.set(Some(clock_time()));
                 }
-                Err(reason) => {
+                Err(SyncError::SignedOut) => {
+                    // Nothing is retried until the user signs in again; the
+                    // edits stay queued on the device.
+                    workspace.phase.set(SyncPhase::SignedOut);
+                    if let Some(session) = session() {
+                        session.expired.set(true);
+                    }
+                    break;
+                }
+                Err(error) => {
+                    let reason = match error {
+                        SyncError::Failed(reason) => reason,
+                        _ => "the server did not find what it was asked for".to_owned(),
+                    };
                     workspace.phase.set(SyncPhase::Failed(reason));
                     let failures = FAILURES.get().saturating_add(1);
                     FAILURES.set(failures);
@@ -369,7 +443,7 @@ pub(super) fn request_sync(workspace: Workspace) {
 
 /// One round: push the whole outbox, pull to the end, repair what cannot settle.
 /// Every step is saved before the next, so a round cut off anywhere resumes.
-async fn sync_once(workspace: Workspace) -> Result<(), String> {
+async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
     let db = db();
     if let Some(db) = &db {
         // Another tab may have queued or settled ops: the stored outbox is the truth,
@@ -401,7 +475,18 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
             }) == request.ops.first().map(|op| op.op);
         if stuck {
             // Never loop on an answer that settles nothing; retry with backoff.
-            return Err("the server did not answer for the changes sent".to_owned());
+            return Err(SyncError::Failed(
+                "the server did not answer for the changes sent".to_owned(),
+            ));
+        }
+        // Refused records go back to the server's copy, the user's version kept
+        // aside, before the refused ops are let go of: a round cut off here
+        // pushes them again and is refused again.
+        let mut refused: Vec<(RecordId, String)> = acknowledged.rejected.clone();
+        refused.sort_unstable_by_key(|(id, _)| *id);
+        refused.dedup_by_key(|(id, _)| *id);
+        for (id, reason) in refused {
+            reset_refused_record(workspace, db.as_ref(), id, reason).await?;
         }
         let touched: Vec<RecordId> = request.ops.iter().map(|op| op.record).collect();
         checkpoint_later(workspace, &touched, None, &acknowledged.settled);
@@ -437,7 +522,9 @@ async fn sync_once(workspace: Workspace) -> Result<(), String> {
             break;
         }
         if page.cursor <= query.since {
-            return Err("the server's answer did not move the sync cursor".to_owned());
+            return Err(SyncError::Failed(
+                "the server's answer did not move the sync cursor".to_owned(),
+            ));
         }
     }
     let broken = REPLICA.with_borrow(|replica| {
@@ -600,7 +687,7 @@ async fn save_states(
     tx.commit().await.map_err(|e| e.to_string())
 }
 
-async fn post<T: for<'de> Deserialize<'de>>(path: &str, body: Vec<u8>) -> Result<T, String> {
+async fn post<T: for<'de> Deserialize<'de>>(path: &str, body: Vec<u8>) -> Result<T, SyncError> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&bytes_value(&body));
@@ -612,7 +699,7 @@ async fn post<T: for<'de> Deserialize<'de>>(path: &str, body: Vec<u8>) -> Result
     fetch(path, &init).await
 }
 
-async fn get<T: for<'de> Deserialize<'de>>(path: &str) -> Result<T, String> {
+async fn get<T: for<'de> Deserialize<'de>>(path: &str) -> Result<T, SyncError> {
     let init = web_sys::RequestInit::new();
     init.set_method("GET");
     fetch(path, &init).await
@@ -621,11 +708,16 @@ async fn get<T: for<'de> Deserialize<'de>>(path: &str) -> Result<T, String> {
 async fn fetch<T: for<'de> Deserialize<'de>>(
     path: &str,
     init: &web_sys::RequestInit,
-) -> Result<T, String> {
+) -> Result<T, SyncError> {
     let response = JsFuture::from(window().fetch_with_str_and_init(path, init))
         .await
         .map_err(|_| "the server could not be reached".to_owned())?;
     let response: web_sys::Response = response.dyn_into().map_err(js_reason)?;
+    match response.status() {
+        401 => return Err(SyncError::SignedOut),
+        404 => return Err(SyncError::NotFound),
+        _ => {}
+    }
     if !response.ok() {
         let status = response.status();
         let text = match response.text() {
@@ -640,13 +732,13 @@ async fn fetch<T: for<'de> Deserialize<'de>>(
             .and_then(|json| js_sys::Reflect::get(&json, &"reason".into()).ok())
             .and_then(|reason| reason.as_string())
             .unwrap_or_else(|| format!("the server answered {status}"));
-        return Err(reason);
+        return Err(SyncError::Failed(reason));
     }
     let buffer = JsFuture::from(response.array_buffer().map_err(js_reason)?)
         .await
         .map_err(js_reason)?;
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-    sync::decode(&bytes).map_err(|error| error.to_string())
+    sync::decode(&bytes).map_err(|error| SyncError::Failed(error.to_string()))
 }
 
 fn js_reason(value: JsValue) -> String {
@@ -669,7 +761,8 @@ fn broadcast(message: &TabMessage) {
 }
 
 fn listen_to_other_tabs(workspace: Workspace) {
-    let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL_NAME) else {
+    let Ok(channel) = web_sys::BroadcastChannel::new(&format!("{CHANNEL_PREFIX}{}", user_key()))
+    else {
         return;
     };
     let on_message = leptos::wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MessageEvent)>::new(
@@ -691,6 +784,12 @@ fn listen_to_other_tabs(workspace: Workspace) {
                     TabMessage::Settled(ops) => replica.forget_ops(&ops),
                     TabMessage::Merged(record, update) => {
                         let _ = replica.apply_local(record, &update);
+                    }
+                    TabMessage::Reset(record, state, dropped) => {
+                        // This tab's copy holds the refused ops too: it goes back as well.
+                        replica.forget_ops(&dropped);
+                        let change = state.map(|update| server_copy(record, update));
+                        let _ = replica.reset_record(record, change.as_ref(), random_client_id());
                     }
                 }
             });
@@ -790,6 +889,167 @@ pub(super) async fn storage_estimate() -> Option<(f64, f64, bool)> {
         .and_then(|value| value.as_bool())
         .unwrap_or(false);
     Some((usage, quota, persisted))
+}
+
+/// A record's whole state as a change (kind read from the state itself).
+fn server_copy(record: RecordId, update: Vec<u8>) -> Change {
+    let kind = tern_domain::record::Record::load(record, 1, &update)
+        .ok()
+        .and_then(|loaded| loaded.kind())
+        .unwrap_or(tern_domain::record::RecordKind::Recommendation);
+    Change {
+        seq: Seq(0),
+        record,
+        kind,
+        update,
+    }
+}
+
+/// After the server refused an edit of `id`: keeps the user's version as a
+/// local copy (stored first), then takes the record back to the server's copy
+/// and drops its queued ops, in memory, in IndexedDB and in other tabs.
+async fn reset_refused_record(
+    workspace: Workspace,
+    db: Option<&Database>,
+    id: RecordId,
+    reason: String,
+) -> Result<(), SyncError> {
+    let summary = REPLICA.with_borrow(|replica| {
+        let record = replica.as_ref()?.record(id)?;
+        Some((record.kind()?, record.summary()?))
+    });
+    let server: Option<Change> = match get::<Change>(&format!("{RECORDS_PATH}/{id}")).await {
+        Ok(change) => Some(change),
+        // Not on the server, or not one this user may see.
+        Err(SyncError::NotFound) => None,
+        Err(error) => return Err(error),
+    };
+    if let Some((kind, summary)) = summary {
+        let title = match &summary {
+            tern_domain::record::RecordSummary::Recommendation(rec) => rec.title.clone(),
+            tern_domain::record::RecordSummary::Project(project) => project.title.clone(),
+        };
+        let mut copy = LocalCopy {
+            key: 0,
+            record: id,
+            kind,
+            title,
+            text: super::summary_text(id, &summary),
+            reason,
+            kept_at: local_timestamp(),
+        };
+        if let Some(db) = db {
+            copy.key = store_copy(db, &copy).await?;
+        }
+        let mut copies = workspace.copies.get_untracked();
+        copies.push(copy);
+        workspace.copies.set(copies);
+    }
+    let dropped = REPLICA.with_borrow_mut(|replica| match replica.as_mut() {
+        Some(replica) => replica
+            .reset_record(id, server.as_ref(), random_client_id())
+            .map_err(|error| error.to_string()),
+        None => Ok(Vec::new()),
+    })?;
+    if let Some(db) = db {
+        forget_record_ops(db, id, server.as_ref()).await?;
+    }
+    broadcast(&TabMessage::Reset(
+        id,
+        server.map(|change| change.update),
+        dropped,
+    ));
+    workspace.changed();
+    Ok(())
+}
+
+async fn store_copy(db: &Database, copy: &LocalCopy) -> Result<u32, String> {
+    let tx = db
+        .transaction(COPIES)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let store = tx.object_store(COPIES).map_err(|e| e.to_string())?;
+    let key: JsValue = store
+        .add(bytes_value(&sync::encode(copy)))
+        .with_key_type::<JsValue>()
+        .primitive()
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(key.as_f64().unwrap_or_default() as u32)
+}
+
+/// Removes every stored op of `id` and writes its new state (or deletes it).
+async fn forget_record_ops(
+    db: &Database,
+    id: RecordId,
+    server: Option<&Change>,
+) -> Result<(), String> {
+    let tx = db
+        .transaction([RECORDS, OUTBOX])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let outbox = tx.object_store(OUTBOX).map_err(|e| e.to_string())?;
+    let keys = all_keys(&tx, OUTBOX).await?;
+    let values = all_values(&tx, OUTBOX).await?;
+    for (key, bytes) in keys.into_iter().zip(values) {
+        if sync::decode::<PushOp>(&bytes).is_ok_and(|op| op.record == id) {
+            outbox.delete(key).primitive().map_err(|e| e.to_string())?;
+        }
+    }
+    let records = tx.object_store(RECORDS).map_err(|e| e.to_string())?;
+    match server {
+        Some(change) => {
+            records
+                .put(bytes_value(&sync::encode(&(id, change.update.clone()))))
+                .with_key(id.to_string())
+                .primitive()
+                .map_err(|e| e.to_string())?;
+        }
+        None => {
+            records
+                .delete(id.to_string())
+                .primitive()
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    tx.commit().await.map_err(|e| e.to_string())
+}
+
+/// Deletes a dismissed local copy.
+pub(super) fn delete_copy(key: u32) {
+    let Some(db) = db() else { return };
+    spawn_local(async move {
+        let Ok(tx) = db
+            .transaction(COPIES)
+            .with_mode(TransactionMode::Readwrite)
+            .build()
+        else {
+            return;
+        };
+        if let Ok(store) = tx.object_store(COPIES) {
+            if let Ok(request) = store.delete(f64::from(key)).primitive() {
+                let _ = request.await;
+            }
+        }
+        let _ = tx.commit().await;
+    });
+}
+
+/// "YYYY-MM-DD HH:MM" in the user's local time.
+fn local_timestamp() -> String {
+    let date = js_sys::Date::new_0();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes()
+    )
 }
 
 fn device_id() -> DeviceId {

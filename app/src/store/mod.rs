@@ -48,6 +48,27 @@ pub enum SyncPhase {
     Syncing,
     /// The last attempt failed; the next one is scheduled with backoff.
     Failed(String),
+    /// The server no longer accepts this device's session: edits stay queued
+    /// until the user signs in again.
+    SignedOut,
+}
+
+/// The user's version of a record the server refused to take, kept on the
+/// device (IndexedDB) until the user dismisses it; the record itself went back
+/// to the server's copy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LocalCopy {
+    /// The key it is stored under; 0 until stored.
+    pub key: u32,
+    pub record: RecordId,
+    pub kind: RecordKind,
+    pub title: String,
+    /// The whole record as plain text.
+    pub text: String,
+    /// Why the server refused the edit.
+    pub reason: String,
+    /// When it was kept, "YYYY-MM-DD HH:MM" in local time.
+    pub kept_at: String,
 }
 
 /// Whether the device could keep its edits.
@@ -84,6 +105,8 @@ pub struct Workspace {
     pub local_problem: RwSignal<Option<LocalProblem>>,
     /// True once the saved workspace has been loaded from IndexedDB.
     pub ready: RwSignal<bool>,
+    /// Versions of records the server refused, kept for the user.
+    pub copies: RwSignal<Vec<LocalCopy>>,
 }
 
 pub fn provide_workspace() {
@@ -94,10 +117,30 @@ pub fn provide_workspace() {
         synced_at: RwSignal::new(None),
         local_problem: RwSignal::new(None),
         ready: RwSignal::new(false),
+        copies: RwSignal::new(Vec::new()),
     };
     provide_context(workspace);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| browser::start(workspace));
+    {
+        // The workspace is the signed-in user's own: it opens once their
+        // identity is known, and syncs again once an ended session is renewed.
+        let session = crate::session::use_session();
+        Effect::new(move |started: Option<bool>| {
+            let started = started.unwrap_or(false);
+            match session.identity.get() {
+                Some(identity) if !started => {
+                    browser::start(workspace, session, identity.user);
+                    true
+                }
+                _ => started,
+            }
+        });
+        Effect::new(move |_| {
+            if !session.expired.get() && workspace.ready.get_untracked() {
+                browser::request_sync(workspace);
+            }
+        });
+    }
 }
 
 pub fn use_workspace() -> Workspace {
@@ -175,6 +218,37 @@ impl Workspace {
             .flatten()
     }
 
+    /// Local copies kept for one record.
+    pub fn copies_of(self, id: RecordId) -> Vec<LocalCopy> {
+        self.copies.with(|copies| {
+            copies
+                .iter()
+                .filter(|copy| copy.record == id)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Deletes a local copy the user no longer needs.
+    pub fn dismiss_copy(self, key: u32) {
+        let kept: Vec<LocalCopy> = self
+            .copies
+            .get_untracked()
+            .into_iter()
+            .filter(|copy| copy.key != key)
+            .collect();
+        self.copies.set(kept);
+        #[cfg(feature = "hydrate")]
+        browser::delete_copy(key);
+    }
+
+    /// Offers a local copy as a file download.
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    pub fn download_copy(self, copy: &LocalCopy) {
+        #[cfg(feature = "hydrate")]
+        browser::download_text(&format!("tern-{}.txt", copy.record), &copy.text);
+    }
+
     /// Creates a record on this device and returns its id.
     pub fn create(self, kind: RecordKind) -> Option<RecordId> {
         let id = new_record_id();
@@ -212,18 +286,7 @@ impl Workspace {
             text.push_str(heading);
             text.push_str("\n\n");
             for (id, summary) in self.list(kind) {
-                text.push_str(&format!("== {id}\n"));
-                match summary {
-                    RecordSummary::Recommendation(rec) => {
-                        text.push_str(&format!("{}\n{}\n", rec.title, rec.summary));
-                        for section in rec.sections {
-                            text.push_str(&format!("\n## {}\n{}\n", section.heading, section.body));
-                        }
-                    }
-                    RecordSummary::Project(project) => {
-                        text.push_str(&format!("{}\n{}\n", project.title, project.description));
-                    }
-                }
+                text.push_str(&summary_text(id, &summary));
                 text.push('\n');
             }
         }
@@ -299,6 +362,23 @@ impl Workspace {
             self.edit(id, |record| write_field(record, &field, &value));
         }
     }
+}
+
+/// One record as plain text: its id, title, and every text it holds.
+pub(crate) fn summary_text(id: RecordId, summary: &RecordSummary) -> String {
+    let mut text = format!("== {id}\n");
+    match summary {
+        RecordSummary::Recommendation(rec) => {
+            text.push_str(&format!("{}\n{}\n", rec.title, rec.summary));
+            for section in &rec.sections {
+                text.push_str(&format!("\n## {}\n{}\n", section.heading, section.body));
+            }
+        }
+        RecordSummary::Project(project) => {
+            text.push_str(&format!("{}\n{}\n", project.title, project.description));
+        }
+    }
+    text
 }
 
 fn read_field(record: &Record, field: &TextField) -> Option<String> {

@@ -68,7 +68,7 @@ impl fmt::Display for RecordId {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a record id: {0:?} (expected a UUID such as 0193b7a0-7e2c-7c4e-9a1b-2f3d4e5f6a7b)")]
+#[error("not a record id: “{0}” (expected a UUID such as 0193b7a0-7e2c-7c4e-9a1b-2f3d4e5f6a7b)")]
 pub struct InvalidRecordId(pub String);
 
 impl FromStr for RecordId {

@@ -46,11 +46,11 @@ impl ProjectStatus {
 /// Why a project field was not changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProjectFieldError {
-    #[error("{0:?} is not a date in the form YYYY-MM-DD")]
+    #[error("“{0}” is not a date in the form YYYY-MM-DD")]
     NotADate(String),
     #[error("the end date {end} is before the start date {start}")]
     EndBeforeStart { start: String, end: String },
-    #[error("{0:?} is not a member of the group")]
+    #[error("“{0}” is not a member of the group")]
     UnknownCountry(String),
 }
 
