@@ -17,7 +17,9 @@
 //
 // Run from the repo root after a site build:  node bench/keystroke.mjs
 
-import { launchBrowser, startServer, waitHydrated } from '../tests/browser/harness.mjs';
+import { launchBrowser, startServer, waitHydrated,
+  newSignedInContext,
+} from '../tests/browser/harness.mjs';
 
 const GOAL_MS = Number(process.env.TERN_KEYSTROKE_GOAL_MS || 16);
 const SECTIONS = 50;
@@ -34,7 +36,7 @@ const server = await startServer({ name: 'bench' });
 const browser = await launchBrowser();
 let failed = false;
 try {
-  const context = await browser.newContext();
+  const context = await newSignedInContext(browser, server);
   const page = await context.newPage();
   await page.goto(`${server.url}/recommendations`);
   await waitHydrated(page);

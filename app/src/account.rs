@@ -91,20 +91,20 @@ pub fn SignInForm(#[prop(optional)] email: Option<String>) -> impl IntoView {
     view! {
         <form class="sign-in" on:submit=submit novalidate>
             <div class="field">
-                <label for="sign-in-email">{t!(i18n, sign_in_email)}</label>
+                <label for="sign-in-email">{move || t_string!(i18n, sign_in_email)}</label>
                 <input type="email" id="sign-in-email" autocomplete="username" required
                     prop:value=move || email.get()
                     on:input=move |event| email.set(event_target_value(&event)) />
             </div>
             <div class="field">
-                <label for="sign-in-password">{t!(i18n, sign_in_password)}</label>
+                <label for="sign-in-password">{move || t_string!(i18n, sign_in_password)}</label>
                 <input type="password" id="sign-in-password" autocomplete="current-password" required
                     prop:value=move || password.get()
                     on:input=move |event| password.set(event_target_value(&event)) />
             </div>
             <FormMessage id="sign-in-message" message />
             <button type="submit" class="primary" id="sign-in" disabled=move || busy.get()>
-                {t!(i18n, sign_in_button)}
+                {move || t_string!(i18n, sign_in_button)}
             </button>
         </form>
     }
@@ -118,10 +118,10 @@ pub fn SignInScreen() -> impl IntoView {
         document().set_title(&format!("{} · Tern", t_string!(i18n, sign_in_title)))
     });
     view! {
-        <h1>{t!(i18n, sign_in_title)}</h1>
-        <p class="lead">{t!(i18n, sign_in_intro)}</p>
+        <h1>{move || t_string!(i18n, sign_in_title)}</h1>
+        <p class="lead">{move || t_string!(i18n, sign_in_intro)}</p>
         <SignInForm />
-        <p class="hint">{t!(i18n, sign_in_first_time)}</p>
+        <p class="hint">{move || t_string!(i18n, sign_in_first_time)}</p>
     }
 }
 
@@ -136,7 +136,7 @@ pub fn SessionEndedBanner() -> impl IntoView {
         <Show when=move || session.expired.get()>
             <div id="session-ended" class="local-problem" role="alert">
                 <p>
-                    {t!(i18n, session_ended)} " "
+                    {move || t_string!(i18n, session_ended)} " "
                     {move || match workspace.waiting() {
                         0 => String::new(),
                         n => format!("{n} {}", t_string!(i18n, session_ended_waiting)),
@@ -219,21 +219,21 @@ pub fn Welcome() -> impl IntoView {
         });
     };
     view! {
-        <h1>{t!(i18n, welcome_title)}</h1>
+        <h1>{move || t_string!(i18n, welcome_title)}</h1>
         {if has_token {
             view! {
-                <p class="lead">{t!(i18n, welcome_intro)}</p>
+                <p class="lead">{move || t_string!(i18n, welcome_intro)}</p>
                 <form class="sign-in" on:submit=submit novalidate>
                     <PasswordFields password repeat />
                     <FormMessage id="welcome-message" message />
                     <button type="submit" class="primary" id="welcome-submit" disabled=move || busy.get()>
-                        {t!(i18n, welcome_button)}
+                        {move || t_string!(i18n, welcome_button)}
                     </button>
                 </form>
             }
             .into_any()
         } else {
-            view! { <p role="alert">{t!(i18n, welcome_no_token)}</p> }.into_any()
+            view! { <p role="alert">{move || t_string!(i18n, welcome_no_token)}</p> }.into_any()
         }}
     }
 }
@@ -244,15 +244,15 @@ fn PasswordFields(password: RwSignal<String>, repeat: RwSignal<String>) -> impl 
     let i18n = use_i18n();
     view! {
         <div class="field">
-            <label for="new-password">{t!(i18n, password_new)}</label>
+            <label for="new-password">{move || t_string!(i18n, password_new)}</label>
             <input type="password" id="new-password" autocomplete="new-password"
                 aria-describedby="new-password-hint"
                 prop:value=move || password.get()
                 on:input=move |event| password.set(event_target_value(&event)) />
-            <p id="new-password-hint" class="hint">{t!(i18n, password_rules)}</p>
+            <p id="new-password-hint" class="hint">{move || t_string!(i18n, password_rules)}</p>
         </div>
         <div class="field">
-            <label for="repeat-password">{t!(i18n, password_repeat)}</label>
+            <label for="repeat-password">{move || t_string!(i18n, password_repeat)}</label>
             <input type="password" id="repeat-password" autocomplete="new-password"
                 prop:value=move || repeat.get()
                 on:input=move |event| repeat.set(event_target_value(&event)) />
@@ -337,17 +337,17 @@ pub fn AccountSettings() -> impl IntoView {
 
     view! {
         <section aria-labelledby="settings-account">
-            <h2 id="settings-account">{t!(i18n, account_heading)}</h2>
+            <h2 id="settings-account">{move || t_string!(i18n, account_heading)}</h2>
             {move || session.identity.get().map(|identity| view! {
                 <dl class="facts">
-                    <dt>{t!(i18n, account_name)}</dt>
+                    <dt>{move || t_string!(i18n, account_name)}</dt>
                     <dd id="account-name">{identity.name}</dd>
-                    <dt>{t!(i18n, sign_in_email)}</dt>
+                    <dt>{move || t_string!(i18n, sign_in_email)}</dt>
                     <dd>{identity.email}</dd>
-                    <dt>{t!(i18n, account_role)}</dt>
+                    <dt>{move || t_string!(i18n, account_role)}</dt>
                     <dd id="account-role">{role_label(i18n, identity.role)}</dd>
                     {identity.member_state.map(|code| view! {
-                        <dt>{t!(i18n, account_member_state)}</dt>
+                        <dt>{move || t_string!(i18n, account_member_state)}</dt>
                         <dd>{session.member_name(&code)}</dd>
                     })}
                 </dl>
@@ -360,18 +360,18 @@ pub fn AccountSettings() -> impl IntoView {
             </p>
             <p class="actions">
                 <button type="button" id="sign-out" on:click=sign_out disabled=move || !online.get()>
-                    {t!(i18n, account_sign_out)}
+                    {move || t_string!(i18n, account_sign_out)}
                 </button>
                 <button type="button" id="sign-out-others" on:click=sign_out_others
                     disabled=move || !online.get()>
-                    {t!(i18n, account_sign_out_others)}
+                    {move || t_string!(i18n, account_sign_out_others)}
                 </button>
             </p>
             <FormMessage id="account-message" message />
-            <h3>{t!(i18n, password_heading)}</h3>
+            <h3>{move || t_string!(i18n, password_heading)}</h3>
             <form on:submit=change_password novalidate>
                 <div class="field">
-                    <label for="current-password">{t!(i18n, password_current)}</label>
+                    <label for="current-password">{move || t_string!(i18n, password_current)}</label>
                     <input type="password" id="current-password" autocomplete="current-password"
                         prop:value=move || current.get()
                         on:input=move |event| current.set(event_target_value(&event)) />
@@ -379,7 +379,7 @@ pub fn AccountSettings() -> impl IntoView {
                 <PasswordFields password repeat />
                 <FormMessage id="password-message" message=password_message />
                 <button type="submit" id="change-password" disabled=move || busy.get() || !online.get()>
-                    {t!(i18n, password_change)}
+                    {move || t_string!(i18n, password_change)}
                 </button>
             </form>
         </section>
@@ -443,30 +443,30 @@ pub fn UsersPage() -> impl IntoView {
     };
 
     view! {
-        <h1>{t!(i18n, users_title)}</h1>
+        <h1>{move || t_string!(i18n, users_title)}</h1>
         {move || (!session.is_secretariat()).then(|| view! {
-            <p role="alert">{t!(i18n, users_secretariat_only)}</p>
+            <p role="alert">{move || t_string!(i18n, users_secretariat_only)}</p>
         })}
-        {move || (!online.get()).then(|| view! { <p role="status">{t!(i18n, needs_connection)}</p> })}
+        {move || (!online.get()).then(|| view! { <p role="status">{move || t_string!(i18n, needs_connection)}</p> })}
         <FormMessage id="users-message" message />
         <NewUserForm on_created=move |invitation| { show_invitation(invitation); reload(); } />
         {move || link.get().map(|link| view! {
             <div class="field invitation">
-                <label for="invitation-link">{t!(i18n, users_link_label)}</label>
+                <label for="invitation-link">{move || t_string!(i18n, users_link_label)}</label>
                 <input type="text" id="invitation-link" readonly prop:value=link />
-                <p class="hint">{t!(i18n, users_link_hint)}</p>
+                <p class="hint">{move || t_string!(i18n, users_link_hint)}</p>
             </div>
         })}
         <section aria-labelledby="users-list">
-            <h2 id="users-list">{t!(i18n, users_list_heading)}</h2>
+            <h2 id="users-list">{move || t_string!(i18n, users_list_heading)}</h2>
             <table class="users">
                 <thead>
                     <tr>
-                        <th scope="col">{t!(i18n, account_name)}</th>
-                        <th scope="col">{t!(i18n, sign_in_email)}</th>
-                        <th scope="col">{t!(i18n, account_role)}</th>
-                        <th scope="col">{t!(i18n, users_state)}</th>
-                        <th scope="col">{t!(i18n, users_actions)}</th>
+                        <th scope="col">{move || t_string!(i18n, account_name)}</th>
+                        <th scope="col">{move || t_string!(i18n, sign_in_email)}</th>
+                        <th scope="col">{move || t_string!(i18n, account_role)}</th>
+                        <th scope="col">{move || t_string!(i18n, users_state)}</th>
+                        <th scope="col">{move || t_string!(i18n, users_actions)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -504,7 +504,7 @@ pub fn UsersPage() -> impl IntoView {
                                 <td>{state}</td>
                                 <td class="actions">
                                     <button type="button" class="new-link" on:click=move |_| new_link(for_link.clone())>
-                                        {t!(i18n, users_new_link)}
+                                        {move || t_string!(i18n, users_new_link)}
                                     </button>
                                     <button type="button" class="toggle-active" on:click=move |_| {
                                         change_user(for_active.clone(), UserChange { active: Some(!active), ..UserChange::default() });
@@ -570,20 +570,20 @@ fn NewUserForm(on_created: impl Fn(Invitation) + Copy + Send + Sync + 'static) -
     };
     view! {
         <section aria-labelledby="users-new">
-            <h2 id="users-new">{t!(i18n, users_new_heading)}</h2>
+            <h2 id="users-new">{move || t_string!(i18n, users_new_heading)}</h2>
             <form on:submit=submit novalidate>
                 <div class="field">
-                    <label for="new-user-name">{t!(i18n, account_name)}</label>
+                    <label for="new-user-name">{move || t_string!(i18n, account_name)}</label>
                     <input type="text" id="new-user-name" prop:value=move || name.get()
                         on:input=move |event| name.set(event_target_value(&event)) />
                 </div>
                 <div class="field">
-                    <label for="new-user-email">{t!(i18n, sign_in_email)}</label>
+                    <label for="new-user-email">{move || t_string!(i18n, sign_in_email)}</label>
                     <input type="email" id="new-user-email" prop:value=move || email.get()
                         on:input=move |event| email.set(event_target_value(&event)) />
                 </div>
                 <div class="field">
-                    <label for="new-user-role">{t!(i18n, account_role)}</label>
+                    <label for="new-user-role">{move || t_string!(i18n, account_role)}</label>
                     <select id="new-user-role" on:change=move |event| {
                         if let Some(chosen) = Role::parse(&event_target_value(&event)) {
                             role.set(chosen);
@@ -597,21 +597,21 @@ fn NewUserForm(on_created: impl Fn(Invitation) + Copy + Send + Sync + 'static) -
                     </select>
                 </div>
                 <div class="field">
-                    <label for="new-user-state">{t!(i18n, account_member_state)}</label>
+                    <label for="new-user-state">{move || t_string!(i18n, account_member_state)}</label>
                     <select id="new-user-state" on:change=move |event| member_state.set(event_target_value(&event))>
-                        <option value="">{t!(i18n, users_no_state)}</option>
+                        <option value="">{move || t_string!(i18n, users_no_state)}</option>
                         {move || session.member_list().into_iter().filter(|member| member.active).map(|member| view! {
                             <option value=member.code.clone()>{member.name.clone()}</option>
                         }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
-                    <label for="new-user-organisation">{t!(i18n, users_organisation)}</label>
+                    <label for="new-user-organisation">{move || t_string!(i18n, users_organisation)}</label>
                     <input type="text" id="new-user-organisation" prop:value=move || organisation.get()
                         on:input=move |event| organisation.set(event_target_value(&event)) />
                 </div>
                 <FormMessage id="new-user-message" message />
-                <button type="submit" class="primary" id="create-user">{t!(i18n, users_create)}</button>
+                <button type="submit" class="primary" id="create-user">{move || t_string!(i18n, users_create)}</button>
             </form>
         </section>
     }
@@ -634,7 +634,7 @@ fn MemberStates(message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
     };
     view! {
         <section aria-labelledby="users-members">
-            <h2 id="users-members">{t!(i18n, users_members_heading)}</h2>
+            <h2 id="users-members">{move || t_string!(i18n, users_members_heading)}</h2>
             <ul class="checks">
                 {move || session.member_list().into_iter().map(|member| {
                     let dom_id = format!("member-active-{}", member.code);

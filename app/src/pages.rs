@@ -69,9 +69,9 @@ fn Overview() -> impl IntoView {
     ];
     view! {
         <PageHeading title=move || t_string!(i18n, overview_title) />
-        <p class="lead">{t!(i18n, overview_intro)}</p>
+        <p class="lead">{move || t_string!(i18n, overview_intro)}</p>
         <section aria-labelledby="overview-sections">
-            <h2 id="overview-sections">{t!(i18n, overview_sections_heading)}</h2>
+            <h2 id="overview-sections">{move || t_string!(i18n, overview_sections_heading)}</h2>
             <ul class="cards">
                 {cards
                     .into_iter()
@@ -87,12 +87,12 @@ fn Overview() -> impl IntoView {
             </ul>
         </section>
         <section aria-labelledby="focus-areas">
-            <h2 id="focus-areas">{t!(i18n, focus_areas_heading)}</h2>
+            <h2 id="focus-areas">{move || t_string!(i18n, focus_areas_heading)}</h2>
             <ul class="focus-areas">
-                <li>{t!(i18n, focus_early_intervention)}</li>
-                <li>{t!(i18n, focus_sexual_abuse)}</li>
-                <li>{t!(i18n, focus_migrant_children)}</li>
-                <li>{t!(i18n, focus_out_of_home_care)}</li>
+                <li>{move || t_string!(i18n, focus_early_intervention)}</li>
+                <li>{move || t_string!(i18n, focus_sexual_abuse)}</li>
+                <li>{move || t_string!(i18n, focus_migrant_children)}</li>
+                <li>{move || t_string!(i18n, focus_out_of_home_care)}</li>
             </ul>
         </section>
     }
@@ -142,7 +142,7 @@ fn RecordId(id: String) -> impl IntoView {
     let shown = id.clone();
     view! {
         <p class="record-id" data-record-id=id>
-            {t!(i18n, record_id_label)} " " <code>{shown}</code>
+            {move || t_string!(i18n, record_id_label)} " " <code>{shown}</code>
         </p>
     }
 }
@@ -178,9 +178,9 @@ fn SyncPage() -> impl IntoView {
     let workspace = use_workspace();
     view! {
         <PageHeading title=move || t_string!(i18n, sync_title) />
-        <p class="lead">{t!(i18n, sync_intro)}</p>
+        <p class="lead">{move || t_string!(i18n, sync_intro)}</p>
         <section aria-labelledby="sync-connection">
-            <h2 id="sync-connection">{t!(i18n, sync_connection_heading)}</h2>
+            <h2 id="sync-connection">{move || t_string!(i18n, sync_connection_heading)}</h2>
             <p>
                 {move || {
                     if online.get() {
@@ -192,22 +192,22 @@ fn SyncPage() -> impl IntoView {
             </p>
         </section>
         <section aria-labelledby="sync-queue">
-            <h2 id="sync-queue">{t!(i18n, sync_queue_heading)}</h2>
+            <h2 id="sync-queue">{move || t_string!(i18n, sync_queue_heading)}</h2>
             <SyncSummary />
             <p>
                 <button type="button" id="sync-now" on:click=move |_| workspace.sync_now()
                     disabled=move || !online.get()>
-                    {t!(i18n, sync_now)}
+                    {move || t_string!(i18n, sync_now)}
                 </button>
             </p>
-            <p class="hint">{t!(i18n, sync_retry_hint)}</p>
+            <p class="hint">{move || t_string!(i18n, sync_retry_hint)}</p>
         </section>
         <section aria-labelledby="sync-copies">
-            <h2 id="sync-copies">{t!(i18n, copies_heading)}</h2>
+            <h2 id="sync-copies">{move || t_string!(i18n, copies_heading)}</h2>
             {move || {
                 let copies = workspace.copies.get();
                 if copies.is_empty() {
-                    view! { <p>{t!(i18n, copies_none)}</p> }.into_any()
+                    view! { <p>{move || t_string!(i18n, copies_none)}</p> }.into_any()
                 } else {
                     copies
                         .into_iter()
@@ -259,9 +259,9 @@ fn Settings() -> impl IntoView {
     view! {
         <PageHeading title=move || t_string!(i18n, settings_title) />
         <section aria-labelledby="settings-language">
-            <h2 id="settings-language">{t!(i18n, settings_language_heading)}</h2>
+            <h2 id="settings-language">{move || t_string!(i18n, settings_language_heading)}</h2>
             <div class="field">
-                <label for="language-select">{t!(i18n, settings_language_label)}</label>
+                <label for="language-select">{move || t_string!(i18n, settings_language_label)}</label>
                 <select id="language-select" aria-describedby="language-hint" on:change=on_change>
                     {Locale::get_all()
                         .iter()
@@ -279,20 +279,20 @@ fn Settings() -> impl IntoView {
                         })
                         .collect_view()}
                 </select>
-                <p id="language-hint" class="hint">{t!(i18n, settings_language_hint)}</p>
+                <p id="language-hint" class="hint">{move || t_string!(i18n, settings_language_hint)}</p>
             </div>
         </section>
         <section aria-labelledby="settings-offline">
-            <h2 id="settings-offline">{t!(i18n, settings_offline_heading)}</h2>
-            <p>{t!(i18n, settings_offline_body)}</p>
+            <h2 id="settings-offline">{move || t_string!(i18n, settings_offline_heading)}</h2>
+            <p>{move || t_string!(i18n, settings_offline_body)}</p>
             <ConnectionStatus />
         </section>
         <crate::account::AccountSettings />
         <StorageUse />
         <section aria-labelledby="settings-about">
-            <h2 id="settings-about">{t!(i18n, settings_about_heading)}</h2>
+            <h2 id="settings-about">{move || t_string!(i18n, settings_about_heading)}</h2>
             <dl class="facts">
-                <dt>{t!(i18n, settings_version_label)}</dt>
+                <dt>{move || t_string!(i18n, settings_version_label)}</dt>
                 <dd>
                     {env!("CARGO_PKG_VERSION")} " (" <code>{build}</code> ")"
                 </dd>
@@ -318,7 +318,7 @@ fn StorageUse() -> impl IntoView {
     };
     view! {
         <section aria-labelledby="settings-storage">
-            <h2 id="settings-storage">{t!(i18n, settings_storage_heading)}</h2>
+            <h2 id="settings-storage">{move || t_string!(i18n, settings_storage_heading)}</h2>
             {move || estimate.get().map(|estimate| match estimate {
                 Some((used, quota, persisted)) => view! {
                     <p id="storage-usage">
@@ -342,9 +342,9 @@ fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <PageHeading title=move || t_string!(i18n, not_found_title) />
-        <p>{t!(i18n, not_found_body)}</p>
+        <p>{move || t_string!(i18n, not_found_body)}</p>
         <p>
-            <a href="/">{t!(i18n, not_found_home)}</a>
+            <a href="/">{move || t_string!(i18n, not_found_home)}</a>
         </p>
     }
 }

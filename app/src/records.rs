@@ -311,7 +311,7 @@ fn FocusAreas(
     let workspace = use_workspace();
     view! {
         <fieldset class="checks">
-            <legend>{t!(i18n, focus_areas_heading)}</legend>
+            <legend>{move || t_string!(i18n, focus_areas_heading)}</legend>
             {FocusArea::ALL.into_iter().map(|area| {
                 let dom_id = format!("focus-{}", area.as_str());
                 view! {
@@ -381,7 +381,7 @@ pub fn RecordEditor(kind: RecordKind, id: String) -> impl IntoView {
     view! {
         {move || workspace.copies_of(id).into_iter().map(|copy| view! { <LocalCopyPanel copy /> }).collect_view()}
         <Show when=move || workspace.ready.get() && !session.can_edit()>
-            <p class="hint" id="read-only">{t!(i18n, read_only_hint)}</p>
+            <p class="hint" id="read-only">{move || t_string!(i18n, read_only_hint)}</p>
         </Show>
         <Show
             when=exists
@@ -434,7 +434,7 @@ fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
             <TextInput id field=TextField::Title dom_id="title"
                 label=Signal::derive(move || t_string!(i18n, field_title)) />
             <div class="field">
-                <label for="status">{t!(i18n, field_status)}</label>
+                <label for="status">{move || t_string!(i18n, field_status)}</label>
                 <select id="status" aria-describedby="status-hint" disabled=move || !may_set_status()
                     on:change=move |event| {
                     if let Some(status) = RecommendationStatus::parse(&event_target_value(&event)) {
@@ -448,7 +448,7 @@ fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
                     }).collect_view()}
                 </select>
                 <Show when=move || !may_set_status()>
-                    <p id="status-hint" class="hint">{t!(i18n, status_secretariat_hint)}</p>
+                    <p id="status-hint" class="hint">{move || t_string!(i18n, status_secretariat_hint)}</p>
                 </Show>
             </div>
             <TextInput id field=TextField::Summary dom_id="summary" multiline=true
@@ -456,9 +456,9 @@ fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
             <FocusAreas id current=focus
                 set=|record, area, on| Some(record.as_recommendation()?.set_focus_area(area, on)) />
             <section class="sections" aria-labelledby="sections-heading">
-                <h2 id="sections-heading">{t!(i18n, sections_heading)}</h2>
+                <h2 id="sections-heading">{move || t_string!(i18n, sections_heading)}</h2>
                 <Show when=move || section_ids.get().is_empty()>
-                    <p class="hint">{t!(i18n, sections_empty)}</p>
+                    <p class="hint">{move || t_string!(i18n, sections_empty)}</p>
                 </Show>
                 <ol class="section-list">
                     <For each=move || section_ids.get().into_iter().enumerate()
@@ -468,7 +468,7 @@ fn RecommendationForm(id: RecordId, workspace: Workspace) -> impl IntoView {
                     </For>
                 </ol>
                 <button type="button" id="add-section" on:click=add_section>
-                    {t!(i18n, add_section)}
+                    {move || t_string!(i18n, add_section)}
                 </button>
             </section>
             <Positions id workspace />
@@ -524,12 +524,12 @@ fn SectionEditor(
                 label=Signal::derive(move || t_string!(i18n, section_body_label)) />
             <p class="section-actions">
                 <button type="button" on:click=move_up disabled={position == 0}>
-                    {t!(i18n, move_up)}
+                    {move || t_string!(i18n, move_up)}
                 </button>
                 <button type="button" on:click=move_down disabled={move || count.get() <= position + 1}>
-                    {t!(i18n, move_down)}
+                    {move || t_string!(i18n, move_down)}
                 </button>
-                <button type="button" class="danger" on:click=remove>{t!(i18n, remove_section)}</button>
+                <button type="button" class="danger" on:click=remove>{move || t_string!(i18n, remove_section)}</button>
             </p>
         </li>
     }
@@ -593,7 +593,7 @@ fn ProjectForm(id: RecordId, workspace: Workspace) -> impl IntoView {
             <TextInput id field=TextField::Title dom_id="title"
                 label=Signal::derive(move || t_string!(i18n, field_title)) />
             <div class="field">
-                <label for="status">{t!(i18n, field_status)}</label>
+                <label for="status">{move || t_string!(i18n, field_status)}</label>
                 <select id="status" on:change=move |event| {
                     if let Some(status) = ProjectStatus::parse(&event_target_value(&event)) {
                         workspace.edit(id, |record| Some(record.as_project()?.set_status(status)));
@@ -608,12 +608,12 @@ fn ProjectForm(id: RecordId, workspace: Workspace) -> impl IntoView {
             </div>
             <div class="field-row">
                 <div class="field">
-                    <label for="start-date">{t!(i18n, field_start_date)}</label>
+                    <label for="start-date">{move || t_string!(i18n, field_start_date)}</label>
                     <input type="date" id="start-date" node_ref=start_node prop:value=start
                         aria-describedby="date-error" on:change=set_dates />
                 </div>
                 <div class="field">
-                    <label for="end-date">{t!(i18n, field_end_date)}</label>
+                    <label for="end-date">{move || t_string!(i18n, field_end_date)}</label>
                     <input type="date" id="end-date" node_ref=end_node prop:value=end
                         aria-describedby="date-error" on:change=set_dates />
                 </div>
@@ -622,7 +622,7 @@ fn ProjectForm(id: RecordId, workspace: Workspace) -> impl IntoView {
             <FocusAreas id current=focus
                 set=|record, area, on| Some(record.as_project()?.set_focus_area(area, on)) />
             <fieldset class="checks">
-                <legend>{t!(i18n, field_countries)}</legend>
+                <legend>{move || t_string!(i18n, field_countries)}</legend>
                 // A member whose participation ended is offered only while a project
                 // still names it, so old projects keep their history and can drop it.
                 {MEMBERS.into_iter().map(|member| {
@@ -666,8 +666,8 @@ fn Positions(id: RecordId, workspace: Workspace) -> impl IntoView {
     };
     view! {
         <section class="positions" aria-labelledby="positions-heading">
-            <h2 id="positions-heading">{t!(i18n, positions_heading)}</h2>
-            <p class="hint">{t!(i18n, positions_hint)}</p>
+            <h2 id="positions-heading">{move || t_string!(i18n, positions_heading)}</h2>
+            <p class="hint">{move || t_string!(i18n, positions_hint)}</p>
             <ul class="position-list">
                 {move || {
                     let recorded = positions.get();
@@ -690,7 +690,7 @@ fn Positions(id: RecordId, workspace: Workspace) -> impl IntoView {
                                             Some(record.as_recommendation()?.set_position(&code, stance))
                                         });
                                     }>
-                                        <option value="" selected=current.is_none()>{t!(i18n, stance_none)}</option>
+                                        <option value="" selected=current.is_none()>{move || t_string!(i18n, stance_none)}</option>
                                         {Stance::ALL.into_iter().map(|stance| view! {
                                             <option value=stance.as_str() selected=current == Some(stance)>
                                                 {stance_label(stance)}
@@ -732,17 +732,17 @@ pub fn LocalCopyPanel(copy: LocalCopy) -> impl IntoView {
     };
     view! {
         <section class="local-copy" role="alert" data-record-id=record>
-            <h2>{t!(i18n, copy_heading)} " " <q>{title}</q></h2>
-            <p class="copy-reason">{t!(i18n, copy_refused)} " " {copy.reason.clone()}</p>
-            <p class="hint">{t!(i18n, copy_kept)} " " {copy.kept_at.clone()}</p>
-            <label for=dom_id.clone()>{t!(i18n, copy_text_label)}</label>
+            <h2>{move || t_string!(i18n, copy_heading)} " " <q>{title}</q></h2>
+            <p class="copy-reason">{move || t_string!(i18n, copy_refused)} " " {copy.reason.clone()}</p>
+            <p class="hint">{move || t_string!(i18n, copy_kept)} " " {copy.kept_at.clone()}</p>
+            <label for=dom_id.clone()>{move || t_string!(i18n, copy_text_label)}</label>
             <textarea id=dom_id class="local-copy-text" readonly rows="8" prop:value=text></textarea>
             <p class="actions">
                 <button type="button" class="download-copy" on:click=move |_| workspace.download_copy(&copy)>
-                    {t!(i18n, copy_download)}
+                    {move || t_string!(i18n, copy_download)}
                 </button>
                 <button type="button" class="danger dismiss-copy" on:click=dismiss>
-                    {t!(i18n, copy_dismiss)}
+                    {move || t_string!(i18n, copy_dismiss)}
                 </button>
             </p>
         </section>

@@ -40,6 +40,11 @@ export const SECTIONS = [
 export const SHELL_ROUTES = [{ path: '/', title: 'Overview' }, ...SECTIONS];
 export const TITLE_SUFFIX = ' · Tern';
 
+/** The secretariat account every test server starts with (TERN_ADMIN_EMAIL / _PASSWORD). */
+export const ADMIN = { email: 'secretariat@tern.test', password: 'a long test password for the secretariat' };
+/** Where the app keeps the last confirmed session (app/src/session.rs). */
+export const SESSION_KEY = 'tern.session';
+
 // ---------------------------------------------------------------------------
 // Server
 // ---------------------------------------------------------------------------
@@ -61,6 +66,7 @@ export async function startServer({
   startupTimeoutMs = 60_000,
   listen = '127.0.0.1:0',
   siteDir = SITE_DIR,
+  env = {},
 } = {}) {
   if (!existsSync(TERN_BIN)) {
     throw new Error(
@@ -81,7 +87,14 @@ export async function startServer({
     ['--listen', listen, '--data-dir', dataDir, '--site-dir', siteDir],
     {
       cwd: ROOT,
-      env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1' },
+      env: {
+        ...process.env,
+        RUST_LOG: 'info',
+        NO_COLOR: '1',
+        TERN_ADMIN_EMAIL: ADMIN.email,
+        TERN_ADMIN_PASSWORD: ADMIN.password,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -181,6 +194,129 @@ export async function startServer({
     await sleep(200);
   }
   return server;
+}
+
+// ---------------------------------------------------------------------------
+// Accounts
+// ---------------------------------------------------------------------------
+
+/**
+ * One JSON call to the server's API from Node, as a browser on the server's origin would make
+ * it. `cookie` is a `name=value` session cookie. Returns { status, body, cookie } where `cookie`
+ * is the session cookie the answer set, if any.
+ */
+export async function api(server, path, { method = 'GET', body, cookie } = {}) {
+  const headers = { origin: server.url };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (cookie) headers.cookie = cookie;
+  const res = await fetch(server.url + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = text;
+  }
+  const set = (res.headers.getSetCookie?.() ?? []).find((c) => /tern_session=/.test(c));
+  const setCookie = set ? set.split(';')[0] : null;
+  return { status: res.status, body: parsed, cookie: setCookie };
+}
+
+/** Signs in from Node; returns the session cookie (throws unless 200). */
+export async function apiSignIn(server, { email, password } = ADMIN) {
+  const res = await api(server, '/api/auth/v1/sign-in', { method: 'POST', body: { email, password } });
+  if (res.status !== 200 || !res.cookie) {
+    throw new Error(`sign-in of ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.cookie;
+}
+
+let userCounter = 0;
+/**
+ * Creates a user through the secretariat's API and accepts the invitation with a password.
+ * Returns { id, email, password, name, role, member_state }.
+ */
+export async function createUser(server, { role = 'member', member_state = null, name } = {}) {
+  userCounter += 1;
+  const email = `${role}${userCounter}.${Date.now()}@tern.test`;
+  const password = `password of ${email}`;
+  const admin = await apiSignIn(server);
+  const created = await api(server, '/api/admin/v1/users', {
+    method: 'POST',
+    cookie: admin,
+    body: { name: name ?? `${role} ${userCounter}`, email, role, member_state, organisation: 'Test ministry' },
+  });
+  if (created.status !== 200) throw new Error(`creating ${email}: ${created.status} ${JSON.stringify(created.body)}`);
+  const token = created.body.link.split('#')[1];
+  const accepted = await api(server, '/api/auth/v1/invitation', { method: 'POST', body: { token, password } });
+  if (accepted.status !== 200) throw new Error(`accepting ${email}: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+  return { id: created.body.user, email, password, name: name ?? `${role} ${userCounter}`, role, member_state };
+}
+
+/** Secretariat API call with a fresh admin session; throws unless 2xx. Returns the body. */
+export async function adminApi(server, path, options = {}) {
+  const cookie = await apiSignIn(server);
+  const res = await api(server, path, { ...options, cookie });
+  if (res.status < 200 || res.status >= 300) {
+    throw new Error(`${options.method ?? 'GET'} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body;
+}
+
+/**
+ * Signs `page` in as `user` through the sign-in form (the page must show it) and waits for
+ * the identity in the header.
+ */
+export async function signInThroughForm(page, { email, password } = ADMIN) {
+  await page.waitForSelector('#sign-in-email', { timeout: 20_000 });
+  await page.fill('#sign-in-email', email);
+  await page.fill('#sign-in-password', password);
+  await page.click('#sign-in');
+  await page.waitForSelector('#identity', { timeout: 20_000 });
+}
+
+/** Opens the server's start page in `page` and signs in through the form. */
+export async function openSignedIn(page, server, user = ADMIN) {
+  await page.goto(server.url + '/');
+  await waitHydrated(page);
+  await signInThroughForm(page, user);
+}
+
+/**
+ * A browser context already signed in as `user` (default: the secretariat): the session cookie
+ * from a sign-in made from Node, and the app's saved session in localStorage before any page
+ * runs (as if the user had signed in through the form). `options` go to browser.newContext.
+ */
+export async function newSignedInContext(browser, server, user = ADMIN, options = {}) {
+  const res = await api(server, '/api/auth/v1/sign-in', {
+    method: 'POST',
+    body: { email: user.email, password: user.password },
+  });
+  if (res.status !== 200 || !res.cookie) {
+    throw new Error(`sign-in of ${user.email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const context = await browser.newContext(options);
+  const [name, ...value] = res.cookie.split('=');
+  await context.addCookies([{
+    name,
+    value: value.join('='),
+    url: server.url,
+    secure: name.startsWith('__Host-'),
+    httpOnly: true,
+    sameSite: 'Lax',
+  }]);
+  await context.addInitScript(([key, info]) => {
+    // Only the first time: a test that signs out must stay signed out.
+    if (!sessionStorage.getItem('tern-test-session-set')) {
+      sessionStorage.setItem('tern-test-session-set', '1');
+      if (localStorage.getItem(key) === null) localStorage.setItem(key, info);
+    }
+  }, [SESSION_KEY, JSON.stringify(res.body)]);
+  return context;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it, close). */

@@ -14,6 +14,7 @@ import {
   recordConsole,
   startServer,
   waitHydrated,
+  newSignedInContext,
 } from './harness.mjs';
 
 let server;
@@ -32,7 +33,7 @@ const h1 = (page) => page.locator('main h1').textContent();
 const firstNavLabel = (page) => page.locator('nav[aria-label] a').first().textContent();
 
 test('a German browser gets the German interface, server shell included', { timeout: 60_000 }, async () => {
-  const context = await browser.newContext({ locale: 'de-DE' });
+  const context = await newSignedInContext(browser, server, undefined, { locale: 'de-DE' });
   const log = [];
   try {
     const page = await context.newPage();
@@ -54,7 +55,7 @@ test('a German browser gets the German interface, server shell included', { time
 });
 
 test('a language chosen in Settings wins over the browser and survives a reload', { timeout: 60_000 }, async () => {
-  const context = await browser.newContext({ locale: 'en-GB' });
+  const context = await newSignedInContext(browser, server, undefined, { locale: 'en-GB' });
   const log = [];
   try {
     const page = await context.newPage();

@@ -23,6 +23,7 @@ import {
   formatConsole,
   launchBrowser,
   launchPersistentContext,
+  newSignedInContext,
   loadedPkgAssets,
   missingFromCaches,
   parseCsp,
@@ -150,7 +151,7 @@ function failIf(problems, what) {
 // ---------------------------------------------------------------------------
 
 test('every route renders, hydrates, has the right h1/title/aria-current and a clean console', { timeout: 120_000 }, withServerLogs(servers, async () => {
-  const context = await browser.newContext();
+  const context = await newSignedInContext(browser, server);
   const problems = [];
   const log = [];
   const allowed = [];
@@ -181,7 +182,7 @@ test('every route renders, hydrates, has the right h1/title/aria-current and a c
 }));
 
 test('client-side navigation through the main nav updates h1, title and aria-current', { timeout: 60_000 }, withServerLogs(servers, async () => {
-  const context = await browser.newContext();
+  const context = await newSignedInContext(browser, server);
   const log = [];
   try {
     const page = await context.newPage();
@@ -221,7 +222,7 @@ function formatViolations(path, violations) {
 
 test('axe-core finds no WCAG 2.1 A/AA violations on any route', { timeout: 150_000 }, withServerLogs(servers, async () => {
   // The CSP forbids inline scripts; bypassCSP lets us inject axe (this context only).
-  const context = await browser.newContext({ bypassCSP: true });
+  const context = await newSignedInContext(browser, server, undefined, { bypassCSP: true });
   const source = axeSource();
   const problems = [];
   try {
@@ -263,7 +264,7 @@ test('axe-core finds no WCAG 2.1 A/AA violations on any route', { timeout: 150_0
 const SHELL_PATHS = SHELL_ROUTES.map((r) => r.path);
 
 test('service worker registers, controls the page and precaches the shell routes and assets', { timeout: 60_000 }, withServerLogs(servers, async () => {
-  const context = await browser.newContext();
+  const context = await newSignedInContext(browser, server);
   const log = [];
   try {
     const page = await context.newPage();
@@ -298,7 +299,7 @@ test('service worker registers, controls the page and precaches the shell routes
  * never-visited record route, all of which must render, hydrate and keep the console clean.
  */
 async function offlineScenario(srv, { goOffline, connection }) {
-  const context = await browser.newContext();
+  const context = await newSignedInContext(browser, srv);
   const log = [];
   let label = 'online /';
   const problems = [];
@@ -590,7 +591,7 @@ test('HTML pages carry a strict CSP and security headers; hashed /pkg/ assets ar
 // ---------------------------------------------------------------------------
 
 test('update banner appears on tern:update-available with a Reload button', { timeout: 30_000 }, withServerLogs(servers, async () => {
-  const context = await browser.newContext();
+  const context = await newSignedInContext(browser, server);
   const log = [];
   try {
     const page = await context.newPage();

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
+  createUser,
+  newSignedInContext,
   consoleProblems,
   formatConsole,
   launchBrowser,
@@ -31,9 +33,14 @@ after(async () => {
   await Promise.allSettled([browser?.close(), server?.stop()]);
 });
 
-/** A member: an isolated context with one page, its console recorded. */
+/** Member states for the members the tests create, in order. */
+const STATES = ['FI', 'SE', 'EE', 'DK', 'LV', 'LT'];
+let members = 0;
+
+/** A member (a user of their own): an isolated context with one page, its console recorded. */
 async function member(label) {
-  const context = await browser.newContext();
+  const user = await createUser(server, { role: 'member', member_state: STATES[members++ % STATES.length], name: label });
+  const context = await newSignedInContext(browser, server, user);
   const page = await context.newPage();
   const log = recordConsole(page, [], label);
   return { label, context, page, log };
@@ -159,7 +166,7 @@ test('two members edit one recommendation offline, reload, reconnect: both keep 
 }));
 
 test('two tabs of one browser show each other\'s typing without the server', { timeout: 90_000 }, withServerLogs(servers, async () => {
-    const context = await browser.newContext();
+    const context = await newSignedInContext(browser, server);
     try {
       const first = await context.newPage();
       await open(first, `${server.url}/projects`);

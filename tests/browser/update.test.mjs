@@ -26,6 +26,7 @@ import {
   waitCached,
   waitHydrated,
   waitSwControl,
+  newSignedInContext,
 } from './harness.mjs';
 
 const CACHE_PREFIX = 'tern-shell-';
@@ -172,7 +173,7 @@ test('a new service worker waits behind "Update available" and takes over only o
     const listen = new URL(v1.url).host;
     await assertServesSw(v1, await readFile(path.join(SITE_DIR, 'sw.js'), 'utf8'), 'original site');
 
-    context = await browser.newContext();
+    context = await newSignedInContext(browser, v1);
     const page = await context.newPage();
     recordConsole(page, log, () => label);
     let loads = 0;
