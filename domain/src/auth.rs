@@ -305,6 +305,12 @@ pub enum Denied {
     PositionsAreMembers,
     #[error("only the secretariat can do this")]
     SecretariatOnly,
+    /// A record a contributor or observer was not invited to, whether it exists
+    /// or not: the answer is the same, so guessing ids reveals nothing.
+    #[error(
+        "there is no record {0} that you can see (only the secretariat and members create records)"
+    )]
+    NotInvited(String),
 }
 
 impl Access {

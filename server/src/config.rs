@@ -63,9 +63,77 @@ pub struct Config {
     /// Log line format.
     #[arg(long, env = "TERN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// The first secretariat account: created at start if no account has this
+    /// email. Its password comes from the environment variable TERN_ADMIN_PASSWORD
+    /// (never a flag); without it a password is generated and printed once to stderr.
+    #[arg(long, env = "TERN_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// The name of that first secretariat account.
+    #[arg(long, env = "TERN_ADMIN_NAME", default_value = "Secretariat")]
+    pub admin_name: String,
+
+    /// From TERN_ADMIN_PASSWORD only (see `Config::load`): a flag would show in `ps`.
+    #[arg(skip)]
+    pub admin_password: Option<Secret>,
+
+    /// The origin users open Tern at (e.g. https://tern.example.org). State-changing
+    /// API requests must come from it; without it, the request's own Host is trusted.
+    #[arg(long, env = "TERN_PUBLIC_ORIGIN")]
+    pub public_origin: Option<String>,
+
+    /// Session cookies without `Secure` and without the `__Host-` prefix, for a
+    /// deployment served over plain HTTP on an address other than localhost
+    /// (browsers accept Secure cookies over http only on localhost and 127.0.0.1).
+    #[arg(long, env = "TERN_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
+
+    /// A session unused for this many seconds ends (default 14 days).
+    #[arg(long, env = "TERN_SESSION_IDLE_SECS", default_value_t = 14 * 24 * 3600)]
+    pub session_idle_secs: u64,
+
+    /// A session ends this many seconds after sign-in, used or not (default 30 days).
+    #[arg(long, env = "TERN_SESSION_MAX_SECS", default_value_t = 30 * 24 * 3600)]
+    pub session_max_secs: u64,
+
+    /// An invitation link (new user or password reset) works this many seconds (default 7 days).
+    #[arg(long, env = "TERN_INVITATION_SECS", default_value_t = 7 * 24 * 3600)]
+    pub invitation_secs: u64,
+
+    /// Sign-in attempts allowed per client address per minute.
+    #[arg(long, env = "TERN_SIGN_IN_PER_IP_PER_MINUTE", default_value_t = 10)]
+    pub sign_in_per_ip_per_minute: u32,
+
+    /// Failed sign-ins allowed per account per 15 minutes from devices that never
+    /// signed in to it (a device that did has its own, separate allowance, so
+    /// guessing from elsewhere cannot lock the owner out).
+    #[arg(long, env = "TERN_SIGN_IN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub sign_in_failures_per_account: u32,
 }
 
+/// A secret from the environment: kept out of `Debug` output and logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The environment variable of the first secretariat account's password.
+pub const ADMIN_PASSWORD_VAR: &str = "TERN_ADMIN_PASSWORD";
+
 impl Config {
+    /// Flags and environment, as the binary reads them: clap's, plus the admin
+    /// password, which is read from the environment only.
+    pub fn load() -> Self {
+        let mut config = Config::parse();
+        config.admin_password = std::env::var(ADMIN_PASSWORD_VAR).ok().map(Secret);
+        config
+    }
+
     /// A configuration for tests and tools: defaults everywhere but the given folders.
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
         let mut config = Config::parse_from(["tern"]);

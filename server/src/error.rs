@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::path::PathBuf;
+use std::time::Duration;
 use tern_domain::api::ErrorBody;
+use tern_domain::auth::{Denied, PasswordProblem};
 
 /// Why the server could not start. Each message is one line, fit for stderr.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,15 @@ pub enum StartupError {
 
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
+
+    #[error("TERN_ADMIN_EMAIL `{0}` is not an email address")]
+    AdminEmail(String),
+
+    #[error("TERN_ADMIN_PASSWORD is not acceptable: {0}")]
+    AdminPassword(PasswordProblem),
+
+    #[error("cannot create the first secretariat account: {0}")]
+    Bootstrap(String),
 }
 
 /// What the storage layer reports to request handlers.
@@ -108,6 +119,104 @@ impl IntoResponse for ApiError {
             reason: self.to_string(),
         };
         (status, Json(body)).into_response()
+    }
+}
+
+/// An account or access request's failure, as the client sees it. The texts
+/// never tell whether an account exists.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("you are signed out; sign in again")]
+    SignedOut,
+
+    /// The same answer for an unknown email, a wrong password, a disabled
+    /// account and one whose password is not chosen yet.
+    #[error("The email or password is not right.")]
+    InvalidCredentials,
+
+    #[error("The current password is not right.")]
+    WrongCurrentPassword,
+
+    #[error("{0}")]
+    Forbidden(Denied),
+
+    #[error("this request did not come from Tern's own pages")]
+    ForbiddenOrigin,
+
+    #[error("too many attempts; try again in {} seconds", retry_after_secs(.0))]
+    TooManyAttempts(Duration),
+
+    #[error("{0}")]
+    InvalidInput(String),
+
+    #[error(
+        "the invitation link has expired or was already used; ask the secretariat for a new one"
+    )]
+    InvalidInvitation,
+
+    #[error("an account with this email already exists")]
+    EmailTaken,
+
+    #[error("no user {0}")]
+    UnknownUser(String),
+
+    #[error("no record {0} on the server")]
+    UnknownRecord(String),
+
+    /// The machine failed (random source, hashing task); the detail is logged.
+    #[error("the server could not complete this; try again")]
+    ServerFault,
+
+    #[error("the database is unavailable")]
+    Storage(#[from] StorageError),
+}
+
+/// Whole seconds, rounded up: `Retry-After: 0` would invite an instant retry.
+pub(crate) fn retry_after_secs(wait: &Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+impl AuthError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AuthError::SignedOut => (StatusCode::UNAUTHORIZED, "signed_out"),
+            AuthError::InvalidCredentials | AuthError::WrongCurrentPassword => {
+                (StatusCode::UNAUTHORIZED, "invalid_credentials")
+            }
+            AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AuthError::ForbiddenOrigin => (StatusCode::FORBIDDEN, "forbidden_origin"),
+            AuthError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            AuthError::InvalidInput(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+            AuthError::InvalidInvitation => (StatusCode::BAD_REQUEST, "invalid_invitation"),
+            AuthError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+            AuthError::UnknownUser(_) => (StatusCode::NOT_FOUND, "unknown_user"),
+            AuthError::UnknownRecord(_) => (StatusCode::NOT_FOUND, "unknown_record"),
+            AuthError::ServerFault => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
+            AuthError::Storage(StorageError::Unavailable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+            }
+        }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let AuthError::Storage(StorageError::Unavailable(source)) = &self {
+            tracing::error!(error = %source, "storage failure");
+        }
+        let body = ErrorBody {
+            error: code.to_owned(),
+            reason: self.to_string(),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let AuthError::TooManyAttempts(wait) = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs(wait)),
+            );
+        }
+        response
     }
 }
 

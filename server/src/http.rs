@@ -1,5 +1,7 @@
 //! HTTP: the router, the page handler, health, static assets and security headers.
 
+use crate::accounts::http::Auth;
+use crate::accounts::{Accounts, SignedIn};
 use crate::error::ApiError;
 use crate::storage::Storage;
 use axum::body::Body;
@@ -33,6 +35,8 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
+    pub accounts: Arc<dyn Accounts>,
+    pub auth: Arc<Auth>,
     pub site: Site,
     /// Turns true when shutdown begins: long-lived responses (server-sent
     /// events) end, so graceful shutdown does not wait for them forever.
@@ -129,10 +133,16 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route(HEALTH_PATH, get(health))
         .merge(sync)
+        .merge(crate::accounts::http::routes())
         .nest("/pkg", pkg)
         .nest("/icons", icons)
         .merge(revalidated)
         .fallback(page_or_api_not_found)
+        // Outside every API route: a foreign origin changes nothing, whatever the path.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::accounts::http::check_origin,
+        ))
         .with_state(state);
     with_security_headers(app)
         .layer(CompressionLayer::new())
@@ -171,6 +181,7 @@ async fn health(State(state): State<AppState>) -> Response {
 /// before anything is applied, so a bad body changes no state.
 async fn sync_push(
     State(state): State<AppState>,
+    signed: SignedIn,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| match rejection.status() {
@@ -182,7 +193,7 @@ async fn sync_push(
         validate_update(&op.update)
             .map_err(|_| ApiError::MalformedUpdate(op.record.to_string()))?;
     }
-    let outcomes = state.storage.push(request.ops).await?;
+    let outcomes = state.storage.push(&signed.actor(), request.ops).await?;
     Ok(sync_body(&PushResponse { outcomes }))
 }
 
@@ -197,6 +208,7 @@ struct PullParams {
 /// a cursor (record states if the cursor is behind the compacted log).
 async fn sync_pull(
     State(state): State<AppState>,
+    signed: SignedIn,
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|_| ApiError::MalformedSyncQuery)?;
@@ -210,7 +222,7 @@ async fn sync_pull(
         limit: params.limit.unwrap_or(MAX_PULL_LIMIT),
         device,
     };
-    let page = state.storage.pull(query).await?;
+    let page = state.storage.pull(&signed.actor(), query).await?;
     Ok(sync_body(&page))
 }
 
@@ -218,6 +230,7 @@ async fn sync_pull(
 /// (its `seq` the record's latest), for a device whose copy cannot settle.
 async fn sync_record(
     State(state): State<AppState>,
+    signed: SignedIn,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let id: RecordId = id
@@ -225,7 +238,8 @@ async fn sync_record(
         .map_err(|error: tern_domain::record::InvalidRecordId| {
             ApiError::MalformedRecordId(error.to_string())
         })?;
-    match state.storage.record(id).await? {
+    // A record the user cannot see is as unknown as one that does not exist.
+    match state.storage.record(&signed.actor(), id).await? {
         Some(change) => Ok(sync_body(&change)),
         None => Err(ApiError::UnknownRecord(id.to_string())),
     }
@@ -240,6 +254,7 @@ const EVENTS_KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// coalesced into the newest seq). Ends when the server begins to shut down.
 async fn sync_events(
     State(state): State<AppState>,
+    _signed: SignedIn,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut seqs = state.storage.subscribe();
     let first = *seqs.borrow_and_update();

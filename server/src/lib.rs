@@ -5,6 +5,7 @@
 //! configuration, an already bound listener (tests bind port 0) and a shutdown
 //! future, and returns once the server has stopped.
 
+pub mod accounts;
 pub mod config;
 pub mod error;
 mod http;
@@ -14,7 +15,11 @@ pub mod telemetry;
 pub use config::Config;
 pub use error::StartupError;
 
+use accounts::http::Auth;
+use accounts::passwords::Passwords;
+use accounts::Accounts;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use storage::{Storage, SurrealStorage};
 use tokio::net::TcpListener;
@@ -30,15 +35,28 @@ pub async fn launch(
     // Leptos spawns rendering work on this executor; a second call (tests) is harmless.
     let _ = any_spawner::Executor::init_tokio();
     let storage = Arc::new(SurrealStorage::open(&config).await?);
-    // Turns true when shutdown begins: event streams end and compaction stops.
+    accounts::bootstrap::bootstrap(&config, storage.as_ref()).await?;
+    // Made once: sign-in verifies it for emails without a password to check.
+    let passwords = Passwords::new()
+        .await
+        .map_err(|error| StartupError::Bootstrap(error.to_string()))?;
+    let auth = Auth::new(&config, passwords);
+    // Turns true when shutdown begins: event streams end, background tasks stop.
     let (stopping, stopping_rx) = watch::channel(false);
     let compaction = tokio::spawn(storage::compact_when_due(
         Arc::clone(&storage),
         stopping_rx.clone(),
     ));
+    let sweeping = tokio::spawn(accounts::sessions::sweep_expired(
+        Arc::clone(&storage) as Arc<dyn Accounts>,
+        auth.rules.clone(),
+        stopping_rx.clone(),
+    ));
     let site = http::Site::load(&config.site_dir);
     let router = http::router(http::AppState {
-        storage: storage as Arc<dyn Storage>,
+        storage: Arc::clone(&storage) as Arc<dyn Storage>,
+        accounts: storage as Arc<dyn Accounts>,
+        auth: Arc::new(auth),
         site,
         stopping: stopping_rx,
     });
@@ -46,17 +64,22 @@ pub async fn launch(
     let address = listener.local_addr().map_err(StartupError::Listen)?;
     // Tests and scripts read this exact phrase to learn the port chosen for port 0.
     tracing::info!("listening on http://{address}");
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Open event streams would otherwise hold graceful shutdown forever.
-            stopping.send_replace(true);
-        })
-        .await
-        .map_err(StartupError::Serve);
+    // The peer address is what the sign-in rate limit counts by.
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // Open event streams would otherwise hold graceful shutdown forever.
+        stopping.send_replace(true);
+    })
+    .await
+    .map_err(StartupError::Serve);
     // The compaction task holds the database; wait for it so a restart in the
     // same process finds the database released.
     let _ = compaction.await;
+    let _ = sweeping.await;
     served?;
     tracing::info!("stopped");
     Ok(())

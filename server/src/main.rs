@@ -1,12 +1,11 @@
 //! The `tern` binary: parse the configuration, bind, and hand over to [`tern_server::launch`].
 
-use clap::Parser;
 use std::process::ExitCode;
 use tern_server::{launch, shutdown_signal, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
+    let config = Config::load();
     tern_server::telemetry::init(config.log_format);
     // A configuration mistake is reported before anything is touched, the port included.
     if let Err(error) = config.database_location() {

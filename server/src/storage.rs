@@ -4,16 +4,18 @@
 //! and a remote SurrealDB (`ws://`, `wss://`), chosen by URL through
 //! `surrealdb::engine::any`.
 
+use crate::accounts::Actor;
 use crate::config::{Config, DatabaseLocation};
 use crate::error::{one_line, StartupError, StorageError};
 use async_trait::async_trait;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
 use surrealdb::types::{Bytes, SurrealValue};
 use surrealdb::Surreal;
+use tern_domain::auth::{Denied, GuardedFields, Role};
 use tern_domain::record::{Record, RecordId, RecordKind};
 use tern_domain::sync::{
     Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, Seq, MAX_PULL_LIMIT,
@@ -32,15 +34,26 @@ pub trait Storage: Send + Sync + 'static {
     /// sequence number, all in one transaction. An op id seen before, or an op
     /// that changes nothing in its record, is not applied again. Returns once the
     /// request's changes are committed; on an error nothing was applied.
-    async fn push(&self, ops: Vec<PushOp>) -> Result<Vec<(OpId, OpOutcome)>, StorageError>;
+    ///
+    /// Each op is checked for `actor` first: observers change nothing, a record
+    /// the actor cannot see is answered as if it did not exist, and an op that
+    /// changes a guarded field (status, positions) the actor may not change is
+    /// undone and rejected with the reason.
+    async fn push(
+        &self,
+        actor: &Actor,
+        ops: Vec<PushOp>,
+    ) -> Result<Vec<(OpId, OpOutcome)>, StorageError>;
 
     /// The logged changes after `query.since`, in sequence order, at most
     /// `query.limit`; for a cursor behind the compacted log, whole record states.
-    /// A pull with a device id records that device's cursor.
-    async fn pull(&self, query: PullQuery) -> Result<PullResponse, StorageError>;
+    /// A pull with a device id records that device's cursor. Changes of records
+    /// `actor` cannot see are left out, but the cursor passes over them.
+    async fn pull(&self, actor: &Actor, query: PullQuery) -> Result<PullResponse, StorageError>;
 
-    /// One record's whole state, its `seq` the record's latest change.
-    async fn record(&self, id: RecordId) -> Result<Option<Change>, StorageError>;
+    /// One record's whole state, its `seq` the record's latest change; `None`
+    /// also when `actor` cannot see it.
+    async fn record(&self, actor: &Actor, id: RecordId) -> Result<Option<Change>, StorageError>;
 
     /// The last logged sequence number, updated after every commit that adds to the log.
     fn subscribe(&self) -> watch::Receiver<Seq>;
@@ -68,6 +81,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "device cursors and log compaction",
         statements: include_str!("migrations/0003_cursors_and_compaction.surql"),
+    },
+    Migration {
+        version: 4,
+        name: "accounts, sessions, member states and grants",
+        statements: include_str!("migrations/0004_accounts.surql"),
     },
 ];
 
@@ -130,14 +148,14 @@ pub struct Compaction {
 }
 
 pub struct SurrealStorage {
-    db: Surreal<Any>,
+    pub(crate) db: Surreal<Any>,
     /// One writer at a time: sequence numbers are handed out and committed in
     /// the same order, so a pull never skips a change committed late. (Several
     /// server processes on one database would need the database to order them.)
     /// Compaction takes it too, so it never races a push on a record row.
-    writer: Mutex<Seq>,
+    pub(crate) writer: Mutex<Seq>,
     /// The last committed seq, for server-sent events.
-    events: watch::Sender<Seq>,
+    pub(crate) events: watch::Sender<Seq>,
     rules: CompactionRules,
     /// Wakes the compaction task; pushes and pulls ring it when one is due.
     compaction_due: Notify,
@@ -193,6 +211,13 @@ impl SurrealStorage {
             cursors_written: std::sync::Mutex::new(HashMap::new()),
         };
         storage.migrate(&shown).await?;
+        storage
+            .seed_member_states()
+            .await
+            .map_err(|error| StartupError::DatabaseOpen {
+                location: shown.clone(),
+                reason: one_line(&error),
+            })?;
         let last = storage
             .last_seq()
             .await
@@ -368,6 +393,18 @@ impl SurrealStorage {
         Ok(Compaction { from, through })
     }
 
+    /// The records `actor` may see: `None` for every record (secretariat and
+    /// members), else the ones they were invited to.
+    async fn visible_records(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<HashSet<String>>, StorageError> {
+        if actor.access.sees_every_record() {
+            return Ok(None);
+        }
+        self.granted_records(&actor.user).await.map(Some)
+    }
+
     /// Records a device's cursor unless it is what was last written and recent.
     fn cursor_needs_writing(&self, device: DeviceId, since: Seq, now: u64) -> bool {
         let Ok(mut written) = self.cursors_written.lock() else {
@@ -390,6 +427,7 @@ impl SurrealStorage {
         since: Seq,
         limit: u32,
         compacted: Seq,
+        visible: Option<&HashSet<String>>,
     ) -> Result<PullResponse, StorageError> {
         let mut changes = Vec::new();
         let mut bytes = 0usize;
@@ -408,12 +446,16 @@ impl SurrealStorage {
             let rows: Vec<SnapshotRow> = response.take(0).map_err(StorageError::Unavailable)?;
             let full = rows.len() == batch as usize;
             for row in rows {
+                let seq = Seq(to_u64(row.compacted_seq));
+                if visible.is_some_and(|visible| !visible.contains(&row.rid)) {
+                    after = seq;
+                    continue;
+                }
                 let size = row.doc_state.len();
                 if !changes.is_empty() && bytes + size > PULL_BYTE_BUDGET {
                     break 'fill;
                 }
                 bytes += size;
-                let seq = Seq(to_u64(row.compacted_seq));
                 after = seq;
                 if let (Ok(record), Some(kind)) = (row.rid.parse(), RecordKind::parse(&row.kind)) {
                     changes.push(Change {
@@ -475,15 +517,15 @@ struct SnapshotRow {
     compacted_seq: i64,
 }
 
-/// A log row, as written by a push and read by a pull.
+/// A log row, as written by a push (or a grant) and read by a pull.
 #[derive(SurrealValue)]
 #[surreal(crate = "surrealdb::types")]
-struct StoredChange {
-    seq: i64,
-    op: String,
-    rid: String,
-    kind: String,
-    payload: Bytes,
+pub(crate) struct StoredChange {
+    pub(crate) seq: i64,
+    pub(crate) op: String,
+    pub(crate) rid: String,
+    pub(crate) kind: String,
+    pub(crate) payload: Bytes,
 }
 
 /// A record row a push writes.
@@ -505,15 +547,15 @@ fn op_key(op: OpId) -> String {
     op.0.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn to_i64(value: u64) -> i64 {
+pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn to_u64(value: i64) -> u64 {
+pub(crate) fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())
@@ -595,6 +637,37 @@ impl Touched {
             })
     }
 
+    /// The guarded fields before an op, and whether the document already waited
+    /// for missing updates. A record this request creates has a new record's.
+    fn guarded_fields(&self, kind: RecordKind) -> (GuardedFields, bool) {
+        let fields = if self.kind.is_some() {
+            GuardedFields::of(&self.record)
+        } else {
+            GuardedFields::of_new(kind)
+        };
+        (fields, self.record.has_missing_updates())
+    }
+
+    /// Checks an op just merged against what `access` may change.
+    fn check_edit(
+        &self,
+        access: &tern_domain::auth::Access,
+        before: &GuardedFields,
+        was_missing: bool,
+    ) -> Result<(), String> {
+        // An update waiting for missing ones is not visible in the fields yet: it
+        // would be integrated later under someone else's op, unchecked.
+        if !was_missing && self.record.has_missing_updates() {
+            return Err(
+                "the edit depends on changes the server does not have; reload the record"
+                    .to_owned(),
+            );
+        }
+        access
+            .check_edit(before, &GuardedFields::of(&self.record))
+            .map_err(|denied| denied.to_string())
+    }
+
     /// Merges a decoded update that changes the document.
     fn merged_update(&mut self, index: usize, update: &yrs::Update, seq: Seq) {
         self.deleted.merge_with(update.delete_set().clone());
@@ -615,6 +688,26 @@ impl Touched {
         }
         self.record = record;
         self.refresh_known();
+    }
+}
+
+/// Denied ops of one push, for the audit log: one line per record and reason
+/// (a push of thousands of denied keystrokes is one line, with the count).
+#[derive(Default)]
+struct Denials(HashMap<(String, String), usize>);
+
+impl Denials {
+    fn add(&mut self, rid: &str, reason: &str) {
+        *self
+            .0
+            .entry((rid.to_owned(), reason.to_owned()))
+            .or_default() += 1;
+    }
+
+    fn log(&self, actor: &Actor) {
+        for ((rid, reason), count) in &self.0 {
+            tracing::warn!(target: "audit", user = %actor.user, record = %rid, reason = %reason, ops = count, "sync op denied");
+        }
     }
 }
 
@@ -649,8 +742,18 @@ impl Touched {
 
 #[async_trait]
 impl Storage for SurrealStorage {
-    async fn push(&self, ops: Vec<PushOp>) -> Result<Vec<(OpId, OpOutcome)>, StorageError> {
+    async fn push(
+        &self,
+        actor: &Actor,
+        ops: Vec<PushOp>,
+    ) -> Result<Vec<(OpId, OpOutcome)>, StorageError> {
         let mut last = self.writer.lock().await;
+        // Read under the writer lock, which grants also take: the set cannot
+        // change while the ops are checked against it.
+        let visible = self.visible_records(actor).await?;
+        // The secretariat may change every field; the check's cost is skipped.
+        let guarded = actor.access.role != Role::Secretariat;
+        let mut denials = Denials::default();
         // The stored state of every record the request touches, read once.
         let mut rids: Vec<String> = ops.iter().map(|op| op.record.to_string()).collect();
         rids.sort_unstable();
@@ -673,9 +776,34 @@ impl Storage for SurrealStorage {
         let mut outcomes = Vec::with_capacity(ops.len());
         for (index, op) in ops.iter().enumerate() {
             let rid = op.record.to_string();
+            if !actor.access.can_edit_records() {
+                let reason = Denied::ReadOnly.to_string();
+                denials.add(&rid, &reason);
+                outcomes.push((op.op, OpOutcome::Rejected(reason)));
+                continue;
+            }
+            // A record the actor cannot see is answered as one that does not
+            // exist (and such actors cannot create): existence is never revealed.
+            if visible
+                .as_ref()
+                .is_some_and(|visible| !visible.contains(&rid))
+            {
+                let reason = Denied::NotInvited(rid.clone()).to_string();
+                denials.add(&rid, &reason);
+                outcomes.push((op.op, OpOutcome::Rejected(reason)));
+                continue;
+            }
             let entry = touched
                 .entry(op.record)
                 .or_insert_with(|| Touched::load(op.record, stored.remove(&rid)));
+            if entry.kind.is_none() {
+                if let Err(denied) = actor.access.check_create(op.kind) {
+                    let reason = denied.to_string();
+                    denials.add(&rid, &reason);
+                    outcomes.push((op.op, OpOutcome::Rejected(reason)));
+                    continue;
+                }
+            }
             if entry.unreadable {
                 outcomes.push((
                     op.op,
@@ -709,16 +837,27 @@ impl Storage for SurrealStorage {
                 outcomes.push((op.op, OpOutcome::AlreadyApplied(entry.updated_seq)));
                 continue;
             }
+            let before = guarded.then(|| entry.guarded_fields(op.kind));
             if let Err(error) = entry.record.apply_update(&op.update) {
                 entry.rebuild(&ops);
                 outcomes.push((op.op, OpOutcome::Rejected(error.to_string())));
                 continue;
+            }
+            if let Some((before, was_missing)) = before {
+                if let Err(reason) = entry.check_edit(&actor.access, &before, was_missing) {
+                    // Undone: the record as stored plus the ops merged before it.
+                    entry.rebuild(&ops);
+                    denials.add(&rid, &reason);
+                    outcomes.push((op.op, OpOutcome::Rejected(reason)));
+                    continue;
+                }
             }
             next = Seq(next.0 + 1);
             entry.kind.get_or_insert(op.kind);
             entry.merged_update(index, &update, next);
             outcomes.push((op.op, OpOutcome::Applied(next)));
         }
+        denials.log(actor);
         if next == *last {
             return Ok(outcomes);
         }
@@ -785,7 +924,7 @@ impl Storage for SurrealStorage {
         Ok(outcomes)
     }
 
-    async fn pull(&self, query: PullQuery) -> Result<PullResponse, StorageError> {
+    async fn pull(&self, actor: &Actor, query: PullQuery) -> Result<PullResponse, StorageError> {
         let limit = query.limit.clamp(1, MAX_PULL_LIMIT);
         let since = query.since;
         let now = unix_now();
@@ -826,30 +965,45 @@ impl Storage for SurrealStorage {
         if record_cursor.is_some() {
             self.compaction_maybe_due();
         }
+        // Read after the rows: a grant whose log row is among them is in the set,
+        // so the record's state is never passed over for the invitee.
+        let visible = self.visible_records(actor).await?;
         if since < compacted {
-            return self.snapshot_page(since, limit, compacted).await;
+            return self
+                .snapshot_page(since, limit, compacted, visible.as_ref())
+                .await;
         }
         let mut complete = rows.len() <= limit as usize;
         rows.truncate(limit as usize);
         let mut bytes = 0usize;
         let mut changes = Vec::with_capacity(rows.len());
+        let mut cursor = since;
         for row in rows {
+            let seq = Seq(to_u64(row.seq));
+            if visible
+                .as_ref()
+                .is_some_and(|visible| !visible.contains(&row.rid))
+            {
+                // Not for this user; the cursor still passes it.
+                cursor = seq;
+                continue;
+            }
             if !changes.is_empty() && bytes + row.payload.len() > PULL_BYTE_BUDGET {
                 complete = false;
                 break;
             }
             bytes += row.payload.len();
+            cursor = seq;
             let (Ok(record), Some(kind)) = (row.rid.parse(), RecordKind::parse(&row.kind)) else {
                 continue;
             };
             changes.push(Change {
-                seq: Seq(to_u64(row.seq)),
+                seq,
                 record,
                 kind,
                 update: row.payload.to_vec(),
             });
         }
-        let cursor = changes.last().map_or(since, |change| change.seq);
         Ok(PullResponse {
             changes,
             cursor,
@@ -857,7 +1011,12 @@ impl Storage for SurrealStorage {
         })
     }
 
-    async fn record(&self, id: RecordId) -> Result<Option<Change>, StorageError> {
+    async fn record(&self, actor: &Actor, id: RecordId) -> Result<Option<Change>, StorageError> {
+        if let Some(visible) = self.visible_records(actor).await? {
+            if !visible.contains(&id.to_string()) {
+                return Ok(None);
+            }
+        }
         let mut response = self
             .db
             .query(

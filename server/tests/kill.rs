@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::{pull_everything, push, Tern, Traffic};
+use support::{pull_everything, push, signed_in_client, Tern, Traffic};
 use tern_domain::client::Replica;
 use tern_domain::record::{RecordId, RecordKind};
 use tern_domain::sync::{DeviceId, OpOutcome, PushRequest};
@@ -30,7 +30,7 @@ async fn acknowledged_edits_survive_kill_minus_nine() {
     let writer = {
         let acknowledged = Arc::clone(&acknowledged);
         tokio::spawn(async move {
-            let client = reqwest::Client::new();
+            let client = signed_in_client(&base).await;
             let mut traffic = Traffic::default();
             let mut device = Replica::new(DeviceId([1; 16]), 101);
             let records = [record(1), record(2)];
@@ -90,7 +90,7 @@ async fn acknowledged_edits_survive_kill_minus_nine() {
     assert!(!acknowledged.is_empty());
 
     let tern = Tern::start(data.path());
-    let client = reqwest::Client::new();
+    let client = signed_in_client(&tern.address).await;
     let mut reader = Replica::new(DeviceId([2; 16]), 202);
     pull_everything(&client, &tern.address, &mut reader, &mut Traffic::default()).await;
     let text: String = [record(1), record(2)]

@@ -6,7 +6,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::{pull_everything, push_outbox, Tern, Traffic};
+use support::{pull_everything, push_outbox, signed_in_client, Tern, Traffic};
 use tern_domain::client::Replica;
 use tern_domain::record::{RecordId, RecordKind};
 use tern_domain::sync::DeviceId;
@@ -26,7 +26,7 @@ async fn push_and_pull_ten_thousand_edits() {
         .unwrap_or(EDITS);
     let data = tempfile::tempdir().expect("temp dir");
     let tern = Tern::start(data.path());
-    let client = reqwest::Client::new();
+    let client = signed_in_client(&tern.address).await;
     let id = RecordId::v7(1_760_000_000_000, [7; 10]);
 
     // Offline: the edits queue up in the outbox (not timed).

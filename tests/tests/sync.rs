@@ -455,7 +455,9 @@ async fn events_announce_a_push_from_another_client_within_a_second() {
     .expect("first event");
     assert_eq!(first, 1);
 
-    let colleague = reqwest::Client::new();
+    let colleague = app
+        .signed_in_client(tern_tests::ADMIN_EMAIL, tern_tests::ADMIN_PASSWORD)
+        .await;
     let body = sync::encode(&PushRequest {
         ops: vec![op(1, record.id(), RecordKind::Recommendation, &updates[1])],
     });

@@ -41,6 +41,7 @@ use tern_domain::sync::{
     Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, PushResponse, Seq,
     MAX_PULL_LIMIT,
 };
+use tern_server::accounts::Actor;
 use tern_server::storage::{Storage, SurrealStorage};
 use tern_server::Config;
 
@@ -375,7 +376,7 @@ impl Server {
             return Ok(Vec::new());
         }
         self.storage()
-            .push(batch)
+            .push(&full_access(), batch)
             .await
             .map_err(|error| format!("storage push failed: {error}"))
     }
@@ -403,7 +404,7 @@ impl Server {
         let started = Instant::now();
         let state = self
             .storage()
-            .record(id)
+            .record(&full_access(), id)
             .await
             .map_err(|error| format!("storage record read failed: {error}"));
         self.timings[3] += started.elapsed();
@@ -415,13 +416,19 @@ impl Server {
         let started = Instant::now();
         let page = self
             .storage()
-            .pull(query)
+            .pull(&full_access(), query)
             .await
             .map_err(|error| format!("storage pull failed: {error}"));
         self.timings[2] += started.elapsed();
         self.calls[2] += 1;
         page
     }
+}
+
+/// The devices act for the secretariat: this test is about convergence, and
+/// access checks are `tests/access.rs`'s.
+fn full_access() -> Actor {
+    Actor::secretariat(tern_domain::auth::UserId("0".repeat(32)))
 }
 
 fn all_after(since: Seq) -> PullQuery {

@@ -9,8 +9,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+use tern_domain::auth::{SignInRequest, SIGN_IN_PATH};
 use tern_domain::client::Replica;
 use tern_domain::sync::{self, PullResponse, PushRequest, PushResponse, MAX_PUSH_BYTES, PUSH_PATH};
+
+/// The secretariat account the binary creates at start for these tests.
+pub const ADMIN_EMAIL: &str = "secretariat@tern.test";
+pub const ADMIN_PASSWORD: &str = "the secretariat's test password";
 
 pub struct Tern {
     pub address: String,
@@ -28,6 +33,8 @@ impl Tern {
             .arg(data.join("no-site"))
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
+            .env("TERN_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("TERN_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -64,6 +71,47 @@ impl Drop for Tern {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A client signed in as the secretariat, sending the server's `Origin` (the
+/// cookies are kept by hand: reqwest's store refuses `Secure` ones over http).
+pub async fn signed_in_client(base: &str) -> reqwest::Client {
+    let origin = |headers: &mut reqwest::header::HeaderMap| {
+        headers.insert(
+            reqwest::header::ORIGIN,
+            reqwest::header::HeaderValue::from_str(base).expect("origin"),
+        );
+    };
+    let mut headers = reqwest::header::HeaderMap::new();
+    origin(&mut headers);
+    let anonymous = reqwest::Client::builder()
+        .default_headers(headers.clone())
+        .build()
+        .expect("client");
+    let response = anonymous
+        .post(format!("{base}{SIGN_IN_PATH}"))
+        .json(&SignInRequest {
+            email: ADMIN_EMAIL.to_owned(),
+            password: ADMIN_PASSWORD.to_owned(),
+        })
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(response.status(), 200, "sign-in refused");
+    let cookies: Vec<&str> = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next())
+        .collect();
+    headers.insert(
+        reqwest::header::COOKIE,
+        reqwest::header::HeaderValue::from_str(&cookies.join("; ")).expect("cookie"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
 }
 
 /// Body bytes sent and received, for the benchmark's figures.

@@ -1,0 +1,732 @@
+//! Who may do what, over the real HTTP and sync APIs: a role × operation
+//! matrix (every allowed and every denied case), guessed record ids (IDOR),
+//! and grants that bring a record to an invitee whatever their cursor.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tern_domain::api::ErrorBody;
+use tern_domain::auth::{
+    Denied, Grant, MemberStateChange, NewUser, Role, UserChange, UserId, GRANTS_PATH, MEMBERS_PATH,
+    USERS_PATH,
+};
+use tern_domain::client::Replica;
+use tern_domain::record::{RecommendationStatus, Record, RecordId, RecordKind, Stance, Update};
+use tern_domain::sync::{
+    self, Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, PushRequest, Seq,
+    EVENTS_PATH, PUSH_PATH, RECORDS_PATH,
+};
+use tern_tests::{spawn_app, TestApp, TestUser};
+
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+/// A number no other op, record or replica in this test binary has.
+fn unique() -> u64 {
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn new_record_id() -> RecordId {
+    let n = unique();
+    RecordId::v7(1_760_000_000_000 + n, [(n % 251) as u8; 10])
+}
+
+fn op(record: RecordId, kind: RecordKind, update: &Update) -> PushOp {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&unique().to_be_bytes());
+    PushOp {
+        op: OpId(id),
+        record,
+        kind,
+        update: update.0.clone(),
+    }
+}
+
+async fn push(app: &TestApp, client: &reqwest::Client, op: PushOp) -> OpOutcome {
+    let response = client
+        .post(app.url(PUSH_PATH))
+        .header("content-type", sync::CONTENT_TYPE)
+        .body(sync::encode(&PushRequest { ops: vec![op] }))
+        .send()
+        .await
+        .expect("push sent");
+    assert_eq!(response.status(), 200, "push refused");
+    let answer: sync::PushResponse =
+        sync::decode(&response.bytes().await.expect("body")).expect("a push response");
+    answer.outcomes.into_iter().next().expect("one outcome").1
+}
+
+async fn get_record(app: &TestApp, client: &reqwest::Client, id: RecordId) -> reqwest::Response {
+    client
+        .get(app.url(&format!("{RECORDS_PATH}/{id}")))
+        .send()
+        .await
+        .expect("sent")
+}
+
+/// The record as the server has it now, in a copy with a replica id of its own
+/// (so an edit made in it never collides with one the server refused).
+async fn server_copy(app: &TestApp, id: RecordId) -> Record {
+    let response = get_record(app, &app.client, id).await;
+    assert_eq!(response.status(), 200);
+    let change: Change = sync::decode(&response.bytes().await.expect("body")).expect("a change");
+    Record::load(id, 1_000_000 + unique(), &change.update).expect("loads")
+}
+
+/// Every record a user's pull from `since` brings, with the final cursor.
+async fn pull_records(
+    app: &TestApp,
+    client: &reqwest::Client,
+    since: Seq,
+) -> (BTreeSet<RecordId>, Seq) {
+    let mut records = BTreeSet::new();
+    let mut cursor = since;
+    loop {
+        let query = PullQuery {
+            since: cursor,
+            limit: 1_000,
+            device: None,
+        };
+        let response = client
+            .get(app.url(&query.path()))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200);
+        let page: PullResponse =
+            sync::decode(&response.bytes().await.expect("body")).expect("a page");
+        records.extend(page.changes.iter().map(|change| change.record));
+        cursor = page.cursor;
+        if page.complete {
+            return (records, cursor);
+        }
+    }
+}
+
+/// A recommendation created by the secretariat, with a title.
+async fn recommendation(app: &TestApp, title: &str) -> RecordId {
+    let (record, created) = Record::create(new_record_id(), RecordKind::Recommendation, unique());
+    let titled = record.as_recommendation().expect("rec").set_title(title);
+    for update in [created, titled] {
+        let outcome = push(
+            app,
+            &app.client,
+            op(record.id(), RecordKind::Recommendation, &update),
+        )
+        .await;
+        assert!(matches!(outcome, OpOutcome::Applied(_)), "{outcome:?}");
+    }
+    record.id()
+}
+
+async fn grant(app: &TestApp, record: RecordId, user: &UserId, granted: bool) -> reqwest::Response {
+    app.client
+        .post(app.url(GRANTS_PATH))
+        .json(&Grant {
+            record,
+            user: user.clone(),
+            granted,
+        })
+        .send()
+        .await
+        .expect("sent")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Secretariat,
+    /// A member for Finland.
+    Member,
+    /// A contributor invited to the shared record.
+    Invited,
+    Uninvited,
+    /// An observer given the shared record.
+    Given,
+    NotGiven,
+}
+
+const EVERYONE: [Who; 6] = [
+    Who::Secretariat,
+    Who::Member,
+    Who::Invited,
+    Who::Uninvited,
+    Who::Given,
+    Who::NotGiven,
+];
+
+struct World {
+    app: TestApp,
+    users: Vec<(Who, Option<TestUser>)>,
+    /// Shared with the invited contributor and the observer given it.
+    shared: RecordId,
+    /// Shared with nobody.
+    private: RecordId,
+}
+
+impl World {
+    async fn new() -> World {
+        let app = spawn_app().await;
+        let mut users = vec![(Who::Secretariat, None)];
+        for (who, role, state) in [
+            (Who::Member, Role::Member, Some("FI")),
+            (Who::Invited, Role::Contributor, None),
+            (Who::Uninvited, Role::Contributor, None),
+            (Who::Given, Role::Observer, None),
+            (Who::NotGiven, Role::Observer, None),
+        ] {
+            users.push((who, Some(app.create_user(role, state).await)));
+        }
+        let shared = recommendation(&app, "Shared draft").await;
+        let private = recommendation(&app, "Private draft").await;
+        let world = World {
+            app,
+            users,
+            shared,
+            private,
+        };
+        for who in [Who::Invited, Who::Given] {
+            let response = grant(&world.app, shared, &world.user(who).id, true).await;
+            assert_eq!(response.status(), 200);
+        }
+        world
+    }
+
+    fn user(&self, who: Who) -> &TestUser {
+        self.users
+            .iter()
+            .find(|(w, _)| *w == who)
+            .and_then(|(_, user)| user.as_ref())
+            .expect("a created user")
+    }
+
+    fn client(&self, who: Who) -> &reqwest::Client {
+        match who {
+            Who::Secretariat => &self.app.client,
+            other => &self.user(other).client,
+        }
+    }
+
+    /// Edits a fresh copy of the shared record as `who` and pushes the edit.
+    async fn edit_shared(&self, who: Who, edit: impl FnOnce(&Record) -> Update) -> OpOutcome {
+        let copy = server_copy(&self.app, self.shared).await;
+        let update = edit(&copy);
+        push(
+            &self.app,
+            self.client(who),
+            op(self.shared, RecordKind::Recommendation, &update),
+        )
+        .await
+    }
+}
+
+/// What an op's outcome should be.
+#[derive(Debug)]
+enum Expect {
+    Applied,
+    Rejected(String),
+}
+
+fn check(who: Who, operation: &str, outcome: &OpOutcome, expected: &Expect) {
+    match (outcome, expected) {
+        (OpOutcome::Applied(_), Expect::Applied) => {}
+        (OpOutcome::Rejected(reason), Expect::Rejected(text)) if reason == text => {}
+        _ => panic!("{who:?} {operation}: got {outcome:?}, expected {expected:?}"),
+    }
+}
+
+fn rejected(denied: Denied) -> Expect {
+    Expect::Rejected(denied.to_string())
+}
+
+fn next_status(record: &Record) -> RecommendationStatus {
+    let now = record.as_recommendation().expect("rec").status();
+    RecommendationStatus::ALL
+        .into_iter()
+        .find(|status| *status != now)
+        .expect("another status")
+}
+
+fn next_stance(record: &Record, code: &str) -> Stance {
+    let now = record
+        .as_recommendation()
+        .expect("rec")
+        .positions()
+        .into_iter()
+        .find(|(c, _)| c == code)
+        .map(|(_, stance)| stance);
+    Stance::ALL
+        .into_iter()
+        .find(|stance| Some(*stance) != now)
+        .expect("another stance")
+}
+
+#[tokio::test]
+async fn every_role_may_do_exactly_what_its_role_allows_over_sync() {
+    let world = World::new().await;
+    let shared = world.shared.to_string();
+    for who in EVERYONE {
+        // Create a record.
+        let new_id = new_record_id();
+        let (_, created) = Record::create(new_id, RecordKind::Project, unique());
+        let outcome = push(
+            &world.app,
+            world.client(who),
+            op(new_id, RecordKind::Project, &created),
+        )
+        .await;
+        let expected = match who {
+            Who::Secretariat | Who::Member => Expect::Applied,
+            Who::Invited | Who::Uninvited => rejected(Denied::NotInvited(new_id.to_string())),
+            Who::Given | Who::NotGiven => rejected(Denied::ReadOnly),
+        };
+        check(who, "creates a record", &outcome, &expected);
+
+        // Edit the shared record's text.
+        let outcome = world
+            .edit_shared(who, |r| {
+                r.as_recommendation()
+                    .expect("rec")
+                    .set_title(&format!("Edited by {who:?}"))
+            })
+            .await;
+        let expected = match who {
+            Who::Secretariat | Who::Member | Who::Invited => Expect::Applied,
+            Who::Uninvited => rejected(Denied::NotInvited(shared.clone())),
+            Who::Given | Who::NotGiven => rejected(Denied::ReadOnly),
+        };
+        check(who, "edits the text", &outcome, &expected);
+
+        // Change the recommendation's status.
+        let outcome = world
+            .edit_shared(who, |r| {
+                r.as_recommendation()
+                    .expect("rec")
+                    .set_status(next_status(r))
+            })
+            .await;
+        let expected = match who {
+            Who::Secretariat => Expect::Applied,
+            Who::Member | Who::Invited => rejected(Denied::StatusIsSecretariats),
+            Who::Uninvited => rejected(Denied::NotInvited(shared.clone())),
+            Who::Given | Who::NotGiven => rejected(Denied::ReadOnly),
+        };
+        check(who, "changes the status", &outcome, &expected);
+
+        // Record Finland's position (the member's own state).
+        let outcome = world
+            .edit_shared(who, |r| {
+                r.as_recommendation()
+                    .expect("rec")
+                    .set_position("FI", Some(next_stance(r, "FI")))
+            })
+            .await;
+        let expected = match who {
+            Who::Secretariat | Who::Member => Expect::Applied,
+            Who::Invited => rejected(Denied::PositionsAreMembers),
+            Who::Uninvited => rejected(Denied::NotInvited(shared.clone())),
+            Who::Given | Who::NotGiven => rejected(Denied::ReadOnly),
+        };
+        check(who, "records Finland's position", &outcome, &expected);
+
+        // Record Sweden's position (another state's, for the member).
+        let outcome = world
+            .edit_shared(who, |r| {
+                r.as_recommendation()
+                    .expect("rec")
+                    .set_position("SE", Some(next_stance(r, "SE")))
+            })
+            .await;
+        let expected = match who {
+            Who::Secretariat => Expect::Applied,
+            Who::Member => rejected(Denied::NotYourPosition("SE".into())),
+            Who::Invited => rejected(Denied::PositionsAreMembers),
+            Who::Uninvited => rejected(Denied::NotInvited(shared.clone())),
+            Who::Given | Who::NotGiven => rejected(Denied::ReadOnly),
+        };
+        check(who, "records Sweden's position", &outcome, &expected);
+    }
+
+    // What was refused is not in the record: the status and Sweden's position
+    // are the secretariat's, Finland's the secretariat's or the member's.
+    let record = server_copy(&world.app, world.shared).await;
+    let rec = record.as_recommendation().expect("rec");
+    assert_eq!(rec.positions().len(), 2);
+    assert!(rec.title().starts_with("Edited by"), "{}", rec.title());
+}
+
+#[tokio::test]
+async fn every_role_reads_exactly_what_it_may_see() {
+    let world = World::new().await;
+    for who in EVERYONE {
+        let sees_all = matches!(who, Who::Secretariat | Who::Member);
+        let sees_shared = sees_all || matches!(who, Who::Invited | Who::Given);
+        let (records, _) = pull_records(&world.app, world.client(who), Seq(0)).await;
+        assert_eq!(
+            records.contains(&world.shared),
+            sees_shared,
+            "{who:?} pull: shared"
+        );
+        assert_eq!(
+            records.contains(&world.private),
+            sees_all,
+            "{who:?} pull: private"
+        );
+        for (id, visible) in [(world.shared, sees_shared), (world.private, sees_all)] {
+            let status = get_record(&world.app, world.client(who), id).await.status();
+            assert_eq!(status, if visible { 200 } else { 404 }, "{who:?} GET {id}");
+        }
+        let events = world
+            .client(who)
+            .get(world.app.url(EVENTS_PATH))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(events.status(), 200, "{who:?} events");
+        drop(events);
+        let members = world
+            .client(who)
+            .get(world.app.url(MEMBERS_PATH))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(members.status(), 200, "{who:?} members");
+    }
+
+    // Signed out: nothing at all.
+    let anonymous = world.app.anonymous_client();
+    let push = anonymous
+        .post(world.app.url(PUSH_PATH))
+        .body(sync::encode(&PushRequest { ops: Vec::new() }))
+        .send()
+        .await
+        .expect("sent");
+    let pull = anonymous
+        .get(world.app.url(&format!("{}?since=0", sync::PULL_PATH)))
+        .send()
+        .await
+        .expect("sent");
+    let record = get_record(&world.app, &anonymous, world.shared).await;
+    let events = anonymous
+        .get(world.app.url(EVENTS_PATH))
+        .send()
+        .await
+        .expect("sent");
+    for response in [push, pull, record, events] {
+        let url = response.url().path().to_owned();
+        assert_eq!(response.status(), 401, "{url}");
+        let body: ErrorBody = response.json().await.expect("JSON");
+        assert_eq!(body.error, "signed_out", "{url}");
+    }
+}
+
+#[tokio::test]
+async fn only_the_secretariat_manages_users_members_and_grants() {
+    let world = World::new().await;
+    let app = &world.app;
+    let target = world.user(Who::NotGiven).id.clone();
+    for who in EVERYONE {
+        let client = world.client(who);
+        let allowed = who == Who::Secretariat;
+        let mut statuses = Vec::new();
+        statuses.push((
+            "list users",
+            client.get(app.url(USERS_PATH)).send().await.expect("sent"),
+        ));
+        let n = unique();
+        statuses.push((
+            "create a user",
+            client
+                .post(app.url(USERS_PATH))
+                .json(&NewUser {
+                    name: format!("New {n}"),
+                    email: format!("new{n}@tern.test"),
+                    role: Role::Observer,
+                    member_state: None,
+                    organisation: String::new(),
+                })
+                .send()
+                .await
+                .expect("sent"),
+        ));
+        statuses.push((
+            "rename a user",
+            client
+                .post(app.url(&format!("{USERS_PATH}/{target}")))
+                .json(&UserChange {
+                    name: Some(format!("Renamed by {who:?}")),
+                    ..UserChange::default()
+                })
+                .send()
+                .await
+                .expect("sent"),
+        ));
+        statuses.push((
+            "change a role",
+            client
+                .post(app.url(&format!("{USERS_PATH}/{target}")))
+                .json(&UserChange {
+                    role: Some(Role::Observer),
+                    ..UserChange::default()
+                })
+                .send()
+                .await
+                .expect("sent"),
+        ));
+        statuses.push((
+            "change a member's active flag",
+            client
+                .post(app.url(MEMBERS_PATH))
+                .json(&MemberStateChange {
+                    code: "DE".into(),
+                    active: true,
+                })
+                .send()
+                .await
+                .expect("sent"),
+        ));
+        statuses.push((
+            "grant a record",
+            client
+                .post(app.url(GRANTS_PATH))
+                .json(&Grant {
+                    record: world.private,
+                    user: target.clone(),
+                    granted: false,
+                })
+                .send()
+                .await
+                .expect("sent"),
+        ));
+        statuses.push((
+            "list grants",
+            client
+                .get(app.url(&format!("{GRANTS_PATH}?record={}", world.shared)))
+                .send()
+                .await
+                .expect("sent"),
+        ));
+        for (operation, response) in statuses {
+            let status = response.status().as_u16();
+            if allowed {
+                assert!(
+                    (200..300).contains(&status),
+                    "{who:?} {operation}: {status}"
+                );
+            } else {
+                assert_eq!(status, 403, "{who:?} {operation}");
+                let body: ErrorBody = response.json().await.expect("JSON");
+                assert_eq!(body.error, "forbidden");
+                assert_eq!(body.reason, Denied::SecretariatOnly.to_string());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_guessed_record_id_reveals_nothing() {
+    let world = World::new().await;
+    let app = &world.app;
+    let guesser = world.client(Who::Uninvited);
+    let private = world.private;
+    let nowhere = new_record_id();
+    let copy = server_copy(app, private).await;
+    let edit = copy.as_recommendation().expect("rec").set_title("Mine now");
+    // The same answer whether the record exists or not, and whatever kind is claimed.
+    let existing = push(app, guesser, op(private, RecordKind::Recommendation, &edit)).await;
+    let claimed_project = push(app, guesser, op(private, RecordKind::Project, &edit)).await;
+    let missing = push(app, guesser, op(nowhere, RecordKind::Recommendation, &edit)).await;
+    let text = |outcome: &OpOutcome, id: RecordId| match outcome {
+        OpOutcome::Rejected(reason) => reason.replace(&id.to_string(), "<id>"),
+        other => panic!("expected a rejection, got {other:?}"),
+    };
+    assert_eq!(text(&existing, private), text(&missing, nowhere));
+    assert_eq!(text(&claimed_project, private), text(&missing, nowhere));
+
+    let found = get_record(app, guesser, private).await;
+    let not_found = get_record(app, guesser, nowhere).await;
+    assert_eq!(found.status(), 404);
+    assert_eq!(not_found.status(), 404);
+    let found: ErrorBody = found.json().await.expect("JSON");
+    let not_found: ErrorBody = not_found.json().await.expect("JSON");
+    assert_eq!(found.error, not_found.error);
+    assert_eq!(
+        found.reason.replace(&private.to_string(), "<id>"),
+        not_found.reason.replace(&nowhere.to_string(), "<id>")
+    );
+
+    // The record is unchanged, and it never appears in the guesser's pulls,
+    // also after the secretariat edits it again.
+    let record = server_copy(app, private).await;
+    assert_eq!(
+        record.as_recommendation().expect("rec").title(),
+        "Private draft"
+    );
+    let later = record
+        .as_recommendation()
+        .expect("rec")
+        .set_title("Private, revised");
+    push(
+        app,
+        &app.client,
+        op(private, RecordKind::Recommendation, &later),
+    )
+    .await;
+    let (records, _) = pull_records(app, guesser, Seq(0)).await;
+    assert!(!records.contains(&private));
+}
+
+/// Pulls into `device` until the server says complete.
+async fn sync_device(app: &TestApp, device: &mut Replica, client: &reqwest::Client) {
+    loop {
+        let query = device.next_pull();
+        let response = client
+            .get(app.url(&query.path()))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200);
+        let page: PullResponse =
+            sync::decode(&response.bytes().await.expect("body")).expect("page");
+        device.apply_pull(query.since, &page).expect("in order");
+        if page.complete {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_grant_brings_the_record_to_the_invitee_whatever_their_cursor() {
+    let world = World::new().await;
+    let app = &world.app;
+    let expert = world.client(Who::Uninvited);
+    let expert_id = world.user(Who::Uninvited).id.clone();
+    let mut device = Replica::new(DeviceId([42; 16]), 4_242);
+    // The expert's device is up to date: its cursor is past every change of
+    // the private record, none of which it got.
+    sync_device(app, &mut device, expert).await;
+    assert!(device.record(world.private).is_none());
+    let before = device.cursor();
+    assert!(before.0 >= 4, "{before:?}");
+
+    assert_eq!(
+        grant(app, world.private, &expert_id, true).await.status(),
+        200
+    );
+    sync_device(app, &mut device, expert).await;
+    let title = device
+        .record(world.private)
+        .and_then(|record| Some(record.as_recommendation()?.title()));
+    assert_eq!(title.as_deref(), Some("Private draft"));
+    assert_eq!(get_record(app, expert, world.private).await.status(), 200);
+    // Granting again changes nothing (no new log row).
+    let head = pull_records(app, &app.client, Seq(0)).await.1;
+    assert_eq!(
+        grant(app, world.private, &expert_id, true).await.status(),
+        200
+    );
+    assert_eq!(pull_records(app, &app.client, Seq(0)).await.1, head);
+
+    // For a member, whose copy is complete, the grant's row merges as nothing.
+    let member = world.client(Who::Member);
+    let mut colleague = Replica::new(DeviceId([43; 16]), 4_343);
+    sync_device(app, &mut colleague, member).await;
+    assert_eq!(
+        colleague
+            .record(world.private)
+            .and_then(|record| Some(record.as_recommendation()?.title()))
+            .as_deref(),
+        Some("Private draft")
+    );
+
+    // Withdrawn: the record's later changes no longer reach the expert, and
+    // their edits are refused as if it did not exist.
+    assert_eq!(
+        grant(app, world.private, &expert_id, false).await.status(),
+        200
+    );
+    let copy = server_copy(app, world.private).await;
+    let later = copy
+        .as_recommendation()
+        .expect("rec")
+        .set_title("After the withdrawal");
+    push(
+        app,
+        &app.client,
+        op(world.private, RecordKind::Recommendation, &later),
+    )
+    .await;
+    let (records, _) = pull_records(app, expert, device.cursor()).await;
+    assert!(records.is_empty(), "{records:?}");
+    assert_eq!(get_record(app, expert, world.private).await.status(), 404);
+    let attempt = copy
+        .as_recommendation()
+        .expect("rec")
+        .set_title("Expert's edit");
+    let outcome = push(
+        app,
+        expert,
+        op(world.private, RecordKind::Recommendation, &attempt),
+    )
+    .await;
+    assert_eq!(
+        outcome,
+        OpOutcome::Rejected(Denied::NotInvited(world.private.to_string()).to_string())
+    );
+}
+
+#[tokio::test]
+async fn grants_are_for_contributors_and_observers_on_records_that_exist() {
+    let world = World::new().await;
+    let app = &world.app;
+    let member = world.user(Who::Member).id.clone();
+    let response = grant(app, world.private, &member, true).await;
+    assert_eq!(response.status(), 400);
+    let response = grant(app, new_record_id(), &world.user(Who::Given).id, true).await;
+    assert_eq!(response.status(), 404);
+    let body: ErrorBody = response.json().await.expect("JSON");
+    assert_eq!(body.error, "unknown_record");
+    let response = grant(app, world.private, &UserId("ab".repeat(16)), true).await;
+    assert_eq!(response.status(), 404);
+    let grants: Vec<Grant> = app
+        .client
+        .get(app.url(&format!("{GRANTS_PATH}?record={}", world.shared)))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("grants");
+    let mut users: Vec<UserId> = grants.into_iter().map(|g| g.user).collect();
+    users.sort();
+    let mut expected = vec![
+        world.user(Who::Invited).id.clone(),
+        world.user(Who::Given).id.clone(),
+    ];
+    expected.sort();
+    assert_eq!(users, expected);
+}
+
+#[tokio::test]
+async fn an_observer_whose_role_changes_to_contributor_may_edit_at_once() {
+    let world = World::new().await;
+    let app = &world.app;
+    let observer = world.user(Who::Given);
+    let title = |r: &Record| {
+        r.as_recommendation()
+            .expect("rec")
+            .set_title("Observer no more")
+    };
+    let before = world.edit_shared(Who::Given, title).await;
+    assert_eq!(before, OpOutcome::Rejected(Denied::ReadOnly.to_string()));
+    let changed = app
+        .client
+        .post(app.url(&format!("{USERS_PATH}/{}", observer.id)))
+        .json(&UserChange {
+            role: Some(Role::Contributor),
+            ..UserChange::default()
+        })
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(changed.status(), 200);
+    let after = world.edit_shared(Who::Given, title).await;
+    assert!(matches!(after, OpOutcome::Applied(_)), "{after:?}");
+}
