@@ -204,7 +204,6 @@ test('a refused edit keeps the user\'s text as a local copy; the record returns 
   const adminPage = await admin.newPage();
   const id = await newRecommendation(adminPage, 'Agreed wording');
   await admin.close();
-  await adminApi(server, '/api/admin/v1/grants', { method: 'POST', body: { record: id, user: member.id, granted: true } });
 
   const context = await newSignedInContext(browser, server, member);
   const page = await context.newPage();
@@ -219,8 +218,9 @@ test('a refused edit keeps the user\'s text as a local copy; the record returns 
     await page.locator('#title').blur();
     await waitSyncState(page, 'offline');
 
-    // Meanwhile the secretariat makes Aino an observer.
+    // Meanwhile the secretariat makes Aino an observer of this recommendation.
     await adminApi(server, `/api/admin/v1/users/${member.id}`, { method: 'POST', body: { role: 'observer' } });
+    await adminApi(server, '/api/admin/v1/grants', { method: 'POST', body: { record: id, user: member.id, granted: true } });
     await context.setOffline(false);
 
     await page.waitForSelector('.local-copy', { timeout: 30_000 });
