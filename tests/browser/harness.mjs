@@ -58,7 +58,8 @@ const MAX_LOG_LINES_PRINTED = 400;
  * Starts `tern --listen <listen> --data-dir <fresh tmp> --site-dir <siteDir>`, waits for the
  * "listening on http://..." line (60 s) and for GET /healthz == 200.
  * `listen` defaults to 127.0.0.1:0 (a free port); pass e.g. `127.0.0.1:${await freePort()}` to
- * keep one origin across server restarts. `siteDir` defaults to SITE_DIR.
+ * keep one origin across server restarts. `siteDir` defaults to SITE_DIR; `dataDir` reuses a
+ * stopped server's data directory (stop it with removeDataDir: false); `env` adds variables.
  * Returns { url, proc, dataDir, mark(), logsSince(mark), dump(mark, why), stop() }.
  */
 export async function startServer({
@@ -67,6 +68,7 @@ export async function startServer({
   listen = '127.0.0.1:0',
   siteDir = SITE_DIR,
   env = {},
+  dataDir: reuseDataDir = null,
 } = {}) {
   if (!existsSync(TERN_BIN)) {
     throw new Error(
@@ -80,7 +82,8 @@ export async function startServer({
         '  build it (scripts/build-site.sh) or point TERN_SITE_DIR at it',
     );
   }
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tern-e2e-data-'));
+  // A restarted server may reuse its predecessor's data (accounts, sessions, records).
+  const dataDir = reuseDataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'tern-e2e-data-')));
   const lines = [];
   const proc = spawn(
     TERN_BIN,

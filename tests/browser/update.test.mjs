@@ -198,7 +198,8 @@ test('a new service worker waits behind "Update available" and takes over only o
     label = 'v1 page, server restarting';
     const stopped = await v1.stop({ timeoutMs: 15_000, removeDataDir: false });
     assert.ok(!stopped.killed, 'version 1 server did not exit within 15 s of SIGTERM');
-    const v2 = await startOn(listen, { name: 'tern-v2', siteDir: site2.dir });
+    // Same data: the user's session survives the deploy, as it would in production.
+    const v2 = await startOn(listen, { name: 'tern-v2', siteDir: site2.dir, dataDir: v1.dataDir });
     servers.push(v2);
     assert.equal(v2.url, v1.url, 'the second server must listen on the same origin');
     // The precompressed sw.js.br/.gz are gone from the copy: the edited plain file must be served.
