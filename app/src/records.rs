@@ -12,6 +12,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys;
+use tern_domain::api::EXPORT_PATH;
 use tern_domain::record::{
     ProjectStatus, RecommendationStatus, Record, RecordId, RecordKind, RecordSummary, SectionId,
     Stance,
@@ -378,6 +379,8 @@ pub fn RecordEditor(kind: RecordKind, id: String) -> impl IntoView {
             .unwrap_or(false)
     };
     let session = use_session();
+    // Observers read; editors start in the editor and can switch.
+    let reading = RwSignal::new(!session.can_edit());
     view! {
         {move || workspace.copies_of(id).into_iter().map(|copy| view! { <LocalCopyPanel copy /> }).collect_view()}
         <Show when=move || workspace.ready.get() && !session.can_edit()>
@@ -390,9 +393,28 @@ pub fn RecordEditor(kind: RecordKind, id: String) -> impl IntoView {
             }
         >
             {match kind {
-                RecordKind::Recommendation => view! { <RecommendationForm id workspace /> }.into_any(),
+                RecordKind::Recommendation => view! {
+                    <p class="actions">
+                        <button type="button" id="toggle-reading" aria-pressed=move || reading.get().to_string()
+                            on:click=move |_| reading.set(!reading.get_untracked())>
+                            {move || if reading.get() { t_string!(i18n, reading_edit) } else { t_string!(i18n, reading_show) }}
+                        </button>
+                        " "
+                        <a id="export" href=format!("{EXPORT_PATH}/{id}") download>
+                            {move || t_string!(i18n, reading_export)}
+                        </a>
+                    </p>
+                    {move || if reading.get() {
+                        view! { <RecommendationReading id workspace /> }.into_any()
+                    } else {
+                        view! { <RecommendationForm id workspace /> }.into_any()
+                    }}
+                }.into_any(),
                 RecordKind::Project => view! { <ProjectForm id workspace /> }.into_any(),
             }}
+        </Show>
+        <Show when=move || session.is_secretariat()>
+            <crate::account::RecordAccess id />
         </Show>
     }
     .into_any()
@@ -747,4 +769,48 @@ pub fn LocalCopyPanel(copy: LocalCopy) -> impl IntoView {
             </p>
         </section>
     }
+}
+
+/// A recommendation as its readers see it: plain-text title and summary, and
+/// each section's body rendered from Markdown.
+#[component]
+fn RecommendationReading(id: RecordId, workspace: Workspace) -> impl IntoView {
+    let i18n = use_i18n();
+    let summary = Memo::new(move |_| read_recommendation(workspace, id, |rec| rec.summary()));
+    view! {
+        <article class="reading" id="reading">
+            {move || summary.get().map(|summary| {
+                let title = if summary.title.trim().is_empty() {
+                    t_string!(i18n, untitled).to_owned()
+                } else {
+                    summary.title
+                };
+                view! {
+                    <h2 class="reading-title">{title}</h2>
+                    <p class="reading-summary">{summary.summary}</p>
+                    {summary.sections.into_iter().map(|section| view! {
+                        <section class="reading-section">
+                            <h2>{section.heading}</h2>
+                            <MarkdownBody text=section.body />
+                        </section>
+                    }).collect_view()}
+                }
+            })}
+        </article>
+    }
+}
+
+/// A section body rendered from Markdown into DOM nodes (see `markdown`).
+#[component]
+fn MarkdownBody(text: String) -> impl IntoView {
+    let node = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(container) = node.get() {
+            #[cfg(feature = "hydrate")]
+            crate::markdown::render_into(&container, &text);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (&container, &text);
+        }
+    });
+    view! { <div class="markdown" node_ref=node></div> }
 }

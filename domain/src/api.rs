@@ -13,6 +13,10 @@ pub const HEALTH_PATH: &str = "/healthz";
 /// to the network and the server never renders the app shell for it.
 pub const API_PREFIX: &str = "/api/";
 
+/// `GET {EXPORT_PATH}/<record id>`: a recommendation as one HTML document, to
+/// circulate or print (Markdown bodies rendered, then cleaned with ammonia).
+pub const EXPORT_PATH: &str = "/api/export/v1/records";
+
 /// Body of [`HEALTH_PATH`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthReport {

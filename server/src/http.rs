@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tern_app::routes::Page;
 use tern_app::{is_known_language, AssetManifest, LANGUAGE_COOKIE};
-use tern_domain::api::{HealthReport, HealthStatus, API_PREFIX, HEALTH_PATH};
+use tern_domain::api::{HealthReport, HealthStatus, API_PREFIX, EXPORT_PATH, HEALTH_PATH};
 use tern_domain::record::{validate_update, RecordId};
 use tern_domain::sync::{
     self, DeviceId, PullQuery, PushRequest, PushResponse, Seq, EVENTS_PATH, MAX_PULL_LIMIT,
@@ -130,9 +130,14 @@ pub fn router(state: AppState) -> Router {
         .route(EVENTS_PATH, get(sync_events))
         .route(&format!("{RECORDS_PATH}/{{id}}"), get(sync_record))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));
+    let export = Router::new().route(
+        &format!("{EXPORT_PATH}/{{id}}"),
+        get(crate::export::export_record),
+    );
     let app = Router::new()
         .route(HEALTH_PATH, get(health))
         .merge(sync)
+        .merge(export)
         .merge(crate::accounts::http::routes())
         .nest("/pkg", pkg)
         .nest("/icons", icons)

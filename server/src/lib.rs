@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod config;
 pub mod error;
+mod export;
 mod http;
 pub mod storage;
 pub mod telemetry;

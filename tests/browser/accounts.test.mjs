@@ -312,6 +312,29 @@ test('script in a recommendation stays text for everyone who opens it', { timeou
       scripts: document.querySelectorAll('main script').length,
     }));
     assert.deepEqual(state, { xss: null, images: 0, scripts: 0 });
+
+    // The reading view renders the Markdown, and the typed HTML stays visible text.
+    await readerPage.click('#toggle-reading');
+    await readerPage.waitForSelector('#reading .markdown strong');
+    assert.equal(await readerPage.locator('#reading .markdown strong').textContent(), 'bold');
+    assert.match(await readerPage.locator('#reading .markdown').textContent(), /<img src=x onerror=/);
+    assert.equal(await readerPage.locator('#reading .reading-title').textContent(), payload);
+    await readerPage.waitForTimeout(300);
+    assert.deepEqual(await readerPage.evaluate(() => ({
+      xss: window.__xss ?? null,
+      images: document.querySelectorAll('main img').length,
+      scripts: document.querySelectorAll('main script').length,
+    })), { xss: null, images: 0, scripts: 0 });
+
+    // The HTML export keeps the formatting and drops the script (pulldown-cmark, then ammonia).
+    const exported = await readerPage.evaluate(async (url) => {
+      const res = await fetch(url);
+      return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+    }, `/api/export/v1/records/${id}`);
+    assert.equal(exported.status, 200);
+    assert.match(exported.type, /^text\/html/);
+    assert.match(exported.text, /<strong>bold<\/strong>/);
+    assert.doesNotMatch(exported.text, /<script|onerror|<img/);
   } finally {
     await context.close();
   }
