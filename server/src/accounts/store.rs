@@ -630,7 +630,8 @@ impl Accounts for SurrealStorage {
         let Some(stored) = stored.into_iter().next() else {
             return Ok(GrantChange::UnknownRecord);
         };
-        if granted == !existing.is_empty() {
+        let already = !existing.is_empty();
+        if granted == already {
             return Ok(GrantChange::Unchanged);
         }
         if !granted {
