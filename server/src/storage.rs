@@ -1023,6 +1023,7 @@ impl Storage for SurrealStorage {
     async fn record(&self, actor: &Actor, id: RecordId) -> Result<Option<Change>, StorageError> {
         if let Some(visible) = self.visible_records(actor).await? {
             if !visible.contains(&id.to_string()) {
+                tracing::warn!(target: "audit", user = %actor.user, record = %id, reason = "not invited", "record read denied");
                 return Ok(None);
             }
         }
