@@ -812,3 +812,51 @@ async fn the_page_csp_allows_no_inline_script_and_no_eval_but_wasm() {
         "default-src 'none'; frame-ancestors 'none'"
     );
 }
+
+#[tokio::test]
+async fn the_sweep_deletes_expired_sessions_and_invitations_only() {
+    use tern_domain::auth::UserId;
+    use tern_server::accounts::store::Session;
+    let data = tempfile::tempdir().expect("temp dir");
+    let storage = SurrealStorage::open(&Config::for_data_dir(data.path()))
+        .await
+        .expect("opens");
+    let user = UserId("cd".repeat(16));
+    let session = |created_at, last_seen, expires_at| Session {
+        user: user.clone(),
+        created_at,
+        last_seen,
+        expires_at,
+    };
+    let now = 1_000_000;
+    for (hash, row) in [
+        ("live", session(now - 50, now - 5, now + 100)),
+        ("idle", session(now - 50, now - 30, now + 100)),
+        ("old", session(now - 200, now - 1, now)),
+    ] {
+        storage.insert_session(hash, &row).await.expect("insert");
+    }
+    storage
+        .replace_invitation(&user, "open", now + 10)
+        .await
+        .expect("invite");
+    storage
+        .replace_invitation(&UserId("ef".repeat(16)), "late", now - 1)
+        .await
+        .expect("invite");
+    storage.delete_expired(now, 20).await.expect("sweep");
+    assert!(storage.session("live").await.expect("read").is_some());
+    assert!(storage.session("idle").await.expect("read").is_none());
+    assert!(storage.session("old").await.expect("read").is_none());
+    assert_eq!(
+        storage.invitation("open", now).await.expect("read"),
+        Some(user.clone())
+    );
+    assert_eq!(
+        storage
+            .take_invitation("late", now - 5)
+            .await
+            .expect("read"),
+        None
+    );
+}
