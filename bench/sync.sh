@@ -4,7 +4,8 @@
 # dir) and pulled into a second device. Prints push, pull and total time, ops/s
 # and bytes. Debug build by default (a release build of the server takes about
 # 35 minutes on two cores); `bench/sync.sh --release` measures the release build.
-# TERN_BENCH_EDITS=n changes the number of edits.
+# TERN_BENCH_EDITS=n changes the number of edits; TERN_BENCH_ROLE=member pushes
+# as a member (every op checked for fields only the secretariat may change).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -83,6 +83,13 @@ pub struct Config {
     #[arg(long, env = "TERN_PUBLIC_ORIGIN")]
     pub public_origin: Option<String>,
 
+    /// Behind a reverse proxy: the header it puts the client's address in (e.g.
+    /// X-Forwarded-For or X-Real-IP; the last address in it counts), so the
+    /// sign-in limits count clients rather than the proxy. Only set this when
+    /// every request comes through that proxy: clients can write the header too.
+    #[arg(long, env = "TERN_CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<String>,
+
     /// Session cookies without `Secure` and without the `__Host-` prefix, for a
     /// deployment served over plain HTTP on an address other than localhost
     /// (browsers accept Secure cookies over http only on localhost and 127.0.0.1).

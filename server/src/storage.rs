@@ -580,6 +580,9 @@ struct Touched {
     updated_seq: Seq,
     /// The stored state does not load: every op on the record is refused.
     unreadable: bool,
+    /// The guarded fields of the record as it is now, once an access check
+    /// has read them.
+    guarded: Option<GuardedFields>,
 }
 
 impl Touched {
@@ -595,6 +598,7 @@ impl Touched {
             merged: Vec::new(),
             updated_seq: Seq(0),
             unreadable: false,
+            guarded: None,
         };
         if let Some(stored) = stored {
             let state = stored.doc_state.to_vec();
@@ -640,17 +644,17 @@ impl Touched {
     /// The guarded fields before an op, and whether the document already waited
     /// for missing updates. A record this request creates has a new record's.
     fn guarded_fields(&self, kind: RecordKind) -> (GuardedFields, bool) {
-        let fields = if self.kind.is_some() {
-            GuardedFields::of(&self.record)
-        } else {
-            GuardedFields::of_new(kind)
+        let fields = match (&self.guarded, self.kind) {
+            (Some(known), _) => known.clone(),
+            (None, Some(_)) => GuardedFields::of(&self.record),
+            (None, None) => GuardedFields::of_new(kind),
         };
         (fields, self.record.has_missing_updates())
     }
 
     /// Checks an op just merged against what `access` may change.
     fn check_edit(
-        &self,
+        &mut self,
         access: &tern_domain::auth::Access,
         before: &GuardedFields,
         was_missing: bool,
@@ -663,9 +667,13 @@ impl Touched {
                     .to_owned(),
             );
         }
+        let after = GuardedFields::of(&self.record);
         access
-            .check_edit(before, &GuardedFields::of(&self.record))
-            .map_err(|denied| denied.to_string())
+            .check_edit(before, &after)
+            .map_err(|denied| denied.to_string())?;
+        // The next op's "before": read once per op, not twice.
+        self.guarded = Some(after);
+        Ok(())
     }
 
     /// Merges a decoded update that changes the document.
@@ -679,6 +687,7 @@ impl Touched {
     /// The record as stored plus this request's merged ops, after a merge failed
     /// half-way and may have left the document in between.
     fn rebuild(&mut self, ops: &[PushOp]) {
+        self.guarded = None;
         let record = Record::empty(self.id, SERVER_CLIENT_ID);
         if let Some(state) = &self.stored {
             let _ = record.apply_update(state);
@@ -1014,6 +1023,7 @@ impl Storage for SurrealStorage {
     async fn record(&self, actor: &Actor, id: RecordId) -> Result<Option<Change>, StorageError> {
         if let Some(visible) = self.visible_records(actor).await? {
             if !visible.contains(&id.to_string()) {
+                tracing::warn!(target: "audit", user = %actor.user, record = %id, reason = "not invited", "record read denied");
                 return Ok(None);
             }
         }

@@ -6,7 +6,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::{pull_everything, push_outbox, signed_in_client, Tern, Traffic};
+use support::{pull_everything, push_outbox, signed_in_client, signed_in_member, Tern, Traffic};
 use tern_domain::client::Replica;
 use tern_domain::record::{RecordId, RecordKind};
 use tern_domain::sync::DeviceId;
@@ -26,7 +26,14 @@ async fn push_and_pull_ten_thousand_edits() {
         .unwrap_or(EDITS);
     let data = tempfile::tempdir().expect("temp dir");
     let tern = Tern::start(data.path());
-    let client = signed_in_client(&tern.address).await;
+    // TERN_BENCH_ROLE=member pushes as a member, whose every op is checked
+    // for guarded fields (the secretariat's are not).
+    let as_member = std::env::var("TERN_BENCH_ROLE").is_ok_and(|role| role == "member");
+    let client = if as_member {
+        signed_in_member(&tern.address).await
+    } else {
+        signed_in_client(&tern.address).await
+    };
     let id = RecordId::v7(1_760_000_000_000, [7; 10]);
 
     // Offline: the edits queue up in the outbox (not timed).
@@ -71,6 +78,14 @@ async fn push_and_pull_ten_thousand_edits() {
     println!();
     println!("sync benchmark: {ops} ops ({edits} one-character edits + create), one record");
     println!("build profile:  {profile} (client and server)");
+    println!(
+        "pushed as:      {}",
+        if as_member {
+            "a member (every op access-checked)"
+        } else {
+            "the secretariat"
+        }
+    );
     println!(
         "queue offline:  {:>8.0} ms (not counted)",
         queue_time.as_secs_f64() * 1e3

@@ -730,3 +730,57 @@ async fn an_observer_whose_role_changes_to_contributor_may_edit_at_once() {
     let after = world.edit_shared(Who::Given, title).await;
     assert!(matches!(after, OpOutcome::Applied(_)), "{after:?}");
 }
+
+#[tokio::test]
+async fn record_states_for_a_device_behind_the_compacted_log_are_only_the_visible_ones() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = tern_server::Config::for_data_dir(data.path());
+    config.sync_compact_every_secs = 0;
+    config.sync_log_max_entries = 1;
+    let app = tern_tests::spawn_app_with(config).await.expect("starts");
+    let expert = app.create_user(Role::Contributor, None).await;
+    let member = app.create_user(Role::Member, Some("DK")).await;
+    let shared = recommendation(&app, "Shared").await;
+    let private = recommendation(&app, "Private").await;
+    assert_eq!(grant(&app, shared, &expert.id, true).await.status(), 200);
+    for id in [shared, private] {
+        let copy = server_copy(&app, id).await;
+        let update = copy.as_recommendation().expect("rec").set_title("Revised");
+        push(
+            &app,
+            &app.client,
+            op(id, RecordKind::Recommendation, &update),
+        )
+        .await;
+    }
+    // Compaction runs beside the requests: wait until a pull from 0 gets
+    // record states (a page that is never complete) instead of the log.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let query = PullQuery {
+            since: Seq(0),
+            limit: 1_000,
+            device: None,
+        };
+        let response = app
+            .client
+            .get(app.url(&query.path()))
+            .send()
+            .await
+            .expect("sent");
+        let page: PullResponse =
+            sync::decode(&response.bytes().await.expect("body")).expect("page");
+        if !page.complete {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "log not compacted in 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (records, _) = pull_records(&app, &expert.client, Seq(0)).await;
+    assert_eq!(records, BTreeSet::from([shared]));
+    let (records, _) = pull_records(&app, &member.client, Seq(0)).await;
+    assert_eq!(records, BTreeSet::from([shared, private]));
+}

@@ -14,9 +14,11 @@ use tern_domain::auth::{check_new_password, is_plausible_email, normalize_email,
 /// email. A password from TERN_ADMIN_PASSWORD must pass the new-password
 /// check; without one, a generated password is printed once to stderr.
 pub async fn bootstrap(config: &Config, accounts: &dyn Accounts) -> Result<(), StartupError> {
-    let failed = |error: crate::error::StorageError| StartupError::Bootstrap(one_line(&error));
+    // The operator sees the database's own words (one line), unlike a client.
+    let failed =
+        |crate::error::StorageError::Unavailable(error)| StartupError::Bootstrap(one_line(&error));
     let Some(email) = config.admin_email.as_deref() else {
-        if accounts.count_accounts().await.map_err(failed)? == 0 {
+        if !accounts.any_account().await.map_err(failed)? {
             tracing::warn!(
                 "no accounts yet, so nobody can sign in: start Tern once with \
                  TERN_ADMIN_EMAIL=you@example.org (and optionally {ADMIN_PASSWORD_VAR}) \

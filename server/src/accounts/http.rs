@@ -52,6 +52,8 @@ pub struct Auth {
     pub public_origin: Option<String>,
     /// How long an invitation link works.
     pub invitation_secs: u64,
+    /// `--client-address-header`, lowercase.
+    pub client_address_header: Option<header::HeaderName>,
 }
 
 impl Auth {
@@ -65,7 +67,17 @@ impl Auth {
                 .as_deref()
                 .map(|origin| origin.trim_end_matches('/').to_ascii_lowercase()),
             invitation_secs: config.invitation_secs,
+            client_address_header: config
+                .client_address_header
+                .as_deref()
+                .and_then(|name| header::HeaderName::from_bytes(name.trim().as_bytes()).ok()),
         }
+    }
+
+    /// The client's address for rate limits: the peer's, or behind a proxy
+    /// the last address in the configured header.
+    fn client_address(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+        client_address(self.client_address_header.as_ref(), peer, headers)
     }
 }
 
@@ -145,6 +157,20 @@ pub async fn check_origin(State(state): State<AppState>, request: Request, next:
         .unwrap_or("(none)");
     tracing::warn!(target: "audit", path = %request.uri().path(), origin = %origin, "request from a foreign origin refused");
     AuthError::ForbiddenOrigin.into_response()
+}
+
+fn client_address(
+    header: Option<&header::HeaderName>,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> IpAddr {
+    header
+        .and_then(|name| headers.get(name))
+        .and_then(|value| value.to_str().ok())
+        // A proxy appends what it saw; earlier entries are the client's to write.
+        .and_then(|value| value.rsplit(',').next())
+        .and_then(|last| last.trim().parse().ok())
+        .unwrap_or(peer.ip())
 }
 
 fn origin_allowed(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
@@ -245,7 +271,7 @@ async fn sign_in(
     body: Result<Json<SignInRequest>, JsonRejection>,
 ) -> Result<Response, AuthError> {
     let Json(request) = body.map_err(bad_json)?;
-    let ip = peer.ip();
+    let ip = state.auth.client_address(peer, &headers);
     let email = normalize_email(&request.email);
     let limits = &state.auth.limits;
     if let Err(wait) = limits.sign_in_per_ip.attempt(&ip) {
@@ -341,6 +367,7 @@ async fn session(
 async fn change_password(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     signed: SignedIn,
     body: Result<Json<PasswordChange>, JsonRejection>,
 ) -> Result<StatusCode, AuthError> {
@@ -350,7 +377,7 @@ async fn change_password(
         .auth
         .limits
         .password_changes_per_ip
-        .attempt(&peer.ip())
+        .attempt(&state.auth.client_address(peer, &headers))
         .map_err(AuthError::TooManyAttempts)?;
     check_new_password(&change.new, &signed.account.email)
         .map_err(|problem| AuthError::InvalidInput(problem.to_string()))?;
@@ -389,7 +416,7 @@ async fn accept_invitation(
     body: Result<Json<AcceptInvitation>, JsonRejection>,
 ) -> Result<Response, AuthError> {
     let Json(accept) = body.map_err(bad_json)?;
-    let ip = peer.ip();
+    let ip = state.auth.client_address(peer, &headers);
     let limiter = &state.auth.limits.invitation_failures_per_ip;
     if let Some(wait) = limiter.blocked(&ip) {
         return Err(AuthError::TooManyAttempts(wait));
@@ -702,6 +729,25 @@ mod tests {
             headers.insert(*name, HeaderValue::from_static(value));
         }
         headers
+    }
+
+    #[test]
+    fn behind_a_proxy_the_last_forwarded_address_counts() {
+        let peer: SocketAddr = "10.0.0.2:4000".parse().expect("address");
+        let forwarded = headers(&[("x-forwarded-for", "203.0.113.9, 198.51.100.7")]);
+        let name = header::HeaderName::from_static("x-forwarded-for");
+        assert_eq!(
+            client_address(Some(&name), peer, &forwarded).to_string(),
+            "198.51.100.7"
+        );
+        // Not configured, absent or garbage: the peer.
+        assert_eq!(client_address(None, peer, &forwarded), peer.ip());
+        assert_eq!(
+            client_address(Some(&name), peer, &HeaderMap::new()),
+            peer.ip()
+        );
+        let garbage = headers(&[("x-forwarded-for", "not an address")]);
+        assert_eq!(client_address(Some(&name), peer, &garbage), peer.ip());
     }
 
     #[test]

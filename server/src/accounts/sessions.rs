@@ -219,11 +219,15 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AuthError> {
-        state
+        let signed = state
             .auth
             .rules
             .authenticate(state.accounts.as_ref(), &parts.headers)
-            .await
+            .await;
+        if let Err(AuthError::SignedOut) = &signed {
+            tracing::info!(target: "audit", path = %parts.uri.path(), "request refused: no live session");
+        }
+        signed
     }
 }
 

@@ -71,7 +71,8 @@ pub enum GrantChange {
 /// What the account endpoints ask of the database.
 #[async_trait]
 pub trait Accounts: Send + Sync + 'static {
-    async fn count_accounts(&self) -> Result<u64, StorageError>;
+    /// Whether any account exists.
+    async fn any_account(&self) -> Result<bool, StorageError>;
     async fn account(&self, id: &UserId) -> Result<Option<Account>, StorageError>;
     /// `email` must be normalized.
     async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StorageError>;
@@ -277,15 +278,15 @@ impl SurrealStorage {
 
 #[async_trait]
 impl Accounts for SurrealStorage {
-    async fn count_accounts(&self) -> Result<u64, StorageError> {
+    async fn any_account(&self) -> Result<bool, StorageError> {
         let mut response = self
             .db
-            .query("SELECT VALUE count() FROM account GROUP ALL")
+            .query("SELECT VALUE uid FROM account LIMIT 1")
             .await
             .and_then(|response| response.check())
             .map_err(unavailable)?;
-        let counts: Vec<i64> = response.take(0).map_err(unavailable)?;
-        Ok(counts.first().copied().map_or(0, to_u64))
+        let found: Vec<String> = response.take(0).map_err(unavailable)?;
+        Ok(!found.is_empty())
     }
 
     async fn account(&self, id: &UserId) -> Result<Option<Account>, StorageError> {
@@ -630,7 +631,8 @@ impl Accounts for SurrealStorage {
         let Some(stored) = stored.into_iter().next() else {
             return Ok(GrantChange::UnknownRecord);
         };
-        if granted == !existing.is_empty() {
+        let already = !existing.is_empty();
+        if granted == already {
             return Ok(GrantChange::Unchanged);
         }
         if !granted {

@@ -9,7 +9,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-use tern_domain::auth::{SignInRequest, SIGN_IN_PATH};
+use tern_domain::auth::{
+    AcceptInvitation, Invitation, NewUser, Role, SignInRequest, INVITATION_PATH, SIGN_IN_PATH,
+    USERS_PATH,
+};
 use tern_domain::client::Replica;
 use tern_domain::sync::{self, PullResponse, PushRequest, PushResponse, MAX_PUSH_BYTES, PUSH_PATH};
 
@@ -73,22 +76,40 @@ impl Drop for Tern {
     }
 }
 
-/// A client signed in as the secretariat, sending the server's `Origin` (the
-/// cookies are kept by hand: reqwest's store refuses `Secure` ones over http).
-pub async fn signed_in_client(base: &str) -> reqwest::Client {
-    let origin = |headers: &mut reqwest::header::HeaderMap| {
-        headers.insert(
-            reqwest::header::ORIGIN,
-            reqwest::header::HeaderValue::from_str(base).expect("origin"),
-        );
-    };
+/// A client sending the server's `Origin` and, if given, cookies (kept by
+/// hand: reqwest's store refuses `Secure` cookies over http).
+fn client(base: &str, cookies: Option<&str>) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
-    origin(&mut headers);
-    let anonymous = reqwest::Client::builder()
-        .default_headers(headers.clone())
+    headers.insert(
+        reqwest::header::ORIGIN,
+        reqwest::header::HeaderValue::from_str(base).expect("origin"),
+    );
+    if let Some(cookies) = cookies {
+        headers.insert(
+            reqwest::header::COOKIE,
+            reqwest::header::HeaderValue::from_str(cookies).expect("cookie"),
+        );
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
         .build()
-        .expect("client");
-    let response = anonymous
+        .expect("client")
+}
+
+/// The cookies a response sets, as one `Cookie` header.
+fn cookies_of(response: &reqwest::Response) -> String {
+    let cookies: Vec<&str> = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next())
+        .collect();
+    cookies.join("; ")
+}
+
+/// A client signed in as the secretariat.
+pub async fn signed_in_client(base: &str) -> reqwest::Client {
+    let response = client(base, None)
         .post(format!("{base}{SIGN_IN_PATH}"))
         .json(&SignInRequest {
             email: ADMIN_EMAIL.to_owned(),
@@ -98,20 +119,38 @@ pub async fn signed_in_client(base: &str) -> reqwest::Client {
         .await
         .expect("sign-in");
     assert_eq!(response.status(), 200, "sign-in refused");
-    let cookies: Vec<&str> = response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok()?.split(';').next())
-        .collect();
-    headers.insert(
-        reqwest::header::COOKIE,
-        reqwest::header::HeaderValue::from_str(&cookies.join("; ")).expect("cookie"),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("client")
+    client(base, Some(&cookies_of(&response)))
+}
+
+/// A client signed in as a new member for Finland, created by the secretariat.
+pub async fn signed_in_member(base: &str) -> reqwest::Client {
+    let admin = signed_in_client(base).await;
+    let created = admin
+        .post(format!("{base}{USERS_PATH}"))
+        .json(&NewUser {
+            name: "Benchmark member".to_owned(),
+            email: "member@tern.test".to_owned(),
+            role: Role::Member,
+            member_state: Some("FI".to_owned()),
+            organisation: String::new(),
+        })
+        .send()
+        .await
+        .expect("create user");
+    assert_eq!(created.status(), 201, "user not created");
+    let invitation: Invitation = created.json().await.expect("invitation");
+    let token = invitation.link.split_once('#').expect("token").1.to_owned();
+    let accepted = client(base, None)
+        .post(format!("{base}{INVITATION_PATH}"))
+        .json(&AcceptInvitation {
+            token,
+            password: "the member's password".to_owned(),
+        })
+        .send()
+        .await
+        .expect("accept");
+    assert_eq!(accepted.status(), 200, "invitation refused");
+    client(base, Some(&cookies_of(&accepted)))
 }
 
 /// Body bytes sent and received, for the benchmark's figures.
