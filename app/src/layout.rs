@@ -27,6 +27,11 @@ pub fn Layout() -> impl IntoView {
     let page = Memo::new(move |_| Page::from_path(&location.pathname.get()));
     let mounted = use_mounted();
     let session = use_session();
+    // Only signing in or out re-renders the page; a refreshed identity (a role
+    // change) updates what depends on it in place, and typing is never interrupted.
+    let signed_out =
+        Memo::new(move |_| session.known.get() && session.identity.with(Option::is_none));
+    let known = Memo::new(move |_| session.known.get());
     complete_navigations(location.pathname);
     move_focus_to_main_on_navigation(page);
 
@@ -70,10 +75,9 @@ pub fn Layout() -> impl IntoView {
             {move || {
                 // Without a signed-in user on this device, every page but the
                 // invitation page is the sign-in form.
-                let signed_out = session.known.get() && session.identity.with(Option::is_none);
-                if mounted.get() && signed_out && page.get() != Page::Welcome {
+                if mounted.get() && signed_out.get() && page.get() != Page::Welcome {
                     view! { <SignInScreen /> }.into_any()
-                } else if mounted.get() && session.known.get() {
+                } else if mounted.get() && known.get() {
                     view! { <PageView page=page.get() /> }.into_any()
                 } else {
                     view! { <p class="loading">{t!(i18n, loading)}</p> }.into_any()

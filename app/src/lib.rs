@@ -20,8 +20,6 @@ pub use i18n_gen::i18n;
 mod account;
 pub mod assets;
 mod layout;
-#[cfg(feature = "hydrate")]
-mod markdown;
 mod pages;
 mod records;
 pub mod routes;

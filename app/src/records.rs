@@ -800,17 +800,57 @@ fn RecommendationReading(id: RecordId, workspace: Workspace) -> impl IntoView {
     }
 }
 
-/// A section body rendered from Markdown into DOM nodes (see `markdown`).
+/// A section body: Markdown rendered by the server (pulldown-cmark, then
+/// ammonia, so the HTML holds nothing that runs or loads) and kept for the
+/// session; offline, before that, the text as typed.
 #[component]
 fn MarkdownBody(text: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let online = crate::layout::use_online();
     let node = NodeRef::<html::Div>::new();
+    let rendered = RwSignal::new(cached_rendering(&text));
+    let plain = text.clone();
     Effect::new(move |_| {
-        if let Some(container) = node.get() {
-            #[cfg(feature = "hydrate")]
-            crate::markdown::render_into(&container, &text);
-            #[cfg(not(feature = "hydrate"))]
-            let _ = (&container, &text);
+        if rendered.get_untracked().is_some() || !online.get() {
+            return;
+        }
+        let markdown = text.clone();
+        leptos::task::spawn_local(async move {
+            let request = tern_domain::api::RenderRequest {
+                markdown: markdown.clone(),
+            };
+            let answer = crate::session::call::<_, tern_domain::api::RenderedHtml>(
+                "POST",
+                tern_domain::api::RENDER_PATH,
+                Some(&request),
+            )
+            .await;
+            if let Ok(answer) = answer {
+                RENDERED.with_borrow_mut(|cache| cache.insert(markdown, answer.html.clone()));
+                rendered.set(Some(answer.html));
+            }
+        });
+    });
+    Effect::new(move |_| {
+        if let (Some(container), Some(html)) = (node.get(), rendered.get()) {
+            container.set_inner_html(&html);
         }
     });
-    view! { <div class="markdown" node_ref=node></div> }
+    view! {
+        <Show when=move || rendered.get().is_none()
+            fallback=move || view! { <div class="markdown" node_ref=node></div> }>
+            <p class="hint">{move || t_string!(i18n, reading_plain)}</p>
+            <div class="markdown plain">{plain.clone()}</div>
+        </Show>
+    }
+}
+
+thread_local! {
+    /// Markdown the server rendered in this session, by its text.
+    static RENDERED: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn cached_rendering(markdown: &str) -> Option<String> {
+    RENDERED.with_borrow(|cache| cache.get(markdown).cloned())
 }

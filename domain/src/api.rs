@@ -17,6 +17,24 @@ pub const API_PREFIX: &str = "/api/";
 /// circulate or print (Markdown bodies rendered, then cleaned with ammonia).
 pub const EXPORT_PATH: &str = "/api/export/v1/records";
 
+/// `POST` [`RenderRequest`] → [`RenderedHtml`]: Markdown a signed-in user wrote,
+/// as HTML safe to show (pulldown-cmark, then ammonia). The browser caches what
+/// it rendered; offline it shows the text as typed.
+pub const RENDER_PATH: &str = "/api/render/v1/markdown";
+
+/// The most Markdown one render request may carry, in bytes.
+pub const MAX_RENDER_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderRequest {
+    pub markdown: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedHtml {
+    pub html: String,
+}
+
 /// Body of [`HEALTH_PATH`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthReport {

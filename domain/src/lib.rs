@@ -7,7 +7,6 @@
 pub mod api;
 pub mod auth;
 pub mod client;
-pub mod markdown;
 pub mod record;
 pub mod region;
 pub mod sync;

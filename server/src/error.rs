@@ -83,6 +83,9 @@ pub enum ApiError {
     #[error("{0}")]
     MalformedRecordId(String),
 
+    #[error("the body must be JSON {{\"markdown\": \"…\"}} of at most 1 MiB")]
+    MalformedRenderRequest,
+
     #[error("no record {0} on the server")]
     UnknownRecord(String),
 
@@ -99,6 +102,7 @@ impl ApiError {
             ApiError::MalformedUpdate(_) => (StatusCode::BAD_REQUEST, "malformed_update"),
             ApiError::MalformedSyncQuery => (StatusCode::BAD_REQUEST, "malformed_query"),
             ApiError::MalformedRecordId(_) => (StatusCode::BAD_REQUEST, "malformed_record_id"),
+            ApiError::MalformedRenderRequest => (StatusCode::BAD_REQUEST, "malformed_body"),
             ApiError::UnknownRecord(_) => (StatusCode::NOT_FOUND, "unknown_record"),
             ApiError::Storage(StorageError::Unavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")

@@ -1,17 +1,21 @@
-//! `GET /api/export/v1/records/<id>`: a record as one HTML document, to send
-//! round or print. Plain-text fields are escaped; section bodies are Markdown,
-//! rendered with pulldown-cmark and then cleaned with ammonia (which drops
-//! script, event handlers and unsafe link targets), so a document made of what
-//! anyone typed is safe to open. The same rules as the app's reading view.
+//! User Markdown as HTML: `GET /api/export/v1/records/<id>` (a record as one
+//! HTML document, to send round or print) and `POST /api/render/v1/markdown`
+//! (a section body for the app's reading view). Plain-text fields are escaped;
+//! Markdown is rendered with pulldown-cmark and then cleaned with ammonia, which
+//! keeps formatting and links (http, https, mailto) and drops script, event
+//! handlers, styles and images (nothing a user wrote may load anything), so
+//! HTML made of what anyone typed is safe to show.
 
 use crate::accounts::SignedIn;
 use crate::error::ApiError;
 use crate::http::AppState;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use pulldown_cmark::{Options, Parser};
-use tern_domain::markdown::OPTIONS;
+use tern_domain::api::{RenderRequest, RenderedHtml};
 use tern_domain::record::{Record, RecordId, RecordSummary};
 
 /// Answers the export of a record the user may read (404 otherwise, as for a
@@ -82,14 +86,24 @@ pub fn document(summary: &RecordSummary) -> String {
     )
 }
 
+/// `POST /api/render/v1/markdown`: one section body as safe HTML.
+pub(crate) async fn render_markdown(
+    _signed: SignedIn,
+    body: Result<Json<RenderRequest>, JsonRejection>,
+) -> Result<Json<RenderedHtml>, ApiError> {
+    let Json(request) = body.map_err(|_| ApiError::MalformedRenderRequest)?;
+    Ok(Json(RenderedHtml {
+        html: markdown_to_safe_html(&request.markdown),
+    }))
+}
+
 /// Markdown → HTML (pulldown-cmark) → only safe HTML (ammonia).
 pub fn markdown_to_safe_html(markdown: &str) -> String {
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        Parser::new_ext(markdown, Options::from_bits_truncate(OPTIONS)),
-    );
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options));
     ammonia::Builder::default()
+        .rm_tags(["img"])
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer nofollow"))
         .clean(&html)
@@ -124,7 +138,7 @@ mod tests {
         );
         assert!(html.contains("<strong>Support</strong>"), "{html}");
         assert!(html.contains("href=\"https://cbss.org\""), "{html}");
-        for bad in ["<script", "onerror", "javascript:", "alert(2)"] {
+        for bad in ["<script", "onerror", "javascript:", "alert(2)", "<img"] {
             assert!(!html.contains(bad), "{bad} in {html}");
         }
     }

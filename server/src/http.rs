@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tern_app::routes::Page;
 use tern_app::{is_known_language, AssetManifest, LANGUAGE_COOKIE};
-use tern_domain::api::{HealthReport, HealthStatus, API_PREFIX, EXPORT_PATH, HEALTH_PATH};
+use tern_domain::api::{
+    HealthReport, HealthStatus, API_PREFIX, EXPORT_PATH, HEALTH_PATH, MAX_RENDER_BYTES, RENDER_PATH,
+};
 use tern_domain::record::{validate_update, RecordId};
 use tern_domain::sync::{
     self, DeviceId, PullQuery, PushRequest, PushResponse, Seq, EVENTS_PATH, MAX_PULL_LIMIT,
@@ -130,10 +132,13 @@ pub fn router(state: AppState) -> Router {
         .route(EVENTS_PATH, get(sync_events))
         .route(&format!("{RECORDS_PATH}/{{id}}"), get(sync_record))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));
-    let export = Router::new().route(
-        &format!("{EXPORT_PATH}/{{id}}"),
-        get(crate::export::export_record),
-    );
+    let export = Router::new()
+        .route(
+            &format!("{EXPORT_PATH}/{{id}}"),
+            get(crate::export::export_record),
+        )
+        .route(RENDER_PATH, post(crate::export::render_markdown))
+        .layer(DefaultBodyLimit::max(MAX_RENDER_BYTES));
     let app = Router::new()
         .route(HEALTH_PATH, get(health))
         .merge(sync)

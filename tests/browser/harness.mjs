@@ -312,6 +312,12 @@ export async function newSignedInContext(browser, server, user = ADMIN, options 
       if (!res.ok) throw new Error(`sign-in of ${email} failed: ${res.status} ${text}`);
       localStorage.setItem(key, text);
     }, [user.email, user.password, SESSION_KEY]);
+    // This page registered the service worker; let it finish installing, so the test's first
+    // page starts controlled (as a returning user's does) instead of racing the install.
+    await page.evaluate(() => Promise.race([
+      navigator.serviceWorker.ready,
+      new Promise((resolve) => setTimeout(resolve, 10_000)),
+    ]));
   } finally {
     await page.close();
   }

@@ -57,9 +57,22 @@ pub(super) fn confirmed(session: Session, info: SessionInfo) {
         reload();
         return;
     }
-    session.members.set(info.members);
-    session.identity.set(Some(info.identity));
-    session.expired.set(false);
+    // Unchanged values are not set again: every reader would re-render.
+    if session
+        .members
+        .with_untracked(|members| *members != info.members)
+    {
+        session.members.set(info.members);
+    }
+    if session
+        .identity
+        .with_untracked(|identity| identity.as_ref() != Some(&info.identity))
+    {
+        session.identity.set(Some(info.identity));
+    }
+    if session.expired.get_untracked() {
+        session.expired.set(false);
+    }
 }
 
 pub(super) fn forget_identity() {
