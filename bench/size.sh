@@ -8,9 +8,12 @@
 # Exits non-zero if the brotli total exceeds the budget.
 #
 # Environment:
-#   BUDGET_BROTLI_KB  budget for the brotli total in KiB (default 330, i.e. 330 * 1024 bytes).
-#                     A regression guard at today's size plus a little: the sync-engine issue's
-#                     goal is 300 KB, and the app is over it (see the issue notes).
+#   BUDGET_BROTLI_KB  budget for the brotli total in KiB (default 375, i.e. 375 * 1024 bytes).
+#                     A regression guard at today's size plus a little. The sync-engine issue's
+#                     goal is 300 KB: the sync engine alone came to 298 KiB (305 KB) once the
+#                     wasm was built for size; accounts (sign-in, users, invitations, refused
+#                     edits, reading view) brought it to 369 KiB. Keeping the first load small
+#                     as features grow needs code splitting (see the issue notes).
 #   CARGO_TARGET_DIR, TERN_SITE_DIR  as for scripts/build-site.sh
 set -euo pipefail
 
@@ -18,7 +21,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac
 SITE="${TERN_SITE_DIR:-$TARGET/site}"
-BUDGET_BROTLI_KB="${BUDGET_BROTLI_KB:-330}"
+BUDGET_BROTLI_KB="${BUDGET_BROTLI_KB:-375}"
 
 if [[ ! -f "$SITE/asset-manifest.json" ]]; then
   echo "size: no site at $SITE; building it first" >&2
