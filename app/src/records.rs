@@ -678,7 +678,8 @@ fn ProjectForm(id: RecordId, workspace: Workspace) -> impl IntoView {
 fn Positions(id: RecordId, workspace: Workspace) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
-    let positions = Signal::derive(move || {
+    // A memo: the list re-renders only when a position changes, not on every keystroke.
+    let positions = Memo::new(move |_| {
         read_recommendation(workspace, id, |rec| rec.positions()).unwrap_or_default()
     });
     let stance_label = move |stance: Stance| match stance {
