@@ -1,0 +1,134 @@
+//! User Markdown as HTML over HTTP: the reading view's rendering and the HTML
+//! export keep formatting and drop anything that runs or loads, and both need a
+//! session (the export also read access to the record).
+
+use tern_domain::api::{RenderRequest, RenderedHtml, EXPORT_PATH, RENDER_PATH};
+use tern_domain::auth::Role;
+use tern_domain::record::{Record, RecordId, RecordKind, SectionId};
+use tern_domain::sync::{self, OpId, PushOp, PushRequest, PUSH_PATH};
+use tern_tests::spawn_app;
+
+const PAYLOAD: &str = "<img src=x onerror=\"alert(1)\"><script>alert(2)</script>\n\n**Support** and [link](javascript:alert(3)) and [CBSS](https://cbss.org)";
+
+fn dangerous(html: &str) -> Vec<&'static str> {
+    ["<script", "onerror", "<img", "javascript:"]
+        .into_iter()
+        .filter(|needle| html.contains(needle))
+        .collect()
+}
+
+#[tokio::test]
+async fn rendering_keeps_formatting_and_drops_script_and_needs_a_session() {
+    let app = spawn_app().await;
+    let request = RenderRequest {
+        markdown: PAYLOAD.to_owned(),
+    };
+    let signed_out = app
+        .anonymous_client()
+        .post(app.url(RENDER_PATH))
+        .json(&request)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(signed_out.status(), 401);
+
+    let response = app
+        .client
+        .post(app.url(RENDER_PATH))
+        .json(&request)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let rendered: RenderedHtml = response.json().await.expect("json");
+    assert!(
+        rendered.html.contains("<strong>Support</strong>"),
+        "{}",
+        rendered.html
+    );
+    assert!(
+        rendered.html.contains("href=\"https://cbss.org\""),
+        "{}",
+        rendered.html
+    );
+    assert_eq!(
+        dangerous(&rendered.html),
+        Vec::<&str>::new(),
+        "{}",
+        rendered.html
+    );
+
+    let garbage = app
+        .client
+        .post(app.url(RENDER_PATH))
+        .header("content-type", "application/json")
+        .body("{\"markdown\": 7}")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(garbage.status(), 400);
+}
+
+#[tokio::test]
+async fn the_export_is_clean_html_for_readers_and_404_for_others() {
+    let app = spawn_app().await;
+    let id = RecordId::v7(1_760_000_000_000, [7; 10]);
+    let (record, created) = Record::create(id, RecordKind::Recommendation, 11);
+    let rec = record.as_recommendation().expect("recommendation");
+    let titled = rec.set_title("<b>Title</b> & more");
+    let section = SectionId("s1".into());
+    let inserted = rec.insert_section(0, &section, "Heading");
+    let body = rec.set_section_body(&section, PAYLOAD).expect("section");
+    let ops = [created, titled, inserted, body]
+        .into_iter()
+        .enumerate()
+        .map(|(n, update)| PushOp {
+            op: OpId([n as u8 + 1; 16]),
+            record: id,
+            kind: RecordKind::Recommendation,
+            update: update.0,
+        })
+        .collect();
+    let pushed = app
+        .client
+        .post(app.url(PUSH_PATH))
+        .header("content-type", sync::CONTENT_TYPE)
+        .body(sync::encode(&PushRequest { ops }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(pushed.status(), 200);
+
+    let path = format!("{EXPORT_PATH}/{id}");
+    let export = app.client.get(app.url(&path)).send().await.expect("sent");
+    assert_eq!(export.status(), 200);
+    let content_type = export.headers()["content-type"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let html = export.text().await.expect("text");
+    assert!(
+        html.contains("<h1>&lt;b&gt;Title&lt;/b&gt; &amp; more</h1>"),
+        "{html}"
+    );
+    assert!(html.contains("<strong>Support</strong>"), "{html}");
+    assert_eq!(dangerous(&html), Vec::<&str>::new(), "{html}");
+
+    // A contributor who was not invited gets what a wrong id gets.
+    let outsider = app.create_user(Role::Contributor, None).await;
+    let hidden = outsider
+        .client
+        .get(app.url(&path))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(hidden.status(), 404);
+    let signed_out = app
+        .anonymous_client()
+        .get(app.url(&path))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(signed_out.status(), 401);
+}
