@@ -53,6 +53,8 @@ const PUSH_DELAY: Duration = Duration::from_millis(800);
 /// While online, the device also syncs on this timer (live events may be cut).
 const SYNC_INTERVAL: Duration = Duration::from_secs(30);
 const BACKOFF_MAX_MS: u64 = 5 * 60 * 1000;
+/// A live-event stream the server refused is opened again after this long.
+const EVENTS_RETRY: Duration = Duration::from_secs(5);
 
 thread_local! {
     static DB: RefCell<Option<Database>> = const { RefCell::new(None) };
@@ -379,6 +381,14 @@ fn schedule_push(workspace: Workspace) {
         },
         PUSH_DELAY,
     );
+}
+
+/// After the user signed in again: live events and sync start over.
+pub(super) fn resume(workspace: Workspace) {
+    if window().navigator().on_line() {
+        open_events(workspace);
+    }
+    request_sync(workspace);
 }
 
 /// Starts a sync, or asks the running one to go round again.
@@ -850,6 +860,29 @@ fn open_events(workspace: Workspace) {
     );
     events.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    // The browser retries a dropped stream by itself, but gives up for good on
+    // an error answer (a server restarting, a passing database conflict): try
+    // again a little later, and sync meanwhile in case an event was missed.
+    let on_error = leptos::wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        let closed = EVENTS.with_borrow(|slot| {
+            slot.as_ref()
+                .is_some_and(|events| events.ready_state() == web_sys::EventSource::CLOSED)
+        });
+        if closed {
+            set_timeout(
+                move || {
+                    let expired = session().is_some_and(|session| session.expired.get_untracked());
+                    if window().navigator().on_line() && !expired {
+                        open_events(workspace);
+                        request_sync(workspace);
+                    }
+                },
+                EVENTS_RETRY,
+            );
+        }
+    });
+    events.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
     EVENTS.with_borrow_mut(|slot| *slot = Some(events));
 }
 

@@ -137,7 +137,7 @@ pub fn provide_workspace() {
         });
         Effect::new(move |_| {
             if !session.expired.get() && workspace.ready.get_untracked() {
-                browser::request_sync(workspace);
+                browser::resume(workspace);
             }
         });
     }

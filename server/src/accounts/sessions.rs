@@ -145,7 +145,12 @@ impl SessionRules {
             return Err(AuthError::SignedOut);
         };
         if now.saturating_sub(session.last_seen) >= self.refresh_secs() {
-            accounts.touch_session(&token_hash, now).await?;
+            // Bookkeeping for the idle timeout: two requests of one session at
+            // once (a push and the event stream) may both try, and one may meet a
+            // write conflict. The request itself is fine either way.
+            if let Err(error) = accounts.touch_session(&token_hash, now).await {
+                tracing::warn!(%error, "session last-seen time not recorded");
+            }
         }
         Ok(SignedIn {
             account,
