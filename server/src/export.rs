@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pulldown_cmark::{Options, Parser};
 use tern_domain::api::{RenderRequest, RenderedHtml};
-use tern_domain::record::{Record, RecordId, RecordSummary};
+use tern_domain::record::{Record, RecordSummary};
 
 /// Answers the export of a record the user may read (404 otherwise, as for a
 /// record that does not exist).
@@ -25,16 +25,8 @@ pub(crate) async fn export_record(
     signed: SignedIn,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    let id: RecordId = id
-        .parse()
-        .map_err(|error: tern_domain::record::InvalidRecordId| {
-            ApiError::MalformedRecordId(error.to_string())
-        })?;
-    let change = state
-        .storage
-        .record(&signed.actor(), id)
-        .await?
-        .ok_or_else(|| ApiError::UnknownRecord(id.to_string()))?;
+    let change = crate::http::visible_record(&state, &signed, &id).await?;
+    let id = change.record;
     let summary = Record::load(id, 1, &change.update)
         .ok()
         .and_then(|record| record.summary())

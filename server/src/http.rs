@@ -243,16 +243,27 @@ async fn sync_record(
     signed: SignedIn,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
+    Ok(sync_body(&visible_record(&state, &signed, &id).await?))
+}
+
+/// The whole state of the record with the id in a path, if the user may read
+/// it: 400 for a malformed id, and 404 alike for a record that does not exist
+/// and one the user cannot see (no guessing which ids exist).
+pub(crate) async fn visible_record(
+    state: &AppState,
+    signed: &SignedIn,
+    id: &str,
+) -> Result<tern_domain::sync::Change, ApiError> {
     let id: RecordId = id
         .parse()
         .map_err(|error: tern_domain::record::InvalidRecordId| {
             ApiError::MalformedRecordId(error.to_string())
         })?;
-    // A record the user cannot see is as unknown as one that does not exist.
-    match state.storage.record(&signed.actor(), id).await? {
-        Some(change) => Ok(sync_body(&change)),
-        None => Err(ApiError::UnknownRecord(id.to_string())),
-    }
+    state
+        .storage
+        .record(&signed.actor(), id)
+        .await?
+        .ok_or_else(|| ApiError::UnknownRecord(id.to_string()))
 }
 
 /// How often an idle event stream sends a comment, so proxies and the browser
