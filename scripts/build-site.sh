@@ -3,14 +3,17 @@
 #
 #   scripts/build-site.sh [--dev]
 #
-# Steps: cargo (tern-frontend → wasm32) → wasm-bindgen (--target web) → wasm-opt -Oz (release only)
-# → scripts/site.mjs (content hashes, boot module, service worker, asset-manifest.json, .br/.gz).
+# Steps: cargo (tern-frontend → wasm32, linked with relocations) → wasm-split-cli (the main module,
+# one module per page and chunks they share, a JS loader) → wasm-bindgen (--target web, main module)
+# → wasm-opt -Oz on every module (release only) → scripts/site.mjs (content hashes, boot module,
+# service worker, asset-manifest.json, .br/.gz).
 #
 # Environment:
 #   CARGO_TARGET_DIR  cargo's target directory (default: <repo>/target)
 #   TERN_SITE_DIR     output directory (default: $CARGO_TARGET_DIR/site)
 #   TERN_CSS          stylesheet to bundle (default: <repo>/style/main.css)
 #   WASM_BINDGEN      wasm-bindgen CLI (default: wasm-bindgen on PATH, else ~/.cargo/bin/wasm-bindgen)
+#   WASM_SPLIT        wasm-split-cli (default: on PATH, else ~/.cargo/bin/wasm-split-cli)
 #   WASM_OPT          wasm-opt (default: <repo>/node_modules/.bin/wasm-opt, binaryen from npm;
 #                     Debian's binaryen is too old for current rustc output)
 #
@@ -58,6 +61,8 @@ die() {
 command -v node >/dev/null || die "node is required (Node 20+)"
 WASM_BINDGEN="${WASM_BINDGEN:-$(command -v wasm-bindgen || echo "$HOME/.cargo/bin/wasm-bindgen")}"
 [[ -x "$WASM_BINDGEN" ]] || die "wasm-bindgen not found; install it with: cargo install wasm-bindgen-cli --version <the wasm-bindgen version in Cargo.lock>"
+WASM_SPLIT="${WASM_SPLIT:-$(command -v wasm-split-cli || echo "$HOME/.cargo/bin/wasm-split-cli")}"
+[[ -x "$WASM_SPLIT" ]] || die "wasm-split-cli not found; install it with: cargo install wasm_split_cli_support --version 0.2.4 --features build-binary --locked"
 WASM_OPT="${WASM_OPT:-$ROOT/node_modules/.bin/wasm-opt}"
 if [[ $MODE == release && ! -x "$WASM_OPT" ]]; then
   die "wasm-opt not found at $WASM_OPT; run 'npm ci' in $ROOT (binaryen from npm)"
@@ -84,19 +89,27 @@ fi
 # Together about 30 KB brotli (9%) of the first load. RUSTFLAGS replaces .cargo/config.toml's
 # flags, so `--cfg erase_components` is repeated here; it must match the server's build.
 # The dev build keeps ordinary panics with messages (console_error_panic_hook).
+# Both builds keep the linker's relocations (--emit-relocs): wasm-split needs them to move code
+# and data into page modules.
 cargo_env=(CARGO_TARGET_DIR="$TARGET")
 cargo_args=(-p tern-frontend --target wasm32-unknown-unknown --profile "$PROFILE")
 if [[ $MODE == release ]]; then
   cargo_env+=(RUSTC_BOOTSTRAP=1
-    RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none")
+    RUSTFLAGS="--cfg erase_components -Clink-args=--emit-relocs -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none")
   cargo_args+=(-Zbuild-std=std,panic_abort)
+else
+  cargo_env+=(RUSTFLAGS="--cfg erase_components -Clink-args=--emit-relocs")
 fi
 log "cargo build -p tern-frontend ($PROFILE)"
 (cd "$ROOT" && env "${cargo_env[@]}" cargo build "${cargo_args[@]}")
 WASM="$TARGET/wasm32-unknown-unknown/$PROFILE_DIR/tern_frontend.wasm"
 [[ -f "$WASM" ]] || die "cargo did not produce $WASM"
 
-# --- 2+3. wasm-bindgen and wasm-opt, cached by input ----------------------------------------
+# --- 2+3. wasm-split, wasm-bindgen and wasm-opt, cached by input ----------------------------
+# wasm-split cuts the module at the app's split points (app/src/pages.rs): the main module keeps
+# what the frame and the sync engine use; each page gets split_<page>.wasm, code shared by several
+# pages goes into chunk_<n>.wasm, and __wasm_split.js fetches them on demand. Only the main module
+# goes through wasm-bindgen, which must keep the exports the page modules link against.
 # Every feature rustc's wasm32-unknown-unknown target enables by default (Rust 1.82+: multivalue,
 # reference-types; 1.87+: bulk-memory, nontrapping-fptoint) plus the older sign-ext and
 # mutable-globals. wasm-opt must be told (the wasm-release profile strips the target_features
@@ -108,23 +121,30 @@ WASM_OPT_FLAGS=(-Oz
   --strip-debug --strip-producers --strip-target-features)
 opt_version=""
 if [[ $MODE == release ]]; then opt_version="$("$WASM_OPT" --version) ${WASM_OPT_FLAGS[*]}"; fi
-cache_key="$( { sha256sum "$WASM" | cut -d' ' -f1; echo "$MODE $bindgen_cli_version $opt_version"; } | sha256sum | cut -d' ' -f1)"
+split_version="$(cd "$(dirname "$WASM_SPLIT")" && sha256sum "$(basename "$WASM_SPLIT")" | cut -c1-16)"
+cache_key="$( { sha256sum "$WASM" | cut -d' ' -f1; echo "$MODE $bindgen_cli_version $split_version $opt_version"; } | sha256sum | cut -d' ' -f1)"
 CACHE="$TARGET/tern-site-cache/$MODE"
 
 if [[ -f "$CACHE/key" && "$(cat "$CACHE/key")" == "$cache_key" && -f "$CACHE/tern_bg.wasm" && -f "$CACHE/tern.js" ]]; then
-  log "wasm unchanged; reusing wasm-bindgen/wasm-opt output"
+  log "wasm unchanged; reusing wasm-split/wasm-bindgen/wasm-opt output"
 else
   rm -rf "$CACHE"
-  mkdir -p "$CACHE"
+  mkdir -p "$CACHE/split"
+  log "wasm-split"
+  "$WASM_SPLIT" --out-name tern "$WASM" "$CACHE/split"
+  mv "$CACHE/split/tern.wasm" "$CACHE/main.wasm"
+  [[ -f "$CACHE/split/__wasm_split.js" ]] || die "wasm-split wrote no __wasm_split.js"
   log "wasm-bindgen $bindgen_cli_version"
-  "$WASM_BINDGEN" --target web --no-typescript --out-dir "$CACHE" --out-name tern "$WASM"
+  "$WASM_BINDGEN" --target web --no-typescript --keep-lld-exports --out-dir "$CACHE" --out-name tern "$CACHE/main.wasm"
+  rm "$CACHE/main.wasm"
   if [[ $MODE == release ]]; then
-    before=$(stat -c %s "$CACHE/tern_bg.wasm")
-    log "wasm-opt -Oz ($("$WASM_OPT" --version))"
-    # wasm-opt validates its input and output; site.mjs additionally compiles the result in V8.
-    "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$CACHE/tern_bg.wasm" -o "$CACHE/tern_bg.opt.wasm"
-    mv "$CACHE/tern_bg.opt.wasm" "$CACHE/tern_bg.wasm"
-    log "wasm-opt: $before → $(stat -c %s "$CACHE/tern_bg.wasm") bytes"
+    for module in "$CACHE/tern_bg.wasm" "$CACHE"/split/*.wasm; do
+      before=$(stat -c %s "$module")
+      # wasm-opt validates its input and output; site.mjs additionally compiles the result in V8.
+      "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$module" -o "$module.opt"
+      mv "$module.opt" "$module"
+      log "wasm-opt $(basename "$module"): $before → $(stat -c %s "$module") bytes"
+    done
   fi
   echo "$cache_key" >"$CACHE/key"
 fi

@@ -9,6 +9,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # The CLI must match the `wasm-bindgen` crate exactly; Cargo.toml pins it, read it from there.
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
 
+# Splits the wasm into the main module and lazily loaded page modules (scripts/build-site.sh).
+WASM_SPLIT_VERSION=0.2.4
+
 step() { printf '\n==> %s\n' "$*"; }
 
 as_root() {
@@ -33,6 +36,16 @@ ensure_wasm_bindgen() {
     # Not --locked: its lock file names a crate version this registry lacks.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force \
       --config 'resolver.incompatible-rust-versions="fallback"'
+  fi
+}
+
+ensure_wasm_split() {
+  # The CLI has no --version; cargo's install list knows it.
+  if ! command -v wasm-split-cli >/dev/null \
+    || ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    step "Installing wasm-split-cli $WASM_SPLIT_VERSION (about 5 minutes, once)"
+    cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary \
+      --locked --force
   fi
 }
 

@@ -7,6 +7,7 @@ cd "$ROOT"
 
 ensure_wasm_target
 ensure_wasm_bindgen
+ensure_wasm_split
 ensure_node_packages
 
 step "Building the browser app"

@@ -4,17 +4,20 @@
 //   node scripts/site.mjs --root <repo> --bindgen <dir> --out <dir> [--css <file>] [--dev]
 //                         [--previous <old site dir>] [--brotli-quality <0-11>] [--compress-cache <dir>]
 //
-// <bindgen> holds wasm-bindgen's `--target web --out-name tern` output (tern.js, tern_bg.wasm,
-// optionally snippets/). The script writes into <out> (which should be empty; build-site.sh hands
-// it a fresh temporary directory and swaps it into place afterwards):
+// <bindgen> holds wasm-bindgen's `--target web --out-name tern` output for the main module (tern.js,
+// tern_bg.wasm, optionally snippets/) and, in split/, wasm-split's page modules (split_<page>.wasm,
+// chunk_<n>.wasm) and their loader (__wasm_split.js). The script writes into <out> (which should be
+// empty; build-site.sh hands it a fresh temporary directory and swaps it into place afterwards):
 //
 //   pkg/tern-<h>.js  pkg/tern-<h>.wasm  pkg/tern-<h>.css  pkg/boot-<h>.js   content-hashed, immutable
+//   pkg/split-<h>.js  pkg/split_<page>-<h>.wasm  pkg/chunk_<n>-<h>.wasm      page modules and loader
 //   manifest.webmanifest  icons/*                                           copied from public/
 //   sw.js                                                                   from public/sw.js
 //   asset-manifest.json                                                     read by the server
 //   <file>.br  <file>.gz                                                    for every compressible file
 //
-// With --previous, the first-load assets of the build in that directory are carried over (once):
+// With --previous, the first-load assets and page modules of the build in that directory are
+// carried over (once):
 // a server that still renders the old asset names, or a page loaded just before the swap, keeps
 // working until it picks up the new build.
 //
@@ -97,6 +100,52 @@ function listFiles(dir, base = dir) {
 
 const toUrl = (rel) => "/" + rel.split(path.sep).join("/");
 
+// Compiling (not just validating) gives a useful error if wasm-opt produced something the engine
+// rejects, e.g. because of a feature mismatch.
+async function compiles(wasm, name) {
+  try {
+    await WebAssembly.compile(wasm);
+  } catch (err) {
+    fail(`${name} does not compile in V8: ${err.message}`);
+  }
+}
+
+function replaceAll(text, from, to, name) {
+  const parts = text.split(from);
+  if (parts.length < 2) fail(`${name}: expected ${from}, found none`);
+  return parts.join(to);
+}
+
+function replaceExactlyOnce(text, from, to, name) {
+  const parts = text.split(from);
+  if (parts.length !== 2) fail(`${name}: expected ${from} exactly once, found it ${parts.length - 1} times`);
+  return parts.join(to);
+}
+
+// Which module files each page needs, read from wasm-split's loader: a page's loader
+// (`export const __wasm_split_load_<page> = wrapAsyncCb(makeLoad(<fetch>, [<chunks>]))`) fetches its
+// own split_<page> module, if it has one, after the shared chunks it lists
+// (`const __chunk_<n> = makeLoad(<fetch of chunk_<n>>, [])`).
+function pageModulesOf(loader) {
+  const fetched = (text) => [...text.matchAll(/new URL\("\.\/([\w.-]+\.wasm)"/g)].map((m) => `/pkg/${m[1]}`);
+  const chunks = new Map();
+  for (const m of loader.matchAll(/^const (__chunk_\d+) = makeLoad\(([\s\S]*?)^, \[\]\);$/gm)) {
+    chunks.set(m[1], fetched(m[2]));
+  }
+  const pages = {};
+  for (const m of loader.matchAll(/^export const __wasm_split_load_(\w+) = wrapAsyncCb\(makeLoad\(([\s\S]*?), \[([\w, ]*)\]\)\);$/gm)) {
+    const deps = m[3].split(",").map((d) => d.trim()).filter(Boolean);
+    const files = [];
+    for (const dep of deps) {
+      if (!chunks.has(dep)) fail(`wasm-split's loader: page ${m[1]} needs ${dep}, which it does not define`);
+      files.push(...chunks.get(dep));
+    }
+    pages[m[1]] = [...files, ...fetched(m[2])];
+  }
+  if (Object.keys(pages).length === 0) fail("wasm-split's loader defines no page loaders");
+  return pages;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const { root, bindgen, out, dev } = opts;
@@ -112,17 +161,24 @@ async function main() {
     written.push(rel);
   };
 
-  // --- wasm -----------------------------------------------------------------------------------
+  // --- wasm: the main module ----------------------------------------------------------------
   const wasm = readRequired(path.join(bindgen, "tern_bg.wasm"), "the wasm-bindgen module");
-  try {
-    // Compiling (not just validating) gives a useful error if wasm-opt produced something the
-    // engine rejects, e.g. because of a feature mismatch.
-    await WebAssembly.compile(wasm);
-  } catch (err) {
-    fail(`tern_bg.wasm does not compile in V8: ${err.message}`);
-  }
+  await compiles(wasm, "tern_bg.wasm");
   const wasmName = `tern-${shortHash(wasm)}.wasm`;
   write(`pkg/${wasmName}`, wasm);
+
+  // --- page modules and their loader (wasm-split) -----------------------------------------------
+  const splitDir = path.join(bindgen, "split");
+  let loader = readRequired(path.join(splitDir, "__wasm_split.js"), "wasm-split's loader").toString("utf8");
+  for (const file of fs.readdirSync(splitDir).filter((f) => f.endsWith(".wasm")).sort()) {
+    const data = fs.readFileSync(path.join(splitDir, file));
+    await compiles(data, file);
+    const name = `${path.basename(file, ".wasm")}-${shortHash(data)}.wasm`;
+    write(`pkg/${name}`, data);
+    // The loader fetches modules relative to its own URL, and everything sits in /pkg/.
+    loader = replaceExactlyOnce(loader, `"./${file}"`, `"./${name}"`, "wasm-split's loader");
+  }
+  const pageModules = pageModulesOf(loader);
 
   // --- JS glue (+ snippets, if any crate uses inline_js / module imports) ----------------------
   let glue = readRequired(path.join(bindgen, "tern.js"), "the wasm-bindgen glue").toString("utf8");
@@ -140,8 +196,17 @@ async function main() {
     }
     glue = glue.replace(/(["'])\.\/snippets\//g, `$1./${snippetsDir}/`);
   }
+  // The glue imports the loader and the loader imports the glue, so neither name can be the hash of
+  // the other's final text. The loader's name hashes both texts before they name each other, which
+  // the final texts follow from: a change to either gives both new names.
+  const loaderName = `split-${shortHash(loader + "\0" + glue)}.js`;
+  // Only the import statements change (wasm-bindgen writes one per loader function); the keys of the
+  // wasm's import object keep the module name the wasm asks for.
+  glue = replaceAll(glue, `from "./__wasm_split.js"`, `from "./${loaderName}"`, "the wasm-bindgen glue");
   const appJsName = `tern-${shortHash(glue)}.js`;
+  loader = replaceExactlyOnce(loader, `"./tern.js"`, `"./${appJsName}"`, "wasm-split's loader");
   write(`pkg/${appJsName}`, glue);
+  write(`pkg/${loaderName}`, loader);
 
   // --- CSS ------------------------------------------------------------------------------------
   const css = readRequired(opts.css, "the stylesheet");
@@ -179,6 +244,9 @@ async function main() {
     app_js: `/pkg/${appJsName}`,
     app_wasm: `/pkg/${wasmName}`,
     css: `/pkg/${cssName}`,
+    split_js: `/pkg/${loaderName}`,
+    // What each page fetches the first time it is shown (read by bench/size.sh).
+    page_modules: pageModules,
     service_worker: !dev,
   };
   write("asset-manifest.json", JSON.stringify(assetManifest, null, 2) + "\n");
@@ -259,8 +327,9 @@ function carryOver(previous, out) {
     return []; // no previous build, or an unreadable one: nothing to keep
   }
   const carried = [];
-  for (const key of ["boot_js", "app_js", "app_wasm", "css"]) {
-    const url = manifest[key];
+  const urls = ["boot_js", "app_js", "app_wasm", "css", "split_js"].map((key) => manifest[key]);
+  for (const modules of Object.values(manifest.page_modules ?? {})) if (Array.isArray(modules)) urls.push(...modules);
+  for (const url of new Set(urls)) {
     if (typeof url !== "string" || !/^\/pkg\/[\w.-]+$/.test(url)) continue;
     const rel = url.slice(1);
     if (fs.existsSync(path.join(out, rel))) continue; // unchanged asset: same name in this build

@@ -12,6 +12,7 @@ trap 'rm -f "$results"' EXIT
 
 ensure_wasm_target
 ensure_wasm_bindgen
+ensure_wasm_split
 ensure_node_packages
 ensure_chromium
 

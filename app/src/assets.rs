@@ -12,6 +12,8 @@ pub struct AssetManifest {
     pub app_js: String,
     pub app_wasm: String,
     pub css: String,
+    /// wasm-split's loader of the page modules; the glue imports it.
+    pub split_js: String,
     /// False in development builds, where a service worker would serve stale code.
     pub service_worker: bool,
 }

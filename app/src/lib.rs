@@ -60,6 +60,7 @@ pub fn shell(assets: Option<AssetManifest>) -> impl IntoView {
         view! {
             <link rel="stylesheet" href=assets.css />
             <link rel="modulepreload" href=assets.app_js />
+            <link rel="modulepreload" href=assets.split_js />
             <script type="module" src=assets.boot_js></script>
         }
     });

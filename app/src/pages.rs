@@ -8,23 +8,150 @@ use crate::routes::{Page, Section};
 use crate::store::use_workspace;
 use crate::{BUILD_META, LANGUAGE_COOKIE};
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 use tern_domain::record::RecordKind;
 
+/// Shows a page. Each page's code is a module of its own, split off the main wasm
+/// at build time (wasm-split, see `scripts/build-site.sh`) and fetched the first
+/// time the page is shown, so the first load carries only the frame, the sync
+/// engine and the sign-in form. The service worker precaches every module, so
+/// pages open offline once the app is installed.
 #[component]
 pub fn PageView(page: Page) -> impl IntoView {
+    let i18n = use_i18n();
+    // Bumped by "Try again" after a module could not be fetched.
+    let attempt = RwSignal::new(0u32);
+    move || {
+        attempt.track();
+        let page = page.clone();
+        // The split loader's future is not `Send`; the browser runs on one thread.
+        let loaded = SendWrapper::new(async move { load_page(page).await });
+        view! {
+            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+                {Suspend::new(async move {
+                    loaded.await.unwrap_or_else(|PageCodeMissing| {
+                        view! { <PageUnavailable retry=move || attempt.update(|n| *n += 1) /> }
+                            .into_any()
+                    })
+                })}
+            </Suspense>
+        }
+    }
+}
+
+async fn load_page(page: Page) -> Result<AnyView, PageCodeMissing> {
     match page {
-        Page::Section(Section::Overview) => view! { <Overview /> }.into_any(),
-        Page::Section(Section::Recommendations) => view! { <Recommendations /> }.into_any(),
-        Page::Section(Section::Projects) => view! { <Projects /> }.into_any(),
-        Page::Section(Section::Consultations) => view! { <Consultations /> }.into_any(),
-        Page::Section(Section::Network) => view! { <Network /> }.into_any(),
-        Page::Section(Section::Sync) => view! { <SyncPage /> }.into_any(),
-        Page::Section(Section::Settings) => view! { <Settings /> }.into_any(),
-        Page::Recommendation(id) => view! { <Recommendation id /> }.into_any(),
-        Page::Project(id) => view! { <Project id /> }.into_any(),
-        Page::Welcome => view! { <crate::account::Welcome /> }.into_any(),
-        Page::Users => view! { <crate::account::UsersPage /> }.into_any(),
-        Page::NotFound => view! { <NotFound /> }.into_any(),
+        Page::Section(Section::Overview) => overview_page().await,
+        Page::Section(Section::Recommendations) => recommendations_page().await,
+        Page::Section(Section::Projects) => projects_page().await,
+        Page::Section(Section::Consultations) => consultations_page().await,
+        Page::Section(Section::Network) => network_page().await,
+        Page::Section(Section::Sync) => sync_page().await,
+        Page::Section(Section::Settings) => settings_page().await,
+        Page::Recommendation(id) => recommendation_page(id).await,
+        Page::Project(id) => project_page(id).await,
+        Page::Welcome => welcome_page().await,
+        Page::Users => users_page().await,
+        Page::NotFound => not_found_page().await,
+    }
+}
+
+/// One split point per page. The macro turns each function into an async one that
+/// fetches the page's module first (in the browser; natively it calls straight
+/// through). Its generated loader is the app's only `unsafe` code.
+#[allow(unsafe_code)]
+mod split {
+    use super::*;
+    use wasm_split_helpers::{wasm_split, SplitLoaderError};
+
+    /// A page's module could not be fetched: offline before the service worker had
+    /// saved it, or the server is unreachable.
+    #[derive(Debug)]
+    pub(super) struct PageCodeMissing;
+
+    impl From<SplitLoaderError> for PageCodeMissing {
+        fn from(_: SplitLoaderError) -> Self {
+            PageCodeMissing
+        }
+    }
+
+    #[wasm_split(overview, fallible)]
+    pub(super) fn overview_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <Overview /> }.into_any())
+    }
+
+    #[wasm_split(recommendations, fallible)]
+    pub(super) fn recommendations_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <Recommendations /> }.into_any())
+    }
+
+    #[wasm_split(projects, fallible)]
+    pub(super) fn projects_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <Projects /> }.into_any())
+    }
+
+    #[wasm_split(consultations, fallible)]
+    pub(super) fn consultations_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <Consultations /> }.into_any())
+    }
+
+    #[wasm_split(network, fallible)]
+    pub(super) fn network_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <Network /> }.into_any())
+    }
+
+    #[wasm_split(sync, fallible)]
+    pub(super) fn sync_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <SyncPage /> }.into_any())
+    }
+
+    #[wasm_split(settings, fallible)]
+    pub(super) fn settings_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <Settings /> }.into_any())
+    }
+
+    #[wasm_split(recommendation, fallible)]
+    pub(super) fn recommendation_page(id: String) -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <Recommendation id /> }.into_any())
+    }
+
+    #[wasm_split(project, fallible)]
+    pub(super) fn project_page(id: String) -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <Project id /> }.into_any())
+    }
+
+    #[wasm_split(welcome, fallible)]
+    pub(super) fn welcome_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <crate::account::Welcome /> }.into_any())
+    }
+
+    #[wasm_split(users, fallible)]
+    pub(super) fn users_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <crate::account::UsersPage /> }.into_any())
+    }
+
+    #[wasm_split(not_found, fallible)]
+    pub(super) fn not_found_page() -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <NotFound /> }.into_any())
+    }
+}
+
+use split::*;
+
+/// Shown instead of a page whose module could not be fetched.
+#[component]
+fn PageUnavailable(retry: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="page-unavailable" role="alert">
+            <h1>{t!(i18n, page_unavailable_title)}</h1>
+            <p>{t!(i18n, page_unavailable_body)}</p>
+            <p>
+                <button type="button" id="page-retry" on:click=move |_| retry()>
+                    {t!(i18n, page_unavailable_retry)}
+                </button>
+            </p>
+        </section>
     }
 }
 
