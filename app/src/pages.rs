@@ -56,9 +56,11 @@ async fn load_page(page: Page) -> Result<AnyView, PageCodeMissing> {
     }
 }
 
-/// One split point per page. The macro turns each function into an async one that
-/// fetches the page's module first (in the browser; natively it calls straight
-/// through). Its generated loader is the app's only `unsafe` code.
+/// The split points, one per page. The macro turns each function into an async one
+/// that fetches the page's module first (in the browser; natively it calls straight
+/// through). Pages that share most of their code share a module (its name is the
+/// macro's first argument): fewer, larger modules compress better and need fewer
+/// requests than one per page. The generated loader is the app's only `unsafe` code.
 #[allow(unsafe_code)]
 mod split {
     use super::*;
@@ -75,27 +77,27 @@ mod split {
         }
     }
 
-    #[wasm_split(overview, fallible)]
+    #[wasm_split(info, fallible)]
     pub(super) fn overview_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <Overview /> }.into_any())
     }
 
-    #[wasm_split(recommendations, fallible)]
+    #[wasm_split(records, fallible)]
     pub(super) fn recommendations_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <Recommendations /> }.into_any())
     }
 
-    #[wasm_split(projects, fallible)]
+    #[wasm_split(records, fallible)]
     pub(super) fn projects_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <Projects /> }.into_any())
     }
 
-    #[wasm_split(consultations, fallible)]
+    #[wasm_split(info, fallible)]
     pub(super) fn consultations_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <Consultations /> }.into_any())
     }
 
-    #[wasm_split(network, fallible)]
+    #[wasm_split(info, fallible)]
     pub(super) fn network_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <Network /> }.into_any())
     }
@@ -105,22 +107,22 @@ mod split {
         Ok(view! { <SyncPage /> }.into_any())
     }
 
-    #[wasm_split(settings, fallible)]
+    #[wasm_split(account, fallible)]
     pub(super) fn settings_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <Settings /> }.into_any())
     }
 
-    #[wasm_split(recommendation, fallible)]
+    #[wasm_split(records, fallible)]
     pub(super) fn recommendation_page(id: String) -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <Recommendation id /> }.into_any())
     }
 
-    #[wasm_split(project, fallible)]
+    #[wasm_split(records, fallible)]
     pub(super) fn project_page(id: String) -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <Project id /> }.into_any())
     }
 
-    #[wasm_split(welcome, fallible)]
+    #[wasm_split(account, fallible)]
     pub(super) fn welcome_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <crate::account::Welcome /> }.into_any())
     }
@@ -130,7 +132,7 @@ mod split {
         Ok(view! { <crate::account::UsersPage /> }.into_any())
     }
 
-    #[wasm_split(not_found, fallible)]
+    #[wasm_split(info, fallible)]
     pub(super) fn not_found_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <NotFound /> }.into_any())
     }
@@ -144,7 +146,7 @@ fn PageUnavailable(retry: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="page-unavailable" role="alert">
-            <h1>{t!(i18n, page_unavailable_title)}</h1>
+            <PageHeading title=move || t_string!(i18n, page_unavailable_title) />
             <p>{t!(i18n, page_unavailable_body)}</p>
             <p>
                 <button type="button" id="page-retry" on:click=move |_| retry()>

@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { brotliDecompressSync } from 'node:zlib';
 
 import {
+  ADMIN,
   SECTIONS,
   SHELL_ROUTES,
   SITE_DIR,
@@ -24,6 +25,7 @@ import {
   launchBrowser,
   launchPersistentContext,
   newSignedInContext,
+  openSignedIn,
   loadedPkgAssets,
   missingFromCaches,
   parseCsp,
@@ -295,8 +297,9 @@ test('service worker registers, controls the page and precaches the shell routes
 
 /**
  * Visits "/" (waits for SW control + complete precache) and two more routes, calls
- * `goOffline`, then reloads each visited route, opens a precached never-visited section and a
- * never-visited record route, all of which must render, hydrate and keep the console clean.
+ * `goOffline`, then reloads each visited route, opens precached never-visited sections (one of
+ * them in a page module this page never fetched) and a never-visited record route, all of which
+ * must render, hydrate and keep the console clean.
  */
 async function offlineScenario(srv, { goOffline, connection }) {
   const context = await newSignedInContext(browser, srv);
@@ -331,6 +334,7 @@ async function offlineScenario(srv, { goOffline, connection }) {
     const offlineRoutes = [
       ...visited,
       ROUTES.find((r) => r.path === '/network'), // precached, never visited
+      ROUTES.find((r) => r.path === '/sync'), // its page module was never fetched: precached too
       { path: `/recommendations/${newId}`, h1: 'Recommendation', nav: '/recommendations', recordId: newId },
     ];
     for (const route of offlineRoutes) {
@@ -618,4 +622,72 @@ test('update banner appears on tern:update-available with a Reload button', { ti
   }
   const bad = consoleProblems(log);
   assert.equal(bad.length, 0, `console errors / hydration messages:\n${formatConsole(bad)}`);
+}));
+
+// ---------------------------------------------------------------------------
+// Page modules
+// ---------------------------------------------------------------------------
+
+test('a page whose module cannot be fetched says so, keeps the frame working, and "Try again" loads it', { timeout: 60_000 }, withServerLogs(servers, async () => {
+  // Without a service worker the page fetches its modules from the network, where the test can
+  // fail them (as on a first visit that goes offline before the worker has saved them).
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    let failUsersModule = true;
+    let refused = 0;
+    await page.route(/\/pkg\/split_users-[\w]+\.wasm$/, (route) => {
+      if (!failUsersModule) return route.continue();
+      refused += 1;
+      return route.abort('internetdisconnected');
+    });
+    await openSignedIn(page, server);
+    await page.click('nav a[href="/users"]');
+
+    const unavailable = page.locator('main .page-unavailable[role="alert"]');
+    await unavailable.waitFor({ timeout: 20_000 }).catch(() => {
+      throw new Error('no "could not be loaded" message after the users module failed to load');
+    });
+    assert.ok(refused >= 1, 'the users page module was requested (and refused)');
+    assert.equal(await unavailable.locator('h1').innerText(), 'This page could not be loaded');
+    assert.match(await unavailable.innerText(), /Your work is safe on this device/);
+
+    // The rest of the app still works: another page opens.
+    await page.click('nav a[href="/sync"]');
+    await waitH1(page, 'Sync');
+
+    await page.click('nav a[href="/users"]');
+    await unavailable.waitFor({ timeout: 20_000 });
+    failUsersModule = false;
+    await page.click('#page-retry');
+    await waitH1(page, 'Users');
+    assert.equal(await unavailable.count(), 0, 'the message is gone once the page loaded');
+  } finally {
+    await context.close();
+  }
+}));
+
+test('the sign-in screen of a new device fetches no page module; signing in fetches the page\'s', { timeout: 60_000 }, withServerLogs(servers, async () => {
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    const modules = [];
+    page.on('request', (request) => {
+      const name = new URL(request.url()).pathname.match(/^\/pkg\/((?:split|chunk)_\w+)-\w+\.wasm$/);
+      if (name) modules.push(name[1]);
+    });
+    await page.goto(`${server.url}/recommendations`);
+    await waitHydrated(page);
+    await page.waitForSelector('#sign-in-email', { timeout: 20_000 });
+    await page.waitForTimeout(500);
+    assert.deepEqual(modules, [], 'page modules fetched for the sign-in screen (bench/size.sh counts it without them)');
+
+    await page.fill('#sign-in-email', ADMIN.email);
+    await page.fill('#sign-in-password', ADMIN.password);
+    await page.click('#sign-in');
+    await waitH1(page, 'Recommendations');
+    assert.ok(modules.includes('split_records'), `the records module was fetched after signing in (fetched: ${modules.join(', ')})`);
+  } finally {
+    await context.close();
+  }
 }));
