@@ -8,13 +8,12 @@ use crate::routes::{Page, Section};
 use crate::store::use_workspace;
 use crate::{BUILD_META, LANGUAGE_COOKIE};
 use leptos::prelude::*;
-use send_wrapper::SendWrapper;
 use tern_domain::record::RecordKind;
 
-/// Shows a page. Each page's code is a module of its own, split off the main wasm
-/// at build time (wasm-split, see `scripts/build-site.sh`) and fetched the first
-/// time the page is shown, so the first load carries only the frame, the sync
-/// engine and the sign-in form. The service worker precaches every module, so
+/// Shows a page. Page code lives in modules split off the main wasm at build time
+/// (see `split` below and `scripts/build-site.sh`) and fetched the first time a
+/// page of theirs is shown, so the first load carries only the frame, the sync
+/// engine and the sign-in screen. The service worker precaches every module, so
 /// pages open offline once the app is installed.
 #[component]
 pub fn PageView(page: Page) -> impl IntoView {
@@ -24,12 +23,10 @@ pub fn PageView(page: Page) -> impl IntoView {
     move || {
         attempt.track();
         let page = page.clone();
-        // The split loader's future is not `Send`; the browser runs on one thread.
-        let loaded = SendWrapper::new(async move { load_page(page).await });
         view! {
             <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
                 {Suspend::new(async move {
-                    loaded.await.unwrap_or_else(|PageCodeMissing| {
+                    load_page(page).await.unwrap_or_else(|PageCodeMissing| {
                         view! { <PageUnavailable retry=move || attempt.update(|n| *n += 1) /> }
                             .into_any()
                     })
