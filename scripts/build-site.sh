@@ -4,7 +4,7 @@
 #   scripts/build-site.sh [--dev]
 #
 # Steps: cargo (tern-frontend → wasm32, linked with relocations) → wasm-split-cli (the main module,
-# one module per page and chunks they share, a JS loader) → wasm-bindgen (--target web, main module)
+# the page modules and the chunks they share, a JS loader) → wasm-bindgen (--target web, main module)
 # → wasm-opt -Oz on every module (release only) → scripts/site.mjs (content hashes, boot module,
 # service worker, asset-manifest.json, .br/.gz).
 #
@@ -107,8 +107,9 @@ WASM="$TARGET/wasm32-unknown-unknown/$PROFILE_DIR/tern_frontend.wasm"
 
 # --- 2+3. wasm-split, wasm-bindgen and wasm-opt, cached by input ----------------------------
 # wasm-split cuts the module at the app's split points (app/src/pages.rs): the main module keeps
-# what the frame and the sync engine use; each page gets split_<page>.wasm, code shared by several
-# pages goes into chunk_<n>.wasm, and __wasm_split.js fetches them on demand. Only the main module
+# what the frame and the sync engine use; each page module (named at its split points) becomes
+# split_<name>.wasm, code several modules share goes into chunk_<n>.wasm, and __wasm_split.js
+# fetches them on demand. Only the main module
 # goes through wasm-bindgen, which must keep the exports the page modules link against.
 # Every feature rustc's wasm32-unknown-unknown target enables by default (Rust 1.82+: multivalue,
 # reference-types; 1.87+: bulk-memory, nontrapping-fptoint) plus the older sign-ext and
