@@ -281,3 +281,44 @@ test('two members typing in the same text at the same time, online, both keep th
     await Promise.allSettled([anna.context.close(), jonas.context.close()]);
   }
 }));
+
+test('typing on through slow pushes: every op reaches the server in order, none is refused', { timeout: 90_000 }, withServerLogs(servers, async () => {
+  const anna = await member('anna-slow');
+  const jonas = await member('jonas-reads');
+  try {
+    await open(anna.page, `${server.url}/projects`);
+    await anna.page.click('#new-record');
+    await anna.page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+    const url = anna.page.url();
+    await anna.page.fill('#description', 'Start.');
+    await anna.page.locator('#description').blur();
+    await waitState(anna.page, '.record-state', 'synced');
+
+    // A slow connection: each push takes a while, so syncs overlap with typing. Every sync
+    // round starts by applying the text being typed, whose op is still being saved on the
+    // device while the round reads the saved outbox.
+    let delayed = 0;
+    await anna.page.route(/\/api\/sync\/v1\/push$/, async (route) => {
+      delayed += 1;
+      await sleep(700);
+      await route.continue();
+    });
+    await anna.page.click('#description');
+    await anna.page.keyboard.press('Control+End');
+    const words = ' one two three four five six seven eight nine ten eleven twelve thirteen fourteen';
+    await anna.page.keyboard.type(words, { delay: 70 });
+    await anna.page.locator('#description').blur();
+    const text = `Start.${words}`;
+    await waitState(anna.page, '.record-state', 'synced', 30_000);
+    assert.ok(delayed >= 2, `the pushes went through the slow route (${delayed})`);
+    await waitValue(anna.page, '#description', text);
+    assert.equal(await anna.page.locator('.local-copy').count(), 0, 'no edit was refused and kept aside');
+
+    await open(jonas.page, url);
+    await waitValue(jonas.page, '#description', text, 20_000);
+    const problems = consoleProblems([...anna.log, ...jonas.log]);
+    assert.equal(problems.length, 0, `console problems:\n${formatConsole(problems)}`);
+  } finally {
+    await Promise.allSettled([anna.context.close(), jonas.context.close()]);
+  }
+}));

@@ -67,6 +67,10 @@ thread_local! {
     static USER: RefCell<Option<(UserId, Session)>> = const { RefCell::new(None) };
     static PUSH_SCHEDULED: Cell<bool> = const { Cell::new(false) };
     static DRAFT_SCHEDULED: Cell<bool> = const { Cell::new(false) };
+    /// Ops this tab queued whose outbox write has not committed: still on its
+    /// way, or refused for lack of space. The stored outbox lacks them, and a
+    /// sync round must not forget them.
+    static UNSAVED: RefCell<Vec<OpId>> = const { RefCell::new(Vec::new()) };
 }
 
 /// What tabs of one browser tell each other, so both show the same text.
@@ -280,6 +284,7 @@ fn db() -> Option<Database> {
 /// Saves a new op in the outbox; the record counts as saved once this commits.
 pub(super) fn save_op(workspace: Workspace, op: PushOp, started: f64) {
     record_ms("__ternApplyMs", now() - started);
+    UNSAVED.with_borrow_mut(|unsaved| unsaved.push(op.op));
     spawn_local(async move {
         let record = op.record;
         let result = match db() {
@@ -288,6 +293,7 @@ pub(super) fn save_op(workspace: Workspace, op: PushOp, started: f64) {
         };
         match result {
             Ok(()) => {
+                UNSAVED.with_borrow_mut(|unsaved| unsaved.retain(|id| *id != op.op));
                 measure_persist(started);
                 workspace.op_persisted(record);
                 broadcast(&TabMessage::Queued(op));
@@ -461,9 +467,25 @@ async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         let (_, mut stored) = stored_outbox(db).await?;
         CHECKPOINT.with_borrow(|pending| stored.retain(|op| !pending.settled.contains(&op.op)));
         REPLICA.with_borrow_mut(|replica| match replica.as_mut() {
-            Some(replica) => replica
-                .replace_outbox(stored)
-                .map_err(|error| error.to_string()),
+            Some(replica) => {
+                // This tab's ops still being written (the text applied as this
+                // round began, say) come after every stored op: writes commit in
+                // the order they were made. Dropped here, a later op would reach
+                // the server ahead of one it builds on, and be refused.
+                let unsaved: Vec<PushOp> = UNSAVED.with_borrow(|unsaved| {
+                    replica
+                        .outbox()
+                        .iter()
+                        .filter(|op| unsaved.contains(&op.op))
+                        .filter(|op| !stored.iter().any(|saved| saved.op == op.op))
+                        .cloned()
+                        .collect()
+                });
+                stored.extend(unsaved);
+                replica
+                    .replace_outbox(stored)
+                    .map_err(|error| error.to_string())
+            }
             None => Ok(()),
         })?;
     }
@@ -498,6 +520,7 @@ async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         for (id, reason) in refused {
             reset_refused_record(workspace, db.as_ref(), id, reason).await?;
         }
+        UNSAVED.with_borrow_mut(|unsaved| unsaved.retain(|id| !acknowledged.settled.contains(id)));
         let touched: Vec<RecordId> = request.ops.iter().map(|op| op.record).collect();
         checkpoint_later(workspace, &touched, None, &acknowledged.settled);
         broadcast(&TabMessage::Settled(acknowledged.settled));
