@@ -27,6 +27,7 @@ use leptos::wasm_bindgen::{JsCast, JsValue};
 use leptos::web_sys;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::time::Duration;
 use tern_domain::auth::UserId;
 use tern_domain::client::Replica;
@@ -473,11 +474,16 @@ async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
                 // the order they were made. Dropped here, a later op would reach
                 // the server ahead of one it builds on, and be refused.
                 let unsaved: Vec<PushOp> = UNSAVED.with_borrow(|unsaved| {
+                    if unsaved.is_empty() {
+                        return Vec::new();
+                    }
+                    // Sets: after a quota error both lists can run to thousands.
+                    let unsaved: HashSet<OpId> = unsaved.iter().copied().collect();
+                    let saved: HashSet<OpId> = stored.iter().map(|op| op.op).collect();
                     replica
                         .outbox()
                         .iter()
-                        .filter(|op| unsaved.contains(&op.op))
-                        .filter(|op| !stored.iter().any(|saved| saved.op == op.op))
+                        .filter(|op| unsaved.contains(&op.op) && !saved.contains(&op.op))
                         .cloned()
                         .collect()
                 });
