@@ -5,12 +5,12 @@
 //                         [--previous <old site dir>] [--brotli-quality <0-11>] [--compress-cache <dir>]
 //
 // <bindgen> holds wasm-bindgen's `--target web --out-name tern` output for the main module (tern.js,
-// tern_bg.wasm, optionally snippets/) and, in split/, wasm-split's page modules (split_<page>.wasm,
+// tern_bg.wasm, optionally snippets/) and, in split/, wasm-split's page modules (split_<name>.wasm,
 // chunk_<n>.wasm) and their loader (__wasm_split.js). The script writes into <out> (which should be
 // empty; build-site.sh hands it a fresh temporary directory and swaps it into place afterwards):
 //
 //   pkg/tern-<h>.js  pkg/tern-<h>.wasm  pkg/tern-<h>.css  pkg/boot-<h>.js   content-hashed, immutable
-//   pkg/split-<h>.js  pkg/split_<page>-<h>.wasm  pkg/chunk_<n>-<h>.wasm      page modules and loader
+//   pkg/split-<h>.js  pkg/split_<name>-<h>.wasm  pkg/chunk_<n>-<h>.wasm      page modules and loader
 //   manifest.webmanifest  icons/*                                           copied from public/
 //   sw.js                                                                   from public/sw.js
 //   asset-manifest.json                                                     read by the server
@@ -122,9 +122,9 @@ function replaceExactlyOnce(text, from, to, name) {
   return parts.join(to);
 }
 
-// Which module files each page needs, read from wasm-split's loader: a page's loader
-// (`export const __wasm_split_load_<page> = wrapAsyncCb(makeLoad(<fetch>, [<chunks>]))`) fetches its
-// own split_<page> module, if it has one, after the shared chunks it lists
+// Which files each page module needs, read from wasm-split's loader: a module's loader
+// (`export const __wasm_split_load_<name> = wrapAsyncCb(makeLoad(<fetch>, [<chunks>]))`) fetches its
+// own split_<name> file, if it has one, after the shared chunks it lists
 // (`const __chunk_<n> = makeLoad(<fetch of chunk_<n>>, [])`).
 function pageModulesOf(loader) {
   const fetched = (text) => [...text.matchAll(/new URL\("\.\/([\w.-]+\.wasm)"/g)].map((m) => `/pkg/${m[1]}`);
@@ -245,7 +245,7 @@ async function main() {
     app_wasm: `/pkg/${wasmName}`,
     css: `/pkg/${cssName}`,
     split_js: `/pkg/${loaderName}`,
-    // What each page fetches the first time it is shown (read by bench/size.sh).
+    // What each page module fetches the first time one of its pages is shown (read by bench/size.sh).
     page_modules: pageModules,
     service_worker: !dev,
   };
