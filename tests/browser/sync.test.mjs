@@ -248,17 +248,22 @@ test('when the device storage is full the user is told, the text stays, and it c
   }
 }));
 
+/** Creates a project on `page` with `description`, waits until it is synced, and returns its URL. */
+async function syncedProject(page, description) {
+  await open(page, `${server.url}/projects`);
+  await page.click('#new-record');
+  await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+  await page.fill('#description', description);
+  await page.locator('#description').blur();
+  await waitState(page, '.record-state', 'synced');
+  return page.url();
+}
+
 test('two members typing in the same text at the same time, online, both keep their words', { timeout: 90_000 }, withServerLogs(servers, async () => {
   const anna = await member('anna-live');
   const jonas = await member('jonas-live');
   try {
-    await open(anna.page, `${server.url}/projects`);
-    await anna.page.click('#new-record');
-    await anna.page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
-    const url = anna.page.url();
-    await anna.page.fill('#description', 'Middle.');
-    await anna.page.locator('#description').blur();
-    await waitState(anna.page, '.record-state', 'synced');
+    const url = await syncedProject(anna.page, 'Middle.');
     await open(jonas.page, url);
     await waitValue(jonas.page, '#description', 'Middle.');
 
@@ -286,13 +291,7 @@ test('typing on through slow pushes: every op reaches the server in order, none 
   const anna = await member('anna-slow');
   const jonas = await member('jonas-reads');
   try {
-    await open(anna.page, `${server.url}/projects`);
-    await anna.page.click('#new-record');
-    await anna.page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
-    const url = anna.page.url();
-    await anna.page.fill('#description', 'Start.');
-    await anna.page.locator('#description').blur();
-    await waitState(anna.page, '.record-state', 'synced');
+    const url = await syncedProject(anna.page, 'Start.');
 
     // A slow connection: each push takes a while, so syncs overlap with typing. Every sync
     // round starts by applying the text being typed, whose op is still being saved on the
