@@ -535,15 +535,7 @@ async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
     while let Some(query) = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::next_pull))
     {
         let page: PullResponse = get(&query.path()).await?;
-        // Text typed while the page was on its way is applied first, so the
-        // splice that applies it is computed against the text the user saw,
-        // never against a colleague's newer text (which it would undo).
-        workspace.flush_drafts();
-        let pulled = REPLICA.with_borrow_mut(|replica| {
-            replica
-                .as_mut()
-                .map(|replica| replica.apply_pull(query.since, &page))
-        });
+        let pulled = apply_remote(workspace, |replica| replica.apply_pull(query.since, &page));
         let Some(Ok(pulled)) = pulled else { break };
         let changed: Vec<RecordId> = pulled.changed.into_iter().collect();
         let cursor = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::cursor));
@@ -556,7 +548,6 @@ async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         for change in &page.changes {
             broadcast(&TabMessage::Merged(change.record, change.update.clone()));
         }
-        workspace.changed();
         if page.complete {
             break;
         }
@@ -574,18 +565,29 @@ async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
     });
     for id in broken {
         let whole: Change = get(&format!("{RECORDS_PATH}/{id}")).await?;
-        workspace.flush_drafts();
-        REPLICA.with_borrow_mut(|replica| {
-            if let Some(replica) = replica.as_mut() {
-                let _ = replica.apply_change(&whole);
-            }
-        });
+        apply_remote(workspace, |replica| replica.apply_change(&whole));
         if let Some(db) = &db {
             save_states(db, &[id], None, &[]).await?;
         }
-        workspace.changed();
     }
     Ok(())
+}
+
+/// Applies a change that did not come from this tab's typing (a pull, a repair,
+/// another tab, a refused edit), in three steps with no await between them:
+/// 1. Text being typed is applied first, so its splice is computed against the
+///    text the user saw, never against a colleague's newer text (which it
+///    would undo).
+/// 2. The change.
+/// 3. The pages are told at once, so every field shows the new text before the
+///    next keystroke (effects run before the browser's next event). A field
+///    left showing the old text while an await runs would turn the next
+///    keystroke into a splice that deletes the colleague's words.
+fn apply_remote<T>(workspace: Workspace, change: impl FnOnce(&mut Replica) -> T) -> Option<T> {
+    workspace.flush_drafts();
+    let result = REPLICA.with_borrow_mut(|replica| replica.as_mut().map(change));
+    workspace.changed();
+    result
 }
 
 /// What sync has changed in memory and not yet written to IndexedDB.
@@ -810,12 +812,7 @@ fn listen_to_other_tabs(workspace: Workspace) {
             let Ok(message) = sync::decode::<TabMessage>(&bytes) else {
                 return;
             };
-            // As for pulls: this tab's typing goes in before another tab's edit.
-            workspace.flush_drafts();
-            REPLICA.with_borrow_mut(|replica| {
-                let Some(replica) = replica.as_mut() else {
-                    return;
-                };
+            apply_remote(workspace, |replica| {
                 match message {
                     TabMessage::Queued(op) => {
                         let _ = replica.adopt_op(op);
@@ -832,7 +829,6 @@ fn listen_to_other_tabs(workspace: Workspace) {
                     }
                 }
             });
-            workspace.changed();
         },
     );
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -976,16 +972,18 @@ async fn reset_refused_record(
     id: RecordId,
     reason: String,
 ) -> Result<(), SyncError> {
-    let summary = REPLICA.with_borrow(|replica| {
-        let record = replica.as_ref()?.record(id)?;
-        Some((record.kind()?, record.summary()?))
-    });
     let server: Option<Change> = match get::<Change>(&format!("{RECORDS_PATH}/{id}")).await {
         Ok(change) => Some(change),
         // Not on the server, or not one this user may see.
         Err(SyncError::NotFound) => None,
         Err(error) => return Err(error),
     };
+    // The copy holds what was typed up to now (its ops go with the record's).
+    workspace.flush_drafts();
+    let summary = REPLICA.with_borrow(|replica| {
+        let record = replica.as_ref()?.record(id)?;
+        Some((record.kind()?, record.summary()?))
+    });
     if let Some((kind, summary)) = summary {
         let title = match &summary {
             tern_domain::record::RecordSummary::Recommendation(rec) => rec.title.clone(),
@@ -1007,12 +1005,12 @@ async fn reset_refused_record(
         copies.push(copy);
         workspace.copies.set(copies);
     }
-    let dropped = REPLICA.with_borrow_mut(|replica| match replica.as_mut() {
-        Some(replica) => replica
-            .reset_record(id, server.as_ref(), random_client_id())
-            .map_err(|error| error.to_string()),
-        None => Ok(Vec::new()),
-    })?;
+    let dropped = apply_remote(workspace, |replica| {
+        replica.reset_record(id, server.as_ref(), random_client_id())
+    })
+    .transpose()
+    .map_err(|error| error.to_string())?
+    .unwrap_or_default();
     if let Some(db) = db {
         forget_record_ops(db, id, server.as_ref()).await?;
     }
@@ -1021,7 +1019,6 @@ async fn reset_refused_record(
         server.map(|change| change.update),
         dropped,
     ));
-    workspace.changed();
     Ok(())
 }
 

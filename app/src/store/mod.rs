@@ -346,6 +346,10 @@ impl Workspace {
 
     /// The text a field shows: its draft while one is pending, else the record's.
     pub fn text(self, id: RecordId, field: &TextField) -> String {
+        // Tracked also while a draft is pending: a memo that read only the draft
+        // would never run again, and the field would stop showing colleagues'
+        // words (and the next keystroke would splice them away).
+        self.revision.track();
         let draft = DRAFTS.with_borrow(|drafts| drafts.get(&(id, field.clone())).cloned());
         if let Some(draft) = draft {
             return draft;
