@@ -261,10 +261,14 @@ fn TextInput(
     let workspace = use_workspace();
     let value_field = field.clone();
     let value = Memo::new(move |_| workspace.text(id, &value_field));
+    // What the control reads: it changes only by `show_value` and by input.
+    let shown = StoredValue::new(String::new());
     let on_input = {
         let field = field.clone();
         move |event: leptos::ev::Event| {
-            workspace.draft_text(id, field.clone(), event_target_value(&event));
+            let typed = event_target_value(&event);
+            let before = shown.try_update_value(|shown| std::mem::replace(shown, typed.clone()));
+            workspace.draft_text(id, field.clone(), before.unwrap_or_default(), typed);
         }
     };
     let on_blur = move |_| workspace.flush_drafts();
@@ -274,6 +278,7 @@ fn TextInput(
             let value = value.get();
             if let Some(element) = node.get() {
                 show_value(&element, &value);
+                shown.set_value(value);
             }
         });
         view! {
@@ -286,6 +291,7 @@ fn TextInput(
             let value = value.get();
             if let Some(element) = node.get() {
                 show_value(&element, &value);
+                shown.set_value(value);
             }
         });
         view! {

@@ -17,16 +17,26 @@ mod browser;
 
 use leptos::prelude::*;
 use std::cell::RefCell;
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use tern_domain::client::Replica;
-use tern_domain::record::{Record, RecordId, RecordKind, RecordSummary, SectionId, Update};
+use tern_domain::record::{
+    rebase_edit, Record, RecordId, RecordKind, RecordSummary, SectionId, Update,
+};
 
 thread_local! {
     static REPLICA: RefCell<Option<Replica>> = const { RefCell::new(None) };
-    /// Text typed but not yet applied to its record, newest value per field.
-    static DRAFTS: RefCell<BTreeMap<(RecordId, TextField), String>> = const { RefCell::new(BTreeMap::new()) };
+    /// Text typed but not yet applied to its record, per field.
+    static DRAFTS: RefCell<BTreeMap<(RecordId, TextField), Draft>> = const { RefCell::new(BTreeMap::new()) };
     /// Ops applied in memory whose IndexedDB write has not committed yet.
     static UNSAVED: RefCell<BTreeMap<RecordId, u32>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// A field's text being typed: what the field showed when typing began, and
+/// what it reads now.
+struct Draft {
+    base: String,
+    text: String,
 }
 
 /// A text field of a record, as the draft buffer names it.
@@ -330,11 +340,20 @@ impl Workspace {
     }
 
     /// Keeps the newest text of a field being typed; it is applied (and saved)
-    /// within 300 ms, or at once by [`Self::flush_drafts`].
-    pub fn draft_text(self, id: RecordId, field: TextField, value: String) {
+    /// within 300 ms, or at once by [`Self::flush_drafts`]. `shown` is what the
+    /// field read before this input.
+    pub fn draft_text(self, id: RecordId, field: TextField, shown: String, value: String) {
         let first = DRAFTS.with_borrow_mut(|drafts| {
             let first = drafts.is_empty();
-            drafts.insert((id, field), value);
+            match drafts.entry((id, field)) {
+                Entry::Occupied(mut draft) => draft.get_mut().text = value,
+                Entry::Vacant(slot) => {
+                    slot.insert(Draft {
+                        base: shown,
+                        text: value,
+                    });
+                }
+            }
             first
         });
         if first {
@@ -350,7 +369,11 @@ impl Workspace {
         // would never run again, and the field would stop showing colleagues'
         // words (and the next keystroke would splice them away).
         self.revision.track();
-        let draft = DRAFTS.with_borrow(|drafts| drafts.get(&(id, field.clone())).cloned());
+        let draft = DRAFTS.with_borrow(|drafts| {
+            drafts
+                .get(&(id, field.clone()))
+                .map(|draft| draft.text.clone())
+        });
         if let Some(draft) = draft {
             return draft;
         }
@@ -362,8 +385,17 @@ impl Workspace {
     /// Applies every pending draft now (blur, `pagehide`, before a sync).
     pub fn flush_drafts(self) {
         let drafts = DRAFTS.with_borrow_mut(std::mem::take);
-        for ((id, field), value) in drafts {
-            self.edit(id, |record| write_field(record, &field, &value));
+        for ((id, field), draft) in drafts {
+            self.edit(id, |record| {
+                // The record's text is the text the user typed over, unless the
+                // field was late to show a change: then the typing moves past it.
+                let current = read_field(record, &field)?;
+                write_field(
+                    record,
+                    &field,
+                    &rebase_edit(&draft.base, &draft.text, &current),
+                )
+            });
         }
     }
 }

@@ -19,6 +19,7 @@ pub use project::{Project, ProjectFieldError, ProjectStatus, ProjectSummary};
 pub use recommendation::{
     Recommendation, RecommendationStatus, RecommendationSummary, Section, SectionId, Stance,
 };
+pub use text::rebase_edit;
 
 use serde::{Deserialize, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};
