@@ -305,38 +305,48 @@ async function syncedProject(page, description) {
   return page.url();
 }
 
+/**
+ * On a synced project reading "Middle.", Anna types `annas` at the start while
+ * Jonas types `jonass` at the end, at once; both pages must come to read the
+ * whole text. A failure says what each page showed, sent and received.
+ */
+async function typeAtBothEnds(anna, jonas, { annas, jonass, annaDelay, jonasDelay, jonasLag = 0, context = '' }) {
+  const url = await syncedProject(anna.page, 'Middle.');
+  await open(jonas.page, url);
+  await waitValue(jonas.page, '#description', 'Middle.');
+  await anna.page.click('#description');
+  await anna.page.keyboard.press('Control+Home');
+  await jonas.page.click('#description');
+  await jonas.page.keyboard.press('Control+End');
+  await Promise.all([
+    anna.page.keyboard.type(annas, { delay: annaDelay }),
+    sleep(jonasLag).then(() => jonas.page.keyboard.type(jonass, { delay: jonasDelay })),
+  ]);
+  await Promise.all([anna.page.locator('#description').blur(), jonas.page.locator('#description').blur()]);
+  const both = `${annas}Middle.${jonass}`;
+  try {
+    await waitValue(anna.page, '#description', both, 20_000);
+    await waitValue(jonas.page, '#description', both, 20_000);
+  } catch (error) {
+    error.message += `\n${context}${await syncReport([anna, jonas], url)}`;
+    throw error;
+  }
+  const problems = consoleProblems([...anna.log, ...jonas.log]);
+  assert.equal(problems.length, 0, `console problems:\n${formatConsole(problems)}`);
+}
+
 test('two members typing in the same text at the same time, online, both keep their words', { timeout: 90_000 }, withServerLogs(servers, async () => {
   const anna = await member('anna-live');
   const jonas = await member('jonas-live');
   try {
-    const url = await syncedProject(anna.page, 'Middle.');
-    await open(jonas.page, url);
-    await waitValue(jonas.page, '#description', 'Middle.');
-
-    // Both type at once, each at their own end, for several seconds: their own
-    // edits are saved and pushed, and live events carry each other's words
-    // across, while they are still typing.
-    await anna.page.click('#description');
-    await anna.page.keyboard.press('Control+Home');
-    await jonas.page.click('#description');
-    await jonas.page.keyboard.press('Control+End');
-    const annas = 'Anna writes first, and keeps on writing for a while. ';
-    const jonass = ' Jonas writes last, and he too keeps on writing.';
-    await Promise.all([
-      anna.page.keyboard.type(annas, { delay: 70 }),
-      jonas.page.keyboard.type(jonass, { delay: 70 }),
-    ]);
-    await Promise.all([anna.page.locator('#description').blur(), jonas.page.locator('#description').blur()]);
-    const both = `${annas}Middle.${jonass}`;
-    try {
-      await waitValue(anna.page, '#description', both, 20_000);
-      await waitValue(jonas.page, '#description', both, 20_000);
-    } catch (error) {
-      error.message += `\n${await syncReport([anna, jonas], url)}`;
-      throw error;
-    }
-    const problems = consoleProblems([...anna.log, ...jonas.log]);
-    assert.equal(problems.length, 0, `console problems:\n${formatConsole(problems)}`);
+    // Several seconds of typing each: their own edits are saved and pushed, and
+    // live events carry each other's words across, while they are still typing.
+    await typeAtBothEnds(anna, jonas, {
+      annas: 'Anna writes first, and keeps on writing for a while. ',
+      jonass: ' Jonas writes last, and he too keeps on writing.',
+      annaDelay: 70,
+      jonasDelay: 70,
+    });
   } finally {
     await Promise.allSettled([anna.context.close(), jonas.context.close()]);
   }
@@ -367,30 +377,13 @@ test(`two members typing at random speeds, each at their own place, keep every w
     const anna = await member(`anna-random-${round}`);
     const jonas = await member(`jonas-random-${round}`);
     try {
-      const url = await syncedProject(anna.page, 'Middle.');
-      await open(jonas.page, url);
-      await waitValue(jonas.page, '#description', 'Middle.');
-      const [annas, jonass] = [`${phrase('Anna')} `, ` ${phrase('Jonas')}`];
       const choices = { annaDelay: pick(10, 90), jonasDelay: pick(10, 90), jonasLag: pick(0, 600) };
-      await anna.page.click('#description');
-      await anna.page.keyboard.press('Control+Home');
-      await jonas.page.click('#description');
-      await jonas.page.keyboard.press('Control+End');
-      await Promise.all([
-        anna.page.keyboard.type(annas, { delay: choices.annaDelay }),
-        sleep(choices.jonasLag).then(() => jonas.page.keyboard.type(jonass, { delay: choices.jonasDelay })),
-      ]);
-      await Promise.all([anna.page.locator('#description').blur(), jonas.page.locator('#description').blur()]);
-      const both = `${annas}Middle.${jonass}`;
-      try {
-        await waitValue(anna.page, '#description', both, 20_000);
-        await waitValue(jonas.page, '#description', both, 20_000);
-      } catch (error) {
-        error.message += `\nround ${round}, choices ${JSON.stringify(choices)}\n${await syncReport([anna, jonas], url)}`;
-        throw error;
-      }
-      const problems = consoleProblems([...anna.log, ...jonas.log]);
-      assert.equal(problems.length, 0, `console problems:\n${formatConsole(problems)}`);
+      await typeAtBothEnds(anna, jonas, {
+        annas: `${phrase('Anna')} `,
+        jonass: ` ${phrase('Jonas')}`,
+        ...choices,
+        context: `round ${round}, choices ${JSON.stringify(choices)}\n`,
+      });
     } finally {
       await Promise.allSettled([anna.context.close(), jonas.context.close()]);
     }
