@@ -15,7 +15,7 @@ use leptos::web_sys;
 use tern_domain::api::EXPORT_PATH;
 use tern_domain::record::{
     ProjectStatus, RecommendationStatus, Record, RecordId, RecordKind, RecordSummary, SectionId,
-    Stance,
+    Splice, Stance,
 };
 use tern_domain::region::{FocusArea, MEMBERS};
 
@@ -202,24 +202,8 @@ fn show_value(element: &web_sys::Element, value: &str) {
 /// Where an offset into `old` lands in `new`, which differs from it in one
 /// stretch (the common prefix and suffix are unchanged).
 fn shift_offset(offset: u32, old: &[u16], new: &[u16]) -> u32 {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let max_suffix = old.len().min(new.len()) - prefix;
-    let suffix = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let offset = offset as usize;
-    let moved = if offset <= prefix {
-        offset
-    } else if offset >= old.len() - suffix {
-        offset + new.len() - old.len()
-    } else {
-        new.len() - suffix
-    };
-    moved as u32
+    let moved = Splice::between(old, new).moved(offset as usize);
+    u32::try_from(moved).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub use project::{Project, ProjectFieldError, ProjectStatus, ProjectSummary};
 pub use recommendation::{
     Recommendation, RecommendationStatus, RecommendationSummary, Section, SectionId, Stance,
 };
-pub use text::rebase_edit;
+pub use text::{rebase_edit, Splice};
 
 use serde::{Deserialize, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -13,28 +13,17 @@ pub fn splice_to(text: &TextRef, txn: &mut TransactionMut, new: &str) {
     if old == new {
         return;
     }
-    let prefix = old
-        .chars()
-        .zip(new.chars())
-        .take_while(|(a, b)| a == b)
-        .map(|(a, _)| a)
-        .collect::<String>();
-    let old_rest: Vec<char> = old[prefix.len()..].chars().collect();
-    let new_rest: Vec<char> = new[prefix.len()..].chars().collect();
-    let suffix_chars = old_rest
-        .iter()
-        .rev()
-        .zip(new_rest.iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let removed: String = old_rest[..old_rest.len() - suffix_chars].iter().collect();
-    let inserted: String = new_rest[..new_rest.len() - suffix_chars].iter().collect();
-
-    let at = utf16_len(&prefix);
-    if !removed.is_empty() {
-        text.remove_range(txn, at, utf16_len(&removed));
+    let old: Vec<char> = old.chars().collect();
+    let new: Vec<char> = new.chars().collect();
+    let splice = Splice::between(&old, &new);
+    let utf16 = |chars: &[char]| chars.iter().map(|ch| ch.len_utf16() as u32).sum::<u32>();
+    let at = utf16(&old[..splice.at]);
+    let removed = utf16(&old[splice.at..splice.old_end]);
+    if removed > 0 {
+        text.remove_range(txn, at, removed);
     }
-    if !inserted.is_empty() {
+    if splice.new_end > splice.at {
+        let inserted: String = new[splice.at..splice.new_end].iter().collect();
         text.insert(txn, at, &inserted);
     }
 }
@@ -62,13 +51,7 @@ pub fn rebase_edit(base: &str, edited: &str, current: &str) -> String {
     let record = Splice::between(&base, &current);
     // Base chars from `record.at` to `record.old_end` became current chars from
     // `record.at` to `record.new_end`; the rest only shifted.
-    let insert_at = if user.at <= record.at {
-        user.at
-    } else if user.at >= record.old_end {
-        user.at - record.old_end + record.new_end
-    } else {
-        record.new_end
-    };
+    let insert_at = record.moved(user.at);
     let inserted = &edited[user.at..user.new_end];
     let mut text = String::with_capacity(current.len() + inserted.len());
     for (index, ch) in current.iter().enumerate() {
@@ -94,16 +77,18 @@ pub fn rebase_edit(base: &str, edited: &str, current: &str) -> String {
     text
 }
 
-/// How `old` became `new` as one splice over the changed middle (char offsets):
-/// `old[at..old_end]` was replaced by `new[at..new_end]`.
-struct Splice {
-    at: usize,
-    old_end: usize,
-    new_end: usize,
+/// How `old` became `new` as one splice over the changed middle:
+/// `old[at..old_end]` was replaced by `new[at..new_end]` (offsets in whatever
+/// units the slices hold: chars here, UTF-16 units for a caret in the DOM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Splice {
+    pub at: usize,
+    pub old_end: usize,
+    pub new_end: usize,
 }
 
 impl Splice {
-    fn between(old: &[char], new: &[char]) -> Splice {
+    pub fn between<T: PartialEq>(old: &[T], new: &[T]) -> Splice {
         let at = old.iter().zip(new).take_while(|(a, b)| a == b).count();
         let suffix = old[at..]
             .iter()
@@ -117,10 +102,19 @@ impl Splice {
             new_end: new.len() - suffix,
         }
     }
-}
 
-fn utf16_len(text: &str) -> u32 {
-    u32::try_from(text.encode_utf16().count()).unwrap_or(u32::MAX)
+    /// Where a position in `old` is in `new`: before the splice it stays, after
+    /// it it shifts, and inside the replaced stretch it moves to the new
+    /// stretch's end.
+    pub fn moved(&self, position: usize) -> usize {
+        if position <= self.at {
+            position
+        } else if position >= self.old_end {
+            position - self.old_end + self.new_end
+        } else {
+            self.new_end
+        }
+    }
 }
 
 #[cfg(test)]
