@@ -74,8 +74,8 @@ pub enum ApiError {
     #[error("the body is not a sync v1 message")]
     MalformedSyncBody,
 
-    #[error("the update for record {0} is not a valid document update; nothing was applied")]
-    MalformedUpdate(String),
+    #[error("the update for record {0} is refused ({1}); nothing was applied")]
+    MalformedUpdate(String, tern_domain::record::RecordError),
 
     #[error("the query needs `since` (a number) and optionally `limit` (a number) and `device` (32 hex digits)")]
     MalformedSyncQuery,
@@ -99,7 +99,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::MalformedSyncBody => (StatusCode::BAD_REQUEST, "malformed_body"),
-            ApiError::MalformedUpdate(_) => (StatusCode::BAD_REQUEST, "malformed_update"),
+            ApiError::MalformedUpdate(..) => (StatusCode::BAD_REQUEST, "malformed_update"),
             ApiError::MalformedSyncQuery => (StatusCode::BAD_REQUEST, "malformed_query"),
             ApiError::MalformedRecordId(_) => (StatusCode::BAD_REQUEST, "malformed_record_id"),
             ApiError::MalformedRenderRequest => (StatusCode::BAD_REQUEST, "malformed_body"),

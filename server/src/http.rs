@@ -201,7 +201,7 @@ async fn sync_push(
     let request: PushRequest = sync::decode(&body).map_err(|_| ApiError::MalformedSyncBody)?;
     for op in &request.ops {
         validate_update(&op.update)
-            .map_err(|_| ApiError::MalformedUpdate(op.record.to_string()))?;
+            .map_err(|problem| ApiError::MalformedUpdate(op.record.to_string(), problem))?;
     }
     let outcomes = state.storage.push(&signed.actor(), request.ops).await?;
     Ok(sync_body(&PushResponse { outcomes }))

@@ -16,7 +16,7 @@ use surrealdb::opt::auth::Root;
 use surrealdb::types::{Bytes, SurrealValue};
 use surrealdb::Surreal;
 use tern_domain::auth::{Denied, GuardedFields, Role};
-use tern_domain::record::{Record, RecordId, RecordKind};
+use tern_domain::record::{contain, decode_update, Record, RecordId, RecordKind};
 use tern_domain::sync::{
     Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, Seq, MAX_PULL_LIMIT,
 };
@@ -737,9 +737,8 @@ impl Touched {
             return only.to_vec();
         }
         if updates.len() <= MERGE_AT_MOST {
-            let merged =
-                std::panic::catch_unwind(|| yrs::merge_updates_v1(updates.iter().copied()));
-            if let Ok(Ok(merged)) = merged {
+            let merged = contain(|| yrs::merge_updates_v1(updates.iter().copied()));
+            if let Some(Ok(merged)) = merged {
                 return merged;
             }
         }
@@ -833,10 +832,10 @@ impl Storage for SurrealStorage {
                     continue;
                 }
             }
-            let update = match yrs::Update::decode_v1(&op.update) {
+            let update = match decode_update(&op.update) {
                 Ok(update) => update,
-                Err(_) => {
-                    outcomes.push((op.op, OpOutcome::Rejected("malformed update".to_owned())));
+                Err(problem) => {
+                    outcomes.push((op.op, OpOutcome::Rejected(problem.to_string())));
                     continue;
                 }
             };

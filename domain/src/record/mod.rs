@@ -13,6 +13,7 @@ mod id;
 mod project;
 mod recommendation;
 mod text;
+mod untrusted;
 
 pub use id::{InvalidRecordId, RecordId};
 pub use project::{Project, ProjectFieldError, ProjectStatus, ProjectSummary};
@@ -20,9 +21,9 @@ pub use recommendation::{
     Recommendation, RecommendationStatus, RecommendationSummary, Section, SectionId, Stance,
 };
 pub use text::{rebase_edit, Splice};
+pub use untrusted::{contain, containing_panic, decode_update, validate_update, MAX_CLIENT_ID};
 
 use serde::{Deserialize, Serialize};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Map, MapRef, OffsetKind, Options, ReadTxn, StateVector, Transact, TransactionMut};
 
@@ -60,6 +61,8 @@ pub struct Update(pub Vec<u8>);
 pub enum RecordError {
     #[error("the update is not a valid document update")]
     MalformedUpdate,
+    #[error("the update names a replica (client id) above 2^53 - 1, which no Yjs or yrs replica can have")]
+    ClientIdOutOfRange,
     #[error("the state vector is not valid")]
     MalformedStateVector,
     #[error("the update could not be merged into the record")]
@@ -75,25 +78,14 @@ pub(crate) mod roots {
     pub const STATUS: &str = "status";
 }
 
-/// Client ids are 53-bit, the largest integer JavaScript (and so Yjs) holds exactly.
-const CLIENT_ID_MASK: u64 = (1 << 53) - 1;
-
-/// Checks that bytes decode as an update, without applying them anywhere:
-/// lets a server refuse a whole request before it changes anything.
-pub fn validate_update(update: &[u8]) -> Result<(), RecordError> {
-    yrs::Update::decode_v1(update)
-        .map(|_| ())
-        .map_err(|_| RecordError::MalformedUpdate)
-}
-
 /// Merges saved states or updates of one record into one update, without
 /// loading a document: lets a store combine what two tabs saved.
 pub fn merge_updates(updates: &[&[u8]]) -> Result<Vec<u8>, RecordError> {
     for update in updates {
         validate_update(update)?;
     }
-    catch_unwind(|| yrs::merge_updates_v1(updates.iter().copied()))
-        .map_err(|_| RecordError::Unmergeable)?
+    contain(|| yrs::merge_updates_v1(updates.iter().copied()))
+        .ok_or(RecordError::Unmergeable)?
         .map_err(|_| RecordError::Unmergeable)
 }
 
@@ -121,7 +113,7 @@ impl Record {
     pub fn empty(id: RecordId, client_id: u64) -> Record {
         let doc = Doc::with_options(Options {
             // yrs takes 53 bits (a JavaScript-safe integer); keep the low ones.
-            client_id: yrs::block::ClientID::new(client_id & CLIENT_ID_MASK),
+            client_id: yrs::block::ClientID::new(client_id & MAX_CLIENT_ID),
             // Browsers count text in UTF-16 units; so do the documents.
             offset_kind: OffsetKind::Utf16,
             ..Options::default()
@@ -148,16 +140,15 @@ impl Record {
 
     /// Merges an update from another replica. Applying one twice, or out of
     /// order, is harmless: yrs keeps what it cannot place yet until it can.
+    ///
+    /// Bytes from the network are untrusted: a malformed update fails, never
+    /// takes the process down. After [`RecordError::Unmergeable`] the document
+    /// may be half-changed; drop this replica and rebuild it from good states.
     pub fn apply_update(&self, update: &[u8]) -> Result<(), RecordError> {
-        let decoded = yrs::Update::decode_v1(update).map_err(|_| RecordError::MalformedUpdate)?;
-        // Bytes from the network are untrusted; a malformed update must fail the
-        // request, never take the process down.
-        let applied = catch_unwind(AssertUnwindSafe(|| {
-            self.doc.transact_mut().apply_update(decoded)
-        }));
-        match applied {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) | Err(_) => Err(RecordError::Unmergeable),
+        let decoded = decode_update(update)?;
+        match contain(|| self.doc.transact_mut().apply_update(decoded)) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(_)) | None => Err(RecordError::Unmergeable),
         }
     }
 
