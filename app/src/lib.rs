@@ -24,6 +24,7 @@ mod pages;
 mod records;
 pub mod routes;
 pub mod session;
+mod stopped;
 pub mod store;
 
 pub use assets::AssetManifest;
@@ -118,13 +119,34 @@ pub fn App() -> impl IntoView {
             // Tests and tools wait for this; it means the page is interactive.
             let _ = root.set_attribute("data-hydrated", "true");
         }
+        stopped::listen_for_test_panic();
     });
 
     view! {
         <I18nContextProvider>
+            // First, before anything else is created under the i18n context.
+            {no_effects_on_the_server()}
             <Router>
                 <layout::Layout />
             </Router>
         </I18nContextProvider>
+    }
+}
+
+/// On the server, stops every effect created so far from ever running.
+///
+/// `I18nContextProvider` creates an isomorphic effect (leptos_i18n 0.6.2,
+/// `init_context_inner`: it writes the language-cookie signal), which runs on
+/// the server too, as a spawned task on the next tick. When the render's owner
+/// was disposed before that tick (a short response, a client that went away)
+/// it read the disposed locale signal and panicked (`tests/tests/rendering.rs`
+/// saw it in about one request in a hundred). Pausing the owner as the
+/// provider's first child, microseconds after the effect exists, makes its
+/// task skip the run; a server render needs no effect, since the shell is the
+/// same for every request.
+fn no_effects_on_the_server() {
+    #[cfg(all(feature = "ssr", not(feature = "hydrate")))]
+    if let Some(owner) = Owner::current() {
+        owner.pause();
     }
 }
