@@ -191,6 +191,58 @@ async fn bad_bodies_get_a_reason_and_change_nothing() {
     assert!(pull(&app, 0, 100).await.changes.is_empty(), "state changed");
 }
 
+/// `update`, made by a replica with client id 7, as if made by `client`: yrs
+/// writes the first block's client id as a var-int right after the counts.
+fn as_if_from_client(update: &Update, client: u64) -> Vec<u8> {
+    assert_eq!(
+        &update.0[..3],
+        &[1, 1, 7],
+        "one client, one block, client 7"
+    );
+    let mut id = Vec::new();
+    let mut rest = client;
+    while rest >= 0x80 {
+        id.push((rest as u8 & 0x7f) | 0x80);
+        rest >>= 7;
+    }
+    id.push(rest as u8);
+    [&update.0[..2], &id, &update.0[3..]].concat()
+}
+
+#[tokio::test]
+async fn an_update_naming_a_client_id_above_53_bits_is_refused_before_it_is_applied() {
+    let app = spawn_app().await;
+    let (record, updates) = drafted("From a hostile client");
+    // Yjs and yrs client ids have 53 bits; yrs asserts it when it decodes one.
+    let hostile = Update(as_if_from_client(&updates[0], 1 << 60));
+    let request = PushRequest {
+        ops: vec![op(0, record.id(), RecordKind::Recommendation, &hostile)],
+    };
+    let refused = push_raw(&app, sync::encode(&request)).await;
+    assert_eq!(refused.status(), 400);
+    let body: ErrorBody = refused.json().await.expect("JSON reason");
+    assert_eq!(body.error, "malformed_update");
+    assert!(
+        body.reason.contains(&record.id().to_string()) && body.reason.contains("2^53"),
+        "{}",
+        body.reason
+    );
+    assert!(pull(&app, 0, 100).await.changes.is_empty(), "state changed");
+
+    // The largest valid id goes through, so the check is the boundary.
+    let largest = Update(as_if_from_client(&updates[0], (1 << 53) - 1));
+    let outcomes = push(
+        &app,
+        vec![op(1, record.id(), RecordKind::Recommendation, &largest)],
+    )
+    .await
+    .outcomes;
+    assert!(
+        matches!(outcomes[..], [(_, OpOutcome::Applied(_))]),
+        "{outcomes:?}"
+    );
+}
+
 #[tokio::test]
 async fn an_op_that_would_change_a_records_kind_is_rejected_with_a_reason() {
     let app = spawn_app().await;
@@ -243,6 +295,57 @@ async fn acknowledged_edits_survive_a_restart() {
     )
     .await;
     assert_eq!(next.outcomes[0].1, OpOutcome::Applied(Seq(3)));
+}
+
+/// What `deploy/backup.sh` does (archive the stopped server's data directory)
+/// and its restore (unpack it elsewhere) give a server with every edit.
+#[tokio::test]
+async fn an_archive_of_a_stopped_servers_data_restores_elsewhere() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(Config::for_data_dir(data.path()))
+        .await
+        .expect("starts");
+    let (record, updates) = drafted("Backed up");
+    push(
+        &app,
+        numbered_ops(&record, RecordKind::Recommendation, &updates),
+    )
+    .await;
+    app.stop().await;
+
+    let archive = tempfile::tempdir().expect("temp dir");
+    let archive = archive.path().join("tern.tar.gz");
+    let restored = tempfile::tempdir().expect("temp dir");
+    for (tar, args) in [
+        (
+            "archive",
+            vec!["-C", path(data.path()), "-czf", path(&archive), "."],
+        ),
+        (
+            "restore",
+            vec!["-C", path(restored.path()), "-xzf", path(&archive)],
+        ),
+    ] {
+        let status = std::process::Command::new("tar").args(&args).status();
+        assert!(status.is_ok_and(|s| s.success()), "tar ({tar}) failed");
+    }
+    drop(data);
+
+    let app = spawn_app_with(Config::for_data_dir(restored.path()))
+        .await
+        .expect("starts on the restored data");
+    let copy = Record::empty(record.id(), 8);
+    for change in &pull(&app, 0, 100).await.changes {
+        copy.apply_update(&change.update).expect("applies");
+    }
+    assert_eq!(
+        copy.as_recommendation().map(|r| r.title()).as_deref(),
+        Some("Backed up")
+    );
+}
+
+fn path(path: &std::path::Path) -> &str {
+    path.to_str().expect("a UTF-8 temporary path")
 }
 
 /// A recommendation's title typed one letter at a time: `n` ops (create + n-1 edits).
