@@ -14,6 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,6 +54,41 @@ const LISTEN_RE = /listening on (http:\/\/[^\s"]+)/;
 // eslint-disable-next-line no-control-regex
 const ANSI_RE = /\x1b\[[0-9;]*[A-Za-z]/g;
 const MAX_LOG_LINES_PRINTED = 400;
+
+// Every server this test file started: when the file's tests are done, the file fails if any
+// server's output mentions a panic (the server logs contained panics from clients' bytes as a
+// warning without that word, so a panic here is a bug).
+const startedServers = [];
+const PANIC_RE = /panicked/;
+const PANIC_CONTEXT_LINES = 5;
+
+/** The lines around every panic in `lines`, or '' if there is none. */
+export function panicsIn(lines) {
+  const shown = new Set();
+  lines.forEach((line, at) => {
+    if (!PANIC_RE.test(line)) return;
+    const from = Math.max(0, at - PANIC_CONTEXT_LINES);
+    const to = Math.min(lines.length, at + PANIC_CONTEXT_LINES + 1);
+    for (let i = from; i < to; i += 1) shown.add(i);
+  });
+  let out = '';
+  let previous = -2;
+  for (const i of [...shown].sort((a, b) => a - b)) {
+    if (i !== previous + 1 && out) out += '  ...\n';
+    out += `  ${lines[i]}\n`;
+    previous = i;
+  }
+  return out;
+}
+
+after(() => {
+  const reports = startedServers
+    .map((server) => panicsIn(server.lines))
+    .filter(Boolean);
+  if (reports.length) {
+    throw new Error(`server output contains "panicked":\n${reports.join('  ---\n')}`);
+  }
+});
 
 /**
  * Starts `tern --listen <listen> --data-dir <fresh tmp> --site-dir <siteDir>`, waits for the
@@ -172,6 +208,8 @@ export async function startServer({
       return { ...exited, killed };
     },
   };
+
+  startedServers.push(server);
 
   const fail = async (msg) => {
     await server.stop({ timeoutMs: 5_000 });
