@@ -18,12 +18,63 @@ globalThis.__INCOMPLETE_CHUNKS ??= [];
 globalThis.__PENDING_RESOURCES ??= [];
 globalThis.__RESOURCE_RESOLVERS ??= [];
 
+// The release wasm aborts on any panic (-Cpanic=immediate-abort): the trap reaches JavaScript as a
+// WebAssembly.RuntimeError, thrown from whatever called into the app (an event handler, a timer, a
+// promise of a future). No Rust code runs after that and the app's state cannot be trusted, so this
+// script shows the banner the frame rendered hidden (app/src/stopped.rs, whose ids these are).
+let stopped = false;
+
+function showStopped(error) {
+  if (stopped) return;
+  stopped = true;
+  console.error("Tern stopped because of an error", error);
+  const banner = document.getElementById("stopped-banner");
+  if (!banner) return;
+  const report = [
+    `${error?.name ?? "Error"}: ${error?.message ?? String(error)}`,
+    error?.stack ? String(error.stack) : "",
+    `build: ${document.querySelector('meta[name="tern-build"]')?.content ?? "unknown"}`,
+    `page: ${location.pathname}`,
+    `time: ${new Date().toISOString()}`,
+    `browser: ${navigator.userAgent}`,
+  ].filter(Boolean).join("\n");
+  const text = banner.querySelector("#stopped-error");
+  text.value = report;
+  // Nothing else on the page may be used: its handlers would run in the stopped app.
+  for (const element of document.body.children) {
+    if (element !== banner) element.inert = true;
+  }
+  banner.hidden = false;
+  const reload = banner.querySelector("#stopped-reload");
+  reload.addEventListener("click", () => location.reload());
+  const copy = banner.querySelector("#stopped-copy");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(report);
+      copy.textContent = banner.dataset.copied;
+    } catch {
+      // No clipboard access: select the text, so Ctrl+C copies it.
+      text.focus();
+      text.select();
+    }
+  });
+  reload.focus();
+}
+
+const isAbort = (error) => error instanceof WebAssembly.RuntimeError;
+window.addEventListener("error", (event) => {
+  if (isAbort(event.error)) showStopped(event.error);
+});
+window.addEventListener("unhandledrejection", (event) => {
+  if (isAbort(event.reason)) showStopped(event.reason);
+});
+
 try {
   await init({ module_or_path: APP_WASM });
   hydrate();
 } catch (err) {
-  // The server-rendered page stays readable; say why it is not interactive.
-  console.error("Tern: the app failed to start", err);
+  // The server-rendered page stays readable; say that it is not interactive, and why.
+  showStopped(err);
 }
 
 // Registered only after the app has started, so installing the worker (which downloads the whole

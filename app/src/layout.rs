@@ -1,11 +1,13 @@
-//! The frame around every page: skip link, header with connection state,
-//! navigation, update banner, main region and footer.
+//! The frame around every page: the banner for a stopped app, skip link,
+//! header with connection state, navigation, update banner, main region and
+//! footer.
 
 use crate::account::{IdentityBadge, SessionEndedBanner, SignInScreen};
 use crate::i18n::*;
 use crate::pages::PageView;
 use crate::routes::{Page, Section, USERS_PATH};
 use crate::session::use_session;
+use crate::stopped::StoppedBanner;
 use crate::store::{use_workspace, LocalProblem, SyncPhase};
 use crate::use_mounted;
 use leptos::ev;
@@ -36,6 +38,7 @@ pub fn Layout() -> impl IntoView {
     move_focus_to_main_on_navigation(page);
 
     view! {
+        <StoppedBanner />
         <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
         <header class="app-header">
             <a class="brand" href="/">
