@@ -81,7 +81,9 @@ export function panicsIn(lines) {
   return out;
 }
 
-after(() => {
+after(async () => {
+  // Stopped first (the file's own hooks may run later), so shutdown's output is read too.
+  await Promise.allSettled(startedServers.map((server) => server.stop()));
   const reports = startedServers
     .map((server) => panicsIn(server.lines))
     .filter(Boolean);
