@@ -28,6 +28,16 @@ cargo clippy -p tern-frontend -p tern-app -p tern-domain --target wasm32-unknown
 step "Unit and integration tests"
 cargo test 2>&1 | tee -a "$results"
 
+step "Deployment files (systemd units, settings, scripts)"
+deploy/verify.sh
+
+if [ "${TERN_TEST_RELEASE:-0}" = 1 ]; then
+  # A release build of the server takes about as long as the rest of this script; opt in.
+  step "Release build (deploy/build-release.sh)"
+  deploy/build-release.sh
+  deploy/verify.sh "$CARGO_TARGET_DIR/release-bundle/tern/bin/tern"
+fi
+
 step "Sync benchmark (10,000 edits pushed and pulled; debug build)"
 bench/sync.sh
 
