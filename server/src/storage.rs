@@ -518,7 +518,7 @@ struct SnapshotRow {
 }
 
 /// A log row, as written by a push (or a grant) and read by a pull.
-#[derive(SurrealValue)]
+#[derive(Clone, SurrealValue)]
 #[surreal(crate = "surrealdb::types")]
 pub(crate) struct StoredChange {
     pub(crate) seq: i64,
@@ -529,7 +529,7 @@ pub(crate) struct StoredChange {
 }
 
 /// A record row a push writes.
-#[derive(SurrealValue)]
+#[derive(Clone, SurrealValue)]
 #[surreal(crate = "surrealdb::types")]
 struct RecordWrite {
     rid: String,
@@ -717,6 +717,31 @@ impl Denials {
         for ((rid, reason), count) in &self.0 {
             tracing::warn!(target: "audit", user = %actor.user, record = %rid, reason = %reason, ops = count, "sync op denied");
         }
+    }
+}
+
+/// How often a push's transaction is tried when it conflicts with another.
+const PUSH_COMMIT_ATTEMPTS: u64 = 4;
+
+/// Whether a multi-statement transaction committed; else its cause (the
+/// statement that failed, not the ones "not executed" because of it) and
+/// whether it was a conflict, which changed nothing and can be tried again.
+fn transaction_outcome(
+    mut response: surrealdb::IndexedResults,
+) -> Result<(), (bool, surrealdb::Error)> {
+    use surrealdb::types::QueryError;
+    let mut errors: Vec<(usize, surrealdb::Error)> = response.take_errors().into_iter().collect();
+    errors.sort_by_key(|(index, _)| *index);
+    let conflict = errors
+        .iter()
+        .any(|(_, error)| error.query_details() == Some(&QueryError::TransactionConflict));
+    let cause = errors
+        .iter()
+        .position(|(_, error)| error.query_details() != Some(&QueryError::NotExecuted))
+        .unwrap_or(0);
+    match errors.into_iter().nth(cause) {
+        None => Ok(()),
+        Some((_, error)) => Err((conflict, error)),
     }
 }
 
@@ -917,14 +942,26 @@ impl Storage for SurrealStorage {
             script.push_str("INSERT INTO synced_record $created;\n");
         }
         script.push_str("INSERT INTO sync_change $log;\nCOMMIT TRANSACTION;");
-        self.db
-            .query(script)
-            .bind(("updated", updated))
-            .bind(("created", created))
-            .bind(("log", log))
-            .await
-            .and_then(|response| response.check())
-            .map_err(StorageError::Unavailable)?;
+        // A transaction that conflicted with another one changed nothing and is
+        // tried again, still under the writer lock, so the order holds.
+        for attempt in 1.. {
+            let response = self
+                .db
+                .query(script.as_str())
+                .bind(("updated", updated.clone()))
+                .bind(("created", created.clone()))
+                .bind(("log", log.clone()))
+                .await
+                .map_err(StorageError::Unavailable)?;
+            match transaction_outcome(response) {
+                Ok(()) => break,
+                Err((true, error)) if attempt < PUSH_COMMIT_ATTEMPTS => {
+                    tracing::warn!(%error, attempt, "push transaction conflicted; trying again");
+                    tokio::time::sleep(Duration::from_millis(5 * attempt)).await;
+                }
+                Err((_, error)) => return Err(StorageError::Unavailable(error)),
+            }
+        }
         *last = next;
         self.events.send_replace(next);
         drop(last);
