@@ -304,7 +304,10 @@ test('script in a recommendation stays text for everyone who opens it', { timeou
   const readerPage = await context.newPage();
   try {
     await open(readerPage, `${server.url}/recommendations`);
-    await waitInPage(readerPage, 'the record listed', () => document.querySelectorAll('.record-row').length > 0, null);
+    // The row may appear before the pull that brings its title has been applied: wait for the title.
+    await waitInPage(readerPage, 'the record listed with its title',
+      (title) => [...document.querySelectorAll('.record-row a')].some((a) => a.textContent === title), payload,
+      { describe: () => [...document.querySelectorAll('.record-row a')].map((a) => a.textContent) });
     assert.ok((await rowTitles(readerPage)).includes(payload), 'the title is listed as the text typed');
     await open(readerPage, `${server.url}/recommendations/${id}`);
     await waitValue(readerPage, '#section-1-body', payload);
