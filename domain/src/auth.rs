@@ -8,7 +8,8 @@
 //! Account API bodies are JSON (small and rare, unlike sync messages). Paths are
 //! stable names, like the sync protocol's.
 
-use crate::record::{RecommendationStatus, Record, RecordKind, Stance};
+use crate::record::schema::{FieldType, Guard, KindDef};
+use crate::record::{Record, RecordKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -290,19 +291,23 @@ pub struct Access {
     pub member_state: Option<String>,
 }
 
-/// Why the server refused an edit or a request; the text is shown to the user.
+/// Why the server refused an edit or a request. The app shows it in the
+/// user's language by [`Denied::code`]; the English text is for logs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
     #[error("observers can read records but not change them")]
     ReadOnly,
-    #[error("only the secretariat and members can create {0}")]
-    CannotCreate(&'static str),
-    #[error("only the secretariat can change a recommendation's status")]
-    StatusIsSecretariats,
-    #[error("members record only their own state's position; {0} is another member's")]
-    NotYourPosition(String),
-    #[error("only members and the secretariat record positions")]
-    PositionsAreMembers,
+    #[error("only the secretariat and members can create records of kind {}", .0.as_str())]
+    CannotCreate(RecordKind),
+    /// A field only the secretariat changes (a recommendation's status).
+    #[error("only the secretariat can change the field {0}")]
+    SecretariatField(String),
+    /// Another member state's entry of a per-member field (a position).
+    #[error("members record only their own state's entry; {0} is another member's")]
+    NotYourState(String),
+    /// A per-member field changed by someone who represents no member.
+    #[error("only members and the secretariat change the field {0}")]
+    MembersOnly(String),
     #[error("only the secretariat can do this")]
     SecretariatOnly,
     /// A record a contributor or observer was not invited to, whether it exists
@@ -311,6 +316,68 @@ pub enum Denied {
         "there is no record {0} that you can see (only the secretariat and members create records)"
     )]
     NotInvited(String),
+    /// The record was erased (personal data); nothing can be added to it.
+    #[error("the record {0} was erased")]
+    Erased(String),
+}
+
+impl Denied {
+    /// The stable code the app's messages are keyed by (`denied.<code>`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Denied::ReadOnly => "read_only",
+            Denied::CannotCreate(_) => "cannot_create",
+            Denied::SecretariatField(_) => "secretariat_field",
+            Denied::NotYourState(_) => "not_your_state",
+            Denied::MembersOnly(_) => "members_only",
+            Denied::SecretariatOnly => "secretariat_only",
+            Denied::NotInvited(_) => "not_invited",
+            Denied::Erased(_) => "erased",
+        }
+    }
+
+    /// What the message names: a field, a member, a record, a kind.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Denied::CannotCreate(kind) => Some(kind.as_str()),
+            Denied::SecretariatField(subject)
+            | Denied::NotYourState(subject)
+            | Denied::MembersOnly(subject)
+            | Denied::NotInvited(subject)
+            | Denied::Erased(subject) => Some(subject),
+            Denied::ReadOnly | Denied::SecretariatOnly => None,
+        }
+    }
+
+    /// The reason as sync v1 carries it (`OpOutcome::Rejected`): the English
+    /// text, which a device built before codes shows as it is, then the code
+    /// and subject in brackets, which [`Denied::from_wire`] reads back.
+    pub fn to_wire(&self) -> String {
+        match self.subject() {
+            Some(subject) => format!("{self} [{}:{subject}]", self.code()),
+            None => format!("{self} [{}]", self.code()),
+        }
+    }
+
+    /// Reads [`Denied::to_wire`]; `None` for any other text.
+    pub fn from_wire(text: &str) -> Option<Denied> {
+        let inner = text.strip_suffix(']')?.rsplit_once(" [")?.1;
+        let (code, subject) = match inner.split_once(':') {
+            Some((code, subject)) => (code, Some(subject.to_owned())),
+            None => (inner, None),
+        };
+        Some(match (code, subject) {
+            ("read_only", None) => Denied::ReadOnly,
+            ("secretariat_only", None) => Denied::SecretariatOnly,
+            ("cannot_create", Some(kind)) => Denied::CannotCreate(RecordKind::parse(&kind)?),
+            ("secretariat_field", Some(field)) => Denied::SecretariatField(field),
+            ("not_your_state", Some(code)) => Denied::NotYourState(code),
+            ("members_only", Some(field)) => Denied::MembersOnly(field),
+            ("not_invited", Some(id)) => Denied::NotInvited(id),
+            ("erased", Some(id)) => Denied::Erased(id),
+            _ => return None,
+        })
+    }
 }
 
 impl Access {
@@ -334,21 +401,28 @@ impl Access {
         match self.role {
             Role::Secretariat | Role::Member => Ok(()),
             Role::Observer => Err(Denied::ReadOnly),
-            Role::Contributor => Err(Denied::CannotCreate(match kind {
-                RecordKind::Recommendation => "recommendations",
-                RecordKind::Project => "projects",
-            })),
+            Role::Contributor => Err(Denied::CannotCreate(kind)),
         }
     }
 
-    pub fn can_set_recommendation_status(&self) -> bool {
-        self.role == Role::Secretariat
+    /// Whether the user may change a field with this guard at all (for a
+    /// per-member field: some member's entry).
+    pub fn may_change(&self, guard: Guard) -> bool {
+        match guard {
+            Guard::Editors => self.can_edit_records(),
+            Guard::Secretariat => self.role == Role::Secretariat,
+            Guard::OwnMember => match self.role {
+                Role::Secretariat => true,
+                Role::Member => self.member_state.is_some(),
+                Role::Contributor | Role::Observer => false,
+            },
+        }
     }
 
-    /// Whether the user may record `code`'s position on a recommendation: the
-    /// secretariat for any member (it records them in meetings), a member for
-    /// their own state only.
-    pub fn can_record_position(&self, code: &str) -> bool {
+    /// Whether the user may change `code`'s entry of a per-member field (a
+    /// position): the secretariat any (it records them in meetings), a member
+    /// their own state's only.
+    pub fn may_change_entry(&self, code: &str) -> bool {
         match self.role {
             Role::Secretariat => true,
             Role::Member => self.member_state.as_deref() == Some(code),
@@ -371,63 +445,114 @@ impl Access {
         if !self.can_edit_records() {
             return Err(Denied::ReadOnly);
         }
-        if before.status != after.status && !self.can_set_recommendation_status() {
-            return Err(Denied::StatusIsSecretariats);
-        }
-        let codes = before.positions.keys().chain(after.positions.keys());
-        for code in codes {
-            if before.positions.get(code) != after.positions.get(code)
-                && !self.can_record_position(code)
-            {
-                return Err(match self.role {
-                    Role::Member => Denied::NotYourPosition(code.clone()),
-                    _ => Denied::PositionsAreMembers,
-                });
+        let keys = before.values.keys().chain(after.values.keys());
+        for key in keys {
+            let (was, now) = (before.values.get(key), after.values.get(key));
+            if was == now {
+                continue;
+            }
+            match (was, now) {
+                (Some(GuardedValue::PerMember(was)), Some(GuardedValue::PerMember(now))) => {
+                    for code in was.keys().chain(now.keys()) {
+                        if was.get(code) != now.get(code) && !self.may_change_entry(code) {
+                            return Err(match self.role {
+                                Role::Member => Denied::NotYourState(code.clone()),
+                                _ => Denied::MembersOnly((*key).to_owned()),
+                            });
+                        }
+                    }
+                }
+                _ => {
+                    if !self.may_change(Guard::Secretariat) {
+                        return Err(Denied::SecretariatField((*key).to_owned()));
+                    }
+                }
             }
         }
         Ok(())
     }
 }
 
-/// The fields of a record that not every editor may change, read before and
-/// after an op to tell whether the op changed them.
+/// A guarded field's value, as compared before and after an op.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardedValue {
+    /// A secretariat field, as its projected JSON.
+    Whole(String),
+    /// A per-member field: member code → value.
+    PerMember(BTreeMap<String, String>),
+}
+
+/// The fields of a record that not every editor may change (from its kind's
+/// declaration), read before and after an op to tell whether it changed them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GuardedFields {
-    /// A recommendation's status (`None` for a project, or no record yet).
-    pub status: Option<RecommendationStatus>,
-    /// A recommendation's member positions, by member code.
-    pub positions: BTreeMap<String, Stance>,
+    pub values: BTreeMap<&'static str, GuardedValue>,
 }
 
 impl GuardedFields {
     /// Reads the guarded fields of `record` (cheap: a few map lookups).
     pub fn of(record: &Record) -> GuardedFields {
-        match record.as_recommendation() {
-            Some(recommendation) => GuardedFields {
-                status: Some(recommendation.status()),
-                positions: recommendation.positions().into_iter().collect(),
-            },
-            None => GuardedFields::default(),
-        }
+        let Some(def) = record.def() else {
+            return GuardedFields::default();
+        };
+        let values = def
+            .guarded_fields()
+            .filter_map(|field| {
+                let value = record.read(&crate::record::FieldPath::top(field.key))?;
+                Some((field.key, guarded_value(field.ty, value)))
+            })
+            .collect();
+        GuardedFields { values }
     }
 
     /// The guarded fields of a record that does not exist yet: a new record's
     /// first op may set them only as a new record has them.
     pub fn of_new(kind: RecordKind) -> GuardedFields {
-        match kind {
-            RecordKind::Recommendation => GuardedFields {
-                status: Some(RecommendationStatus::default()),
-                positions: BTreeMap::new(),
-            },
-            RecordKind::Project => GuardedFields::default(),
-        }
+        let def: &KindDef = kind.def();
+        let values = def
+            .guarded_fields()
+            .map(|field| {
+                let value = match field.ty {
+                    FieldType::Choice(choices) => {
+                        choices.default.map_or(serde_json::Value::Null, |d| {
+                            serde_json::Value::String(d.into())
+                        })
+                    }
+                    FieldType::Flag => serde_json::Value::Bool(false),
+                    FieldType::PerMember(_) => serde_json::Value::Object(Default::default()),
+                    FieldType::Set(_) | FieldType::Refs(_) | FieldType::Items(_) => {
+                        serde_json::Value::Array(Vec::new())
+                    }
+                    FieldType::Date | FieldType::Ref(_) => serde_json::Value::Null,
+                    FieldType::Text
+                    | FieldType::LongText
+                    | FieldType::Email
+                    | FieldType::Phone
+                    | FieldType::Url => serde_json::Value::String(String::new()),
+                };
+                (field.key, guarded_value(field.ty, value))
+            })
+            .collect();
+        GuardedFields { values }
+    }
+}
+
+fn guarded_value(ty: FieldType, value: serde_json::Value) -> GuardedValue {
+    match (ty, value) {
+        (FieldType::PerMember(_), serde_json::Value::Object(entries)) => GuardedValue::PerMember(
+            entries
+                .into_iter()
+                .filter_map(|(code, value)| Some((code, value.as_str()?.to_owned())))
+                .collect(),
+        ),
+        (_, value) => GuardedValue::Whole(value.to_string()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::RecordId;
+    use crate::record::{FieldEdit, FieldPath, RecordId};
 
     fn member(code: &str) -> Access {
         Access {
@@ -452,63 +577,93 @@ mod tests {
         .0
     }
 
+    fn set_status(record: &Record, status: &str) {
+        record
+            .change(
+                &FieldPath::top("status"),
+                FieldEdit::Choice(Some(status.into())),
+            )
+            .expect("status");
+    }
+
+    fn set_position(record: &Record, code: &str, stance: Option<&str>) {
+        record
+            .change(
+                &FieldPath::top("positions"),
+                FieldEdit::Keyed {
+                    key: code.into(),
+                    value: stance.map(str::to_owned),
+                },
+            )
+            .expect("position");
+    }
+
     #[test]
     fn only_the_secretariat_changes_a_recommendations_status() {
         let record = recommendation();
         let before = GuardedFields::of(&record);
-        record
-            .as_recommendation()
-            .expect("recommendation")
-            .set_status(RecommendationStatus::Adopted);
+        set_status(&record, "adopted");
         let after = GuardedFields::of(&record);
+        let status = Err(Denied::SecretariatField("status".into()));
         assert_eq!(
             access(Role::Secretariat).check_edit(&before, &after),
             Ok(())
         );
-        assert_eq!(
-            member("FI").check_edit(&before, &after),
-            Err(Denied::StatusIsSecretariats)
-        );
+        assert_eq!(member("FI").check_edit(&before, &after), status);
         assert_eq!(
             access(Role::Contributor).check_edit(&before, &after),
-            Err(Denied::StatusIsSecretariats)
+            status
         );
         assert_eq!(
             access(Role::Observer).check_edit(&before, &after),
             Err(Denied::ReadOnly)
+        );
+        // A project's status is open to its editors: its declaration has no guard.
+        let project = Record::create(
+            RecordId::v7(1_760_000_000_000, [2; 10]),
+            RecordKind::Project,
+            1,
+        )
+        .0;
+        let before = GuardedFields::of(&project);
+        set_status(&project, "active");
+        assert_eq!(
+            access(Role::Contributor).check_edit(&before, &GuardedFields::of(&project)),
+            Ok(())
         );
     }
 
     #[test]
     fn a_member_records_only_their_own_states_position() {
         let record = recommendation();
-        let rec = record.as_recommendation().expect("recommendation");
         let before = GuardedFields::of(&record);
-        rec.set_position("FI", Some(Stance::Reservation));
+        set_position(&record, "FI", Some("reservation"));
         let finnish = GuardedFields::of(&record);
         assert_eq!(member("FI").check_edit(&before, &finnish), Ok(()));
         assert_eq!(
             member("SE").check_edit(&before, &finnish),
-            Err(Denied::NotYourPosition("FI".into()))
+            Err(Denied::NotYourState("FI".into()))
         );
         assert_eq!(
             access(Role::Contributor).check_edit(&before, &finnish),
-            Err(Denied::PositionsAreMembers)
+            Err(Denied::MembersOnly("positions".into()))
         );
         assert_eq!(
             access(Role::Secretariat).check_edit(&before, &finnish),
             Ok(())
         );
         // Withdrawing a position is a change of it too.
-        rec.set_position("FI", None);
+        set_position(&record, "FI", None);
         let withdrawn = GuardedFields::of(&record);
         assert_eq!(
             member("SE").check_edit(&finnish, &withdrawn),
-            Err(Denied::NotYourPosition("FI".into()))
+            Err(Denied::NotYourState("FI".into()))
         );
         // Text edits touch no guarded field: open to contributors.
         let before_text = GuardedFields::of(&record);
-        rec.set_title("On early intervention");
+        record
+            .set_text("title", "On early intervention")
+            .expect("title");
         assert_eq!(
             access(Role::Contributor).check_edit(&before_text, &GuardedFields::of(&record)),
             Ok(())
@@ -516,20 +671,73 @@ mod tests {
     }
 
     #[test]
+    fn deleting_is_the_secretariats_and_archiving_every_editors() {
+        let record = recommendation();
+        let flag = |key: &'static str, on: bool| {
+            record
+                .change(&FieldPath::top(key), FieldEdit::Flag(on))
+                .expect("flag");
+        };
+        let before = GuardedFields::of(&record);
+        flag("archived", true);
+        assert_eq!(
+            access(Role::Contributor).check_edit(&before, &GuardedFields::of(&record)),
+            Ok(())
+        );
+        let before = GuardedFields::of(&record);
+        flag("deleted", true);
+        let after = GuardedFields::of(&record);
+        assert_eq!(
+            member("DK").check_edit(&before, &after),
+            Err(Denied::SecretariatField("deleted".into()))
+        );
+        assert_eq!(
+            access(Role::Secretariat).check_edit(&before, &after),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn creating_records_is_for_the_secretariat_and_members() {
-        for kind in [RecordKind::Recommendation, RecordKind::Project] {
+        for kind in RecordKind::ALL {
             assert_eq!(access(Role::Secretariat).check_create(kind), Ok(()));
             assert_eq!(member("DK").check_create(kind), Ok(()));
-            assert!(access(Role::Contributor).check_create(kind).is_err());
+            assert_eq!(
+                access(Role::Contributor).check_create(kind),
+                Err(Denied::CannotCreate(kind))
+            );
             assert_eq!(
                 access(Role::Observer).check_create(kind),
                 Err(Denied::ReadOnly)
             );
+            let new = Record::create(RecordId::v7(1_760_000_000_000, [3; 10]), kind, 1).0;
+            assert_eq!(
+                GuardedFields::of_new(kind),
+                GuardedFields::of(&new),
+                "{kind:?}"
+            );
         }
-        assert_eq!(
-            GuardedFields::of_new(RecordKind::Recommendation),
-            GuardedFields::of(&recommendation())
-        );
+    }
+
+    #[test]
+    fn refusals_travel_as_text_old_devices_show_and_codes_new_ones_read() {
+        let all = [
+            Denied::ReadOnly,
+            Denied::CannotCreate(RecordKind::GoodPractice),
+            Denied::SecretariatField("status".into()),
+            Denied::NotYourState("FI".into()),
+            Denied::MembersOnly("positions".into()),
+            Denied::SecretariatOnly,
+            Denied::NotInvited("0190".into()),
+            Denied::Erased("0190".into()),
+        ];
+        for denied in all {
+            let wire = denied.to_wire();
+            assert!(wire.starts_with(&denied.to_string()), "{wire}");
+            assert_eq!(Denied::from_wire(&wire), Some(denied));
+        }
+        assert_eq!(Denied::from_wire("observers can read records"), None);
+        assert_eq!(Denied::from_wire("x [cannot_create:spaceship]"), None);
     }
 
     #[test]

@@ -359,7 +359,7 @@ pub struct PulledPage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::merge_updates;
+    use crate::record::{merge_updates, FieldPath};
     use yrs::updates::decoder::Decode;
 
     fn id(n: u8) -> RecordId {
@@ -429,8 +429,7 @@ mod tests {
     fn body(replica: &Replica, record: RecordId) -> String {
         replica
             .record(record)
-            .and_then(Record::as_project)
-            .map(|project| project.description())
+            .and_then(|record| record.text(&FieldPath::top("description")))
             .unwrap_or_default()
     }
 
@@ -438,19 +437,13 @@ mod tests {
     fn two_devices_offline_keep_both_edits_after_sync() {
         let (mut anna, mut jonas, mut log) = (replica(1), replica(2), Log::default());
         anna.create(id(1), RecordKind::Project);
-        anna.edit(id(1), |r| {
-            Some(r.as_project()?.set_description("start end"))
-        });
+        anna.edit(id(1), |r| r.set_text("description", "start end").ok());
         sync(&mut anna, &mut log);
         sync(&mut jonas, &mut log);
         assert_eq!(body(&jonas, id(1)), "start end");
 
-        anna.edit(id(1), |r| {
-            Some(r.as_project()?.set_description("start Anna end"))
-        });
-        jonas.edit(id(1), |r| {
-            Some(r.as_project()?.set_description("start end Jonas"))
-        });
+        anna.edit(id(1), |r| r.set_text("description", "start Anna end").ok());
+        jonas.edit(id(1), |r| r.set_text("description", "start end Jonas").ok());
         assert!(anna.has_unsynced(id(1)) && jonas.has_unsynced(id(1)));
         for _ in 0..2 {
             sync(&mut anna, &mut log);
@@ -465,10 +458,10 @@ mod tests {
     fn an_unchanged_edit_queues_nothing_and_a_stale_page_is_ignored() {
         let (mut anna, mut log) = (replica(1), Log::default());
         anna.create(id(1), RecordKind::Project);
-        anna.edit(id(1), |r| Some(r.as_project()?.set_title("Same")));
+        anna.edit(id(1), |r| r.set_text("title", "Same").ok());
         assert_eq!(anna.outbox().len(), 2);
         assert!(anna
-            .edit(id(1), |r| Some(r.as_project()?.set_title("Same")))
+            .edit(id(1), |r| r.set_text("title", "Same").ok())
             .is_none());
         sync(&mut anna, &mut log);
         assert_eq!(anna.cursor(), Seq(2));
@@ -486,14 +479,13 @@ mod tests {
         let mut anna = replica(1);
         anna.create(id(1), RecordKind::Project);
         let saved = anna.record(id(1)).expect("record").state();
-        anna.edit(id(1), |r| Some(r.as_project()?.set_title("After the save")));
+        anna.edit(id(1), |r| r.set_text("title", "After the save").ok());
         let outbox = anna.outbox().to_vec();
         let back =
             Replica::restore(anna.device(), 7, Seq(0), [(id(1), saved)], outbox).expect("restores");
         let title = back
             .record(id(1))
-            .and_then(Record::as_project)
-            .map(|p| p.title());
+            .and_then(|record| record.text(&FieldPath::top("title")));
         assert_eq!(title.as_deref(), Some("After the save"));
         assert_eq!(back.outbox().len(), 2);
     }
@@ -504,10 +496,10 @@ mod tests {
         anna.create(id(1), RecordKind::Project);
         sync(&mut anna, &mut log);
         sync(&mut jonas, &mut log);
-        anna.edit(id(1), |r| Some(r.as_project()?.set_title("Anna's")));
+        anna.edit(id(1), |r| r.set_text("title", "Anna's").ok());
         let push = anna.next_push(1 << 20).expect("an op");
         anna.acknowledge(&log.push(&push));
-        jonas.edit(id(1), |r| Some(r.as_project()?.set_description("Jonas's")));
+        jonas.edit(id(1), |r| r.set_text("description", "Jonas's").ok());
         let push = jonas.next_push(1 << 20).expect("an op");
         jonas.acknowledge(&log.push(&push));
         let query = anna.next_pull();
@@ -535,14 +527,17 @@ mod tests {
         assert_eq!(acknowledged.rejected, vec![(id(1), "not allowed".into())]);
         assert!(anna.outbox().is_empty());
         assert_eq!(anna.rejection(id(1)), Some("not allowed"));
-        assert!(anna.record(id(1)).and_then(Record::as_project).is_some());
+        assert_eq!(
+            anna.record(id(1)).and_then(Record::kind),
+            Some(RecordKind::Project)
+        );
     }
 
     #[test]
     fn a_reset_record_is_the_servers_copy_and_its_later_ops_are_dropped() {
         let (mut anna, mut log) = (replica(1), Log::default());
         anna.create(id(1), RecordKind::Project);
-        anna.edit(id(1), |r| Some(r.as_project()?.set_title("Agreed")));
+        anna.edit(id(1), |r| r.set_text("title", "Agreed").ok());
         sync(&mut anna, &mut log);
         let server = log.pull(PullQuery {
             since: Seq(0),
@@ -550,12 +545,10 @@ mod tests {
             device: None,
         });
         let refused = anna
-            .edit(id(1), |r| Some(r.as_project()?.set_title("Refused")))
+            .edit(id(1), |r| r.set_text("title", "Refused").ok())
             .expect("an op");
         let later = anna
-            .edit(id(1), |r| {
-                Some(r.as_project()?.set_description("Builds on it"))
-            })
+            .edit(id(1), |r| r.set_text("description", "Builds on it").ok())
             .expect("an op");
         anna.create(id(2), RecordKind::Project);
         let whole = Change {
@@ -575,16 +568,16 @@ mod tests {
         assert_eq!(dropped, vec![refused.op, later.op]);
         let project = anna
             .record(id(1))
-            .and_then(Record::as_project)
+            .and_then(Record::projection)
             .expect("project");
         assert_eq!(
-            (project.title(), project.description()),
-            ("Agreed".into(), String::new())
+            (project.title(), project.text("description")),
+            ("Agreed", "")
         );
         // The other record's op stays queued; the reset record edits under the new id.
         assert_eq!(anna.outbox().len(), 1);
         let next = anna
-            .edit(id(1), |r| Some(r.as_project()?.set_title("Agreed, again")))
+            .edit(id(1), |r| r.set_text("title", "Agreed, again").ok())
             .expect("an op");
         let update = yrs::Update::decode_v1(&next.update).expect("decodes");
         assert!(update

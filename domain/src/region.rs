@@ -105,6 +105,17 @@ pub const MEMBERS: [Member; 12] = [
     },
 ];
 
+/// The members' codes, in the group's order (for fields that name one).
+pub const MEMBER_CODES: [&str; 12] = {
+    let mut codes = [""; 12];
+    let mut index = 0;
+    while index < MEMBERS.len() {
+        codes[index] = MEMBERS[index].code;
+        index += 1;
+    }
+    codes
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -230,9 +230,12 @@ mod tests {
     #[test]
     fn a_single_character_edit_is_a_small_push() {
         let (record, _) = Record::create(record_id(), RecordKind::Recommendation, 42);
-        let rec = record.as_recommendation().expect("recommendation");
-        rec.set_title("Recommendation on child participation");
-        let keystroke = rec.set_title("Recommendation on child participations");
+        record
+            .set_text("title", "Recommendation on child participation")
+            .expect("title");
+        let keystroke = record
+            .set_text("title", "Recommendation on child participations")
+            .expect("title");
         let body = encode(&PushRequest {
             ops: vec![PushOp {
                 op: OpId([5; 16]),

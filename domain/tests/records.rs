@@ -1,15 +1,24 @@
-//! The typed record API as the app uses it, and what survives concurrent edits.
+//! The record API as the app uses it (fields by path, from each kind's
+//! declaration), what survives concurrent edits, and documents written before
+//! the schema existed.
 
-use tern_domain::record::{RecommendationStatus, Record, RecordId, RecordKind, SectionId, Update};
-use tern_domain::region::FocusArea;
+use serde_json::json;
+use tern_domain::record::schema::check_declaration;
+use tern_domain::record::{
+    Date, FieldEdit, FieldError, FieldPath, ItemId, Link, Record, RecordId, RecordKind, Update,
+};
 
 fn id() -> RecordId {
     RecordId::v7(1_760_000_000_000, [7; 10])
 }
 
-/// Two replicas of one new recommendation, both holding its creating update.
-fn pair() -> (Record, Record) {
-    let (a, created) = Record::create(id(), RecordKind::Recommendation, 1);
+fn other(n: u8) -> RecordId {
+    RecordId::v7(1_760_000_000_000, [n; 10])
+}
+
+/// Two replicas of one new record, both holding its creating update.
+fn pair(kind: RecordKind) -> (Record, Record) {
+    let (a, created) = Record::create(id(), kind, 1);
     let b = Record::empty(id(), 2);
     b.apply_update(&created.0).expect("applies");
     (a, b)
@@ -21,198 +30,474 @@ fn deliver(updates: &[Update], to: &Record) {
     }
 }
 
-fn section(n: u8) -> SectionId {
-    SectionId(format!("s{n}"))
+fn top(key: &'static str) -> FieldPath {
+    FieldPath::top(key)
+}
+
+fn section(n: u8) -> ItemId {
+    ItemId(format!("s{n}"))
+}
+
+fn body(n: u8) -> FieldPath {
+    FieldPath::item("sections", section(n), "body")
+}
+
+fn add_section(record: &Record, position: usize, n: u8, heading: &str) -> Vec<Update> {
+    vec![
+        record
+            .change(
+                &top("sections"),
+                FieldEdit::InsertItem {
+                    id: section(n),
+                    position,
+                },
+            )
+            .expect("inserted"),
+        record
+            .change(
+                &FieldPath::item("sections", section(n), "heading"),
+                FieldEdit::Text(heading.into()),
+            )
+            .expect("heading"),
+    ]
+}
+
+fn move_section(record: &Record, n: u8, position: usize) -> Update {
+    record
+        .change(
+            &top("sections"),
+            FieldEdit::MoveItem {
+                id: section(n),
+                position,
+            },
+        )
+        .expect("moved")
+}
+
+fn headings(record: &Record) -> Vec<String> {
+    record
+        .projection()
+        .expect("kind")
+        .items("sections")
+        .iter()
+        .map(|item| item["heading"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_declaration_is_consistent() {
+    for kind in RecordKind::ALL {
+        let def = kind.def();
+        assert_eq!(def.kind, kind, "the registry is in RecordKind order");
+        assert_eq!(check_declaration(def), Ok(()), "{kind:?}");
+        assert_eq!(RecordKind::parse(def.tag), Some(kind));
+        assert_eq!(RecordKind::from_path(def.path), Some(kind));
+    }
 }
 
 #[test]
 fn sections_are_added_moved_edited_and_removed_in_order() {
     let (record, _) = Record::create(id(), RecordKind::Recommendation, 1);
-    let rec = record.as_recommendation().expect("a recommendation");
-    rec.insert_section(0, &section(1), "Background");
-    rec.insert_section(1, &section(2), "Recommendations");
-    rec.insert_section(1, &section(3), "Findings");
-    let headings = |r: &Record| -> Vec<String> {
-        r.as_recommendation()
-            .expect("rec")
-            .sections()
-            .into_iter()
-            .map(|s| s.heading)
-            .collect()
-    };
+    add_section(&record, 0, 1, "Background");
+    add_section(&record, 1, 2, "Recommendations");
+    add_section(&record, 1, 3, "Findings");
     assert_eq!(
         headings(&record),
         ["Background", "Findings", "Recommendations"]
     );
-
-    rec.move_section(&section(1), 2);
+    move_section(&record, 1, 2);
     assert_eq!(
         headings(&record),
         ["Findings", "Recommendations", "Background"]
     );
-
-    assert!(rec
-        .set_section_body(&section(3), "Member states report …")
-        .is_some());
-    assert!(rec
-        .set_section_body(&SectionId("missing".into()), "x")
-        .is_none());
-    rec.remove_section(&section(2));
-    let sections = rec.sections();
-    assert_eq!(sections.len(), 2);
-    assert_eq!(sections[0].body, "Member states report …");
-
-    rec.set_title("Recommendation on barnahus quality standards");
-    rec.set_status(RecommendationStatus::MemberReview);
-    rec.set_focus_area(FocusArea::SexualAbuseAndExploitation, true);
-    let summary = rec.summary();
-    assert_eq!(summary.status, RecommendationStatus::MemberReview);
-    assert_eq!(summary.focus_areas, [FocusArea::SexualAbuseAndExploitation]);
+    record
+        .change(&body(3), FieldEdit::Text("Member states report …".into()))
+        .expect("the section exists");
     assert_eq!(
-        summary.title,
-        "Recommendation on barnahus quality standards"
+        record.change(&body(9), FieldEdit::Text("x".into())),
+        Err(FieldError::NoSuchItem)
+    );
+    record
+        .change(&top("sections"), FieldEdit::RemoveItem { id: section(2) })
+        .expect("removed");
+    // An item in a removed list refuses edits and changes nothing.
+    let before = record.state();
+    assert_eq!(
+        record.change(&body(2), FieldEdit::Text("late".into())),
+        Err(FieldError::NoSuchItem)
+    );
+    assert_eq!(record.state(), before);
+    assert_eq!(headings(&record), ["Findings", "Background"]);
+    assert_eq!(
+        record.text(&body(3)).as_deref(),
+        Some("Member states report …")
     );
 }
 
 #[test]
 fn two_members_editing_one_body_offline_both_keep_their_words() {
-    let (a, b) = pair();
-    let setup = vec![a
-        .as_recommendation()
-        .expect("rec")
-        .insert_section(0, &section(1), "Scope")];
-    deliver(&setup, &b);
-    let body = "Children in care have a right to be heard.";
-    let first = a
-        .as_recommendation()
-        .expect("rec")
-        .set_section_body(&section(1), body);
-    deliver(&[first.expect("section exists")], &b);
-
+    let (a, b) = pair(RecordKind::Recommendation);
+    deliver(&add_section(&a, 0, 1, "Scope"), &b);
+    let start = "Children in care have a right to be heard.";
+    deliver(
+        &[a.change(&body(1), FieldEdit::Text(start.into()))
+            .expect("body")],
+        &b,
+    );
     // Offline: Tallinn adds at the start, Stockholm at the end.
-    let from_a = a.as_recommendation().expect("rec").set_section_body(
-        &section(1),
-        "All children in care have a right to be heard.",
-    );
-    let from_b = b.as_recommendation().expect("rec").set_section_body(
-        &section(1),
-        "Children in care have a right to be heard in every decision.",
-    );
-    deliver(&[from_b.expect("section")], &a);
-    deliver(&[from_a.expect("section")], &b);
-
-    let merged = "All children in care have a right to be heard in every decision.";
+    let from_a = a
+        .change(
+            &body(1),
+            FieldEdit::Text("All children in care have a right to be heard.".into()),
+        )
+        .expect("body");
+    let from_b = b
+        .change(
+            &body(1),
+            FieldEdit::Text("Children in care have a right to be heard in every decision.".into()),
+        )
+        .expect("body");
+    deliver(&[from_b], &a);
+    deliver(&[from_a], &b);
     for replica in [&a, &b] {
         assert_eq!(
-            replica.as_recommendation().expect("rec").sections()[0].body,
-            merged
+            replica.text(&body(1)).as_deref(),
+            Some("All children in care have a right to be heard in every decision.")
         );
     }
-    let seen = |r: &Record| {
-        use yrs::updates::decoder::Decode;
-        yrs::StateVector::decode_v1(&r.state_vector()).expect("decodes")
-    };
-    assert_eq!(seen(&a), seen(&b));
 }
 
 #[test]
 fn text_typed_into_a_section_survives_a_concurrent_move() {
-    let (a, b) = pair();
-    let rec_a = a.as_recommendation().expect("rec");
-    let setup = vec![
-        rec_a.insert_section(0, &section(1), "One"),
-        rec_a.insert_section(1, &section(2), "Two"),
-    ];
+    let (a, b) = pair(RecordKind::Recommendation);
+    let mut setup = add_section(&a, 0, 1, "One");
+    setup.extend(add_section(&a, 1, 2, "Two"));
     deliver(&setup, &b);
-
-    let moved = rec_a.move_section(&section(1), 1);
+    let moved = move_section(&a, 1, 1);
     let typed = b
-        .as_recommendation()
-        .expect("rec")
-        .set_section_body(&section(1), "typed while it moved")
+        .change(&body(1), FieldEdit::Text("typed while it moved".into()))
         .expect("section");
     deliver(&[typed], &a);
     deliver(&[moved], &b);
-
     for replica in [&a, &b] {
-        let sections = replica.as_recommendation().expect("rec").sections();
-        let order: Vec<_> = sections.iter().map(|s| s.heading.as_str()).collect();
-        assert_eq!(order, ["Two", "One"]);
-        assert_eq!(sections[1].body, "typed while it moved");
+        assert_eq!(headings(replica), ["Two", "One"]);
+        assert_eq!(
+            replica.text(&body(1)).as_deref(),
+            Some("typed while it moved")
+        );
     }
 }
 
 #[test]
 fn a_section_removed_while_someone_moves_it_stays_removed_and_moves_do_not_duplicate() {
-    let (a, b) = pair();
-    let rec_a = a.as_recommendation().expect("rec");
-    let setup = vec![
-        rec_a.insert_section(0, &section(1), "One"),
-        rec_a.insert_section(1, &section(2), "Two"),
-        rec_a.insert_section(2, &section(3), "Three"),
-    ];
+    let (a, b) = pair(RecordKind::Recommendation);
+    let mut setup = add_section(&a, 0, 1, "One");
+    setup.extend(add_section(&a, 1, 2, "Two"));
+    setup.extend(add_section(&a, 2, 3, "Three"));
     deliver(&setup, &b);
-
     // Both move section 3 to the top at once; then A removes section 2 while B moves it.
-    let a_moves = rec_a.move_section(&section(3), 0);
-    let rec_b = b.as_recommendation().expect("rec");
-    let b_moves = rec_b.move_section(&section(3), 0);
-    let a_removes = rec_a.remove_section(&section(2));
-    let b_moves_removed = rec_b.move_section(&section(2), 0);
+    let a_moves = move_section(&a, 3, 0);
+    let b_moves = move_section(&b, 3, 0);
+    let a_removes = a
+        .change(&top("sections"), FieldEdit::RemoveItem { id: section(2) })
+        .expect("removed");
+    let b_moves_removed = move_section(&b, 2, 0);
     deliver(&[b_moves, b_moves_removed], &a);
     deliver(&[a_moves, a_removes], &b);
-
     for replica in [&a, &b] {
-        let headings: Vec<_> = replica
-            .as_recommendation()
-            .expect("rec")
-            .sections()
-            .into_iter()
-            .map(|s| s.heading)
-            .collect();
-        assert_eq!(headings, ["Three", "One"]);
+        assert_eq!(headings(replica), ["Three", "One"]);
     }
 }
 
 #[test]
-fn project_fields_validate_and_merge() {
-    let (a, created) = Record::create(id(), RecordKind::Project, 1);
-    let b = Record::empty(id(), 2);
-    b.apply_update(&created.0).expect("applies");
-    let pa = a.as_project().expect("project");
-    assert!(pa
-        .set_dates(Some("2026-03-01"), Some("2026-02-01"))
-        .is_err());
-    assert!(pa.set_dates(Some("2026-02-30"), None).is_err());
-    assert!(pa.set_country("XX", true).is_err());
-    let updates = vec![
-        pa.set_title("Barnahus in the Baltic Sea Region"),
-        pa.set_dates(Some("2026-01-15"), Some("2027-06-30"))
-            .expect("valid"),
-        pa.set_country("EE", true).expect("member"),
+fn fields_refuse_what_they_cannot_hold_and_change_nothing() {
+    let (project, _) = Record::create(id(), RecordKind::Project, 1);
+    let date = |text: &str| Date::parse(text).expect("a date");
+    project
+        .change(
+            &top("start_date"),
+            FieldEdit::Date(Some(date("2026-03-01"))),
+        )
+        .expect("start");
+    let before = project.state();
+    let refused = [
+        (
+            top("end_date"),
+            FieldEdit::Date(Some(date("2026-02-01"))),
+            FieldError::EndBeforeStart {
+                earlier: "start_date",
+                later: "end_date",
+            },
+        ),
+        (
+            top("countries"),
+            FieldEdit::Include {
+                value: "XX".into(),
+                included: true,
+            },
+            FieldError::UnknownMember,
+        ),
+        (
+            top("status"),
+            FieldEdit::Choice(Some("finished".into())),
+            FieldError::UnknownChoice,
+        ),
+        (
+            top("implements"),
+            FieldEdit::IncludeRef {
+                target: other(2),
+                kind: RecordKind::Person,
+                included: true,
+            },
+            FieldError::WrongKind,
+        ),
+        (top("title"), FieldEdit::Date(None), FieldError::WrongEdit),
+        (
+            top("no_such_field"),
+            FieldEdit::Text("x".into()),
+            FieldError::UnknownField,
+        ),
     ];
-    let pb = b.as_project().expect("project");
-    let from_b = vec![
-        pb.set_country("LT", true).expect("member"),
-        pb.set_focus_area(FocusArea::OutOfHomeCare, true),
-    ];
-    deliver(&updates, &b);
-    deliver(&from_b, &a);
-    for replica in [&a, &b] {
-        let summary = replica.as_project().expect("project").summary();
-        assert_eq!(summary.countries, ["EE", "LT"]);
-        assert_eq!(summary.start_date.as_deref(), Some("2026-01-15"));
-        assert_eq!(summary.focus_areas, [FocusArea::OutOfHomeCare]);
-        assert_eq!(summary.title, "Barnahus in the Baltic Sea Region");
+    for (path, edit, error) in refused {
+        assert_eq!(project.change(&path, edit), Err(error), "{path}");
     }
+    assert_eq!(project.state(), before);
+
+    let (organisation, _) = Record::create(id(), RecordKind::Organisation, 1);
+    assert_eq!(
+        organisation.change(
+            &top("parent"),
+            FieldEdit::Ref(Some((id(), RecordKind::Organisation)))
+        ),
+        Err(FieldError::SelfReference)
+    );
+    assert_eq!(
+        organisation.change(&top("website"), FieldEdit::Text("cbss dot org".into())),
+        Err(FieldError::NotAUrl)
+    );
+    let (person, _) = Record::create(id(), RecordKind::Person, 1);
+    assert_eq!(
+        person.change(&top("email"), FieldEdit::Text("anna(at)sm.ee".into())),
+        Err(FieldError::NotAnEmail)
+    );
+    assert_eq!(
+        person.change(&top("phone"), FieldEdit::Text("call me".into())),
+        Err(FieldError::NotAPhone)
+    );
+    person
+        .change(&top("email"), FieldEdit::Text(" anna@sm.ee ".into()))
+        .expect("an address");
+    assert_eq!(person.text(&top("email")).as_deref(), Some("anna@sm.ee"));
+}
+
+#[test]
+fn a_consultation_holds_participants_and_nested_follow_ups_and_links_them() {
+    let (a, b) = pair(RecordKind::Consultation);
+    let person = |n| other(n);
+    let participant = |record: &Record, n: u8, role: &str| {
+        let item = ItemId(format!("p{n}"));
+        vec![
+            record
+                .change(
+                    &top("participants"),
+                    FieldEdit::InsertItem {
+                        id: item.clone(),
+                        position: 9,
+                    },
+                )
+                .expect("inserted"),
+            record
+                .change(
+                    &FieldPath::item("participants", item.clone(), "person"),
+                    FieldEdit::Ref(Some((person(n), RecordKind::Person))),
+                )
+                .expect("person"),
+            record
+                .change(
+                    &FieldPath::item("participants", item, "role"),
+                    FieldEdit::Choice(Some(role.into())),
+                )
+                .expect("role"),
+        ]
+    };
+    // Two secretariat staff add a participant each, offline.
+    let from_a = participant(&a, 20, "speaker");
+    let from_b = participant(&b, 21, "expert");
+    deliver(&from_a, &b);
+    deliver(&from_b, &a);
+    let informs = a
+        .change(
+            &top("informs"),
+            FieldEdit::IncludeRef {
+                target: other(30),
+                kind: RecordKind::Recommendation,
+                included: true,
+            },
+        )
+        .expect("a recommendation");
+    deliver(&[informs], &b);
+    // A participant who is not a person is refused.
+    assert_eq!(
+        a.change(
+            &FieldPath::item("participants", ItemId("p20".into()), "person"),
+            FieldEdit::Ref(Some((other(31), RecordKind::Organisation)))
+        ),
+        Err(FieldError::WrongKind)
+    );
+    for replica in [&a, &b] {
+        let projection = replica.projection().expect("kind");
+        let mut roles: Vec<&str> = projection
+            .items("participants")
+            .iter()
+            .filter_map(|item| item["role"].as_str())
+            .collect();
+        roles.sort_unstable();
+        assert_eq!(roles, ["expert", "speaker"]);
+        let links = projection.links();
+        assert_eq!(
+            links,
+            vec![
+                Link {
+                    target: person(20),
+                    field: "participants.person".into()
+                },
+                Link {
+                    target: person(21),
+                    field: "participants.person".into()
+                },
+                Link {
+                    target: other(30),
+                    field: "informs".into()
+                },
+            ]
+        );
+    }
+    // Follow-ups: an item list with a date and a done flag.
+    let follow_up = ItemId("f1".into());
+    a.change(
+        &top("follow_ups"),
+        FieldEdit::InsertItem {
+            id: follow_up.clone(),
+            position: 0,
+        },
+    )
+    .expect("inserted");
+    a.change(
+        &FieldPath::item("follow_ups", follow_up.clone(), "title"),
+        FieldEdit::Text("Share the Barnahus standards".into()),
+    )
+    .expect("title");
+    a.change(
+        &FieldPath::item("follow_ups", follow_up, "done"),
+        FieldEdit::Flag(true),
+    )
+    .expect("done");
+    let projection = a.projection().expect("kind");
+    assert_eq!(
+        projection.items("follow_ups")[0],
+        json!({"id": "f1", "title": "Share the Barnahus standards", "owner": null, "due_date": null, "done": true})
+    );
+    assert!(projection
+        .plain_text()
+        .contains("Share the Barnahus standards"));
 }
 
 #[test]
 fn a_saved_state_loads_into_the_same_record() {
     let (a, _) = Record::create(id(), RecordKind::Recommendation, 1);
-    let rec = a.as_recommendation().expect("rec");
-    rec.set_title("Saved");
-    rec.insert_section(0, &section(1), "Kept");
+    a.set_text("title", "Saved").expect("title");
+    add_section(&a, 0, 1, "Kept");
     let loaded = Record::load(id(), 9, &a.state()).expect("loads");
-    assert_eq!(loaded.summary(), a.summary());
+    assert_eq!(loaded.projection(), a.projection());
+}
+
+/// Documents written by the code before the schema (`tests/fixtures/v1`):
+/// read the same, take edits, and merge with replicas still on the old shape.
+mod written_before_the_schema {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/../tests/fixtures/v1/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+    }
+
+    fn load(name: &str) -> Record {
+        let id: RecordId = String::from_utf8(fixture(&format!("{name}.id")))
+            .expect("text")
+            .trim()
+            .parse()
+            .expect("an id");
+        Record::load(id, 77, &fixture(&format!("{name}.state"))).expect("loads")
+    }
+
+    #[test]
+    fn a_recommendation_reads_as_it_did() {
+        let record = load("recommendation");
+        let old: serde_json::Value =
+            serde_json::from_slice(&fixture("recommendation.summary.json")).expect("json");
+        let projection = record.projection().expect("kind");
+        assert_eq!(projection.kind, RecordKind::Recommendation);
+        for key in ["title", "summary", "status", "focus_areas"] {
+            assert_eq!(projection.get(key), old.get(key), "{key}");
+        }
+        assert_eq!(
+            serde_json::Value::Array(projection.items("sections").to_vec()),
+            old["sections"]
+        );
+        // The old shape listed positions as pairs; the projection keys them.
+        assert_eq!(
+            projection.per_member("positions"),
+            [("FI", "support"), ("SE", "reservation")]
+        );
+        assert!(!projection.archived() && !projection.deleted());
+    }
+
+    #[test]
+    fn a_project_reads_as_it_did() {
+        let projection = load("project").projection().expect("kind");
+        let old: serde_json::Value =
+            serde_json::from_slice(&fixture("project.summary.json")).expect("json");
+        for key in [
+            "title",
+            "description",
+            "status",
+            "start_date",
+            "end_date",
+            "focus_areas",
+            "countries",
+        ] {
+            assert_eq!(projection.get(key), old.get(key), "{key}");
+        }
+        assert_eq!(projection.set("countries"), ["LT", "RU", "EU"]);
+        assert_eq!(projection.refs("implements"), []);
+    }
+
+    #[test]
+    fn old_documents_take_new_edits_and_merge_with_old_replicas() {
+        let record = load("recommendation");
+        let old_replica = load("recommendation");
+        // New code edits a section the old code wrote and adds one.
+        let edit = record
+            .change(
+                &FieldPath::item("sections", ItemId("s-scope".into()), "body"),
+                FieldEdit::Text("Children under 18, and young adults leaving care.".into()),
+            )
+            .expect("the old section");
+        let mut updates = vec![edit];
+        updates.extend(add_section(&record, 0, 5, "Preamble"));
+        deliver(&updates, &old_replica);
+        assert_eq!(old_replica.projection(), record.projection());
+        assert_eq!(
+            headings(&old_replica),
+            [
+                "Preamble",
+                "Introduction",
+                "Measures",
+                "Scope and definitions"
+            ]
+        );
+        let empty = load("empty-recommendation").projection().expect("kind");
+        assert_eq!(empty.choice("status"), Some("draft"));
+        assert_eq!(empty.title(), "");
+    }
 }

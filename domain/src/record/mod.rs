@@ -9,17 +9,25 @@
 //! Every edit returns the [`Update`] it produced: the bytes to save in the outbox
 //! and send to the server, which merges them into its copy the same way.
 
+#[cfg(any(test, feature = "testing"))]
+pub mod arbitrary;
+mod date;
+mod fields;
 mod id;
-mod project;
-mod recommendation;
+mod items;
+pub mod kinds;
+mod path;
+mod projection;
+pub mod schema;
 mod text;
 mod untrusted;
 
+pub use date::Date;
+pub use fields::{FieldEdit, FieldError};
 pub use id::{InvalidRecordId, RecordId};
-pub use project::{Project, ProjectFieldError, ProjectStatus, ProjectSummary};
-pub use recommendation::{
-    Recommendation, RecommendationStatus, RecommendationSummary, Section, SectionId, Stance,
-};
+pub use path::{FieldPath, ItemId};
+pub use projection::{Link, Projection, PROJECTION_VERSION};
+pub use schema::KindDef;
 pub use text::{rebase_edit, Splice};
 pub use untrusted::{contain, containing_panic, decode_update, validate_update, MAX_CLIENT_ID};
 
@@ -28,27 +36,66 @@ use yrs::updates::decoder::Decode;
 use yrs::{Doc, Map, MapRef, OffsetKind, Options, ReadTxn, StateVector, Transact, TransactionMut};
 
 /// What kind of record a document holds; fixed when it is created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// The sync protocol sends a kind as its position in this list (postcard), so
+/// kinds are only ever appended. Everything about a kind is its declaration
+/// ([`RecordKind::def`]); this list and [`KINDS`] are the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     Recommendation,
     Project,
+    Consultation,
+    GoodPractice,
+    Person,
+    Organisation,
 }
 
+/// Every kind's declaration, in [`RecordKind`] order.
+static KINDS: [&KindDef; 6] = [
+    &kinds::recommendation::KIND,
+    &kinds::project::KIND,
+    &kinds::consultation::KIND,
+    &kinds::good_practice::KIND,
+    &kinds::person::KIND,
+    &kinds::organisation::KIND,
+];
+
 impl RecordKind {
+    pub const ALL: [RecordKind; 6] = [
+        RecordKind::Recommendation,
+        RecordKind::Project,
+        RecordKind::Consultation,
+        RecordKind::GoodPractice,
+        RecordKind::Person,
+        RecordKind::Organisation,
+    ];
+
+    /// The kinds a device built before the schema knows; the sync protocol
+    /// sends it no others.
+    pub const V1: [RecordKind; 2] = [RecordKind::Recommendation, RecordKind::Project];
+
+    /// The kind's declaration: the only place a kind's fields and rules live.
+    pub fn def(self) -> &'static KindDef {
+        KINDS[self as usize]
+    }
+
+    /// The stored name (`meta.kind`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::Recommendation => "recommendation",
-            RecordKind::Project => "project",
-        }
+        self.def().tag
     }
 
     pub fn parse(text: &str) -> Option<RecordKind> {
-        match text {
-            "recommendation" => Some(RecordKind::Recommendation),
-            "project" => Some(RecordKind::Project),
-            _ => None,
-        }
+        RecordKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
+    /// The kind whose list lives at `/<path>`.
+    pub fn from_path(path: &str) -> Option<RecordKind> {
+        RecordKind::ALL
+            .into_iter()
+            .find(|kind| kind.def().path == path)
     }
 }
 
@@ -72,10 +119,7 @@ pub enum RecordError {
 /// Root names inside a record document. Changing one orphans existing data.
 pub(crate) mod roots {
     pub const META: &str = "meta";
-    pub const TITLE: &str = "title";
-    pub const FOCUS_AREAS: &str = "focus_areas";
     pub const KIND: &str = "kind";
-    pub const STATUS: &str = "status";
 }
 
 /// Merges saved states or updates of one record into one update, without
@@ -179,24 +223,6 @@ impl Record {
         Ok(self.doc.transact().encode_state_as_update_v1(&vector))
     }
 
-    pub fn as_recommendation(&self) -> Option<Recommendation<'_>> {
-        (self.kind() == Some(RecordKind::Recommendation)).then_some(Recommendation::new(self))
-    }
-
-    pub fn as_project(&self) -> Option<Project<'_>> {
-        (self.kind() == Some(RecordKind::Project)).then_some(Project::new(self))
-    }
-
-    /// The typed fields as plain data, for listing, search and export.
-    pub fn summary(&self) -> Option<RecordSummary> {
-        match self.kind()? {
-            RecordKind::Recommendation => Some(RecordSummary::Recommendation(
-                Recommendation::new(self).summary(),
-            )),
-            RecordKind::Project => Some(RecordSummary::Project(Project::new(self).summary())),
-        }
-    }
-
     pub(crate) fn doc(&self) -> &Doc {
         &self.doc
     }
@@ -212,40 +238,9 @@ impl Record {
         Update(txn.encode_update_v1())
     }
 
-    pub(crate) fn read_text(&self, text: &yrs::TextRef) -> String {
-        use yrs::GetString;
-        text.get_string(&self.doc.transact())
-    }
-
-    pub(crate) fn write_text(&self, text: &yrs::TextRef, value: &str) -> Update {
-        self.edit(|txn, _| text::splice_to(text, txn, value))
-    }
-
-    /// Sets a scalar field of `meta`; an unchanged value makes no edit.
-    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Update {
-        self.edit(|txn, record| {
-            record.meta.try_update(txn, key, value);
-        })
-    }
-
-    /// Adds `member` to, or removes it from, a set kept as a map of member → true.
-    pub(crate) fn set_member(&self, set: &MapRef, member: &str, included: bool) -> Update {
-        self.edit(|txn, _| {
-            if included {
-                set.try_update(txn, member, true);
-            } else {
-                set.remove(txn, member);
-            }
-        })
-    }
-
-    /// The focus areas in a set, in their canonical order.
-    pub(crate) fn focus_areas_in(&self, set: &MapRef) -> Vec<crate::region::FocusArea> {
-        let members = read_set(set, &self.doc.transact());
-        crate::region::FocusArea::ALL
-            .into_iter()
-            .filter(|area| members.iter().any(|m| m == area.as_str()))
-            .collect()
+    /// Sets a top-level text field (a shorthand for [`Record::change`]).
+    pub fn set_text(&self, field: &'static str, text: &str) -> Result<Update, FieldError> {
+        self.change(&FieldPath::top(field), FieldEdit::Text(text.to_owned()))
     }
 
     /// Reads a scalar string field of `meta`.
@@ -253,21 +248,6 @@ impl Record {
         let txn = self.doc.transact();
         self.meta.get(&txn, key).map(|value| value.to_string(&txn))
     }
-}
-
-/// A record's typed fields as plain data (the server's JSON projection).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum RecordSummary {
-    Recommendation(RecommendationSummary),
-    Project(ProjectSummary),
-}
-
-/// Reads a set kept as a map of member → true, in a stable order.
-pub(crate) fn read_set<T: ReadTxn>(map: &MapRef, txn: &T) -> Vec<String> {
-    let mut members: Vec<String> = map.keys(txn).map(str::to_owned).collect();
-    members.sort_unstable();
-    members
 }
 
 #[cfg(test)]
@@ -286,8 +266,7 @@ mod tests {
         assert_eq!(replica.kind(), None);
         replica.apply_update(&update.0).expect("applies");
         assert_eq!(replica.kind(), Some(RecordKind::Project));
-        assert!(replica.as_project().is_some());
-        assert!(replica.as_recommendation().is_none());
+        assert_eq!(replica.def().map(|def| def.tag), Some("project"));
     }
 
     #[test]
@@ -295,17 +274,14 @@ mod tests {
         let (anna, created) = Record::create(id(1), RecordKind::Project, 1);
         let jonas = Record::empty(id(1), 2);
         jonas.apply_update(&created.0).expect("applies");
-        anna.as_project().expect("project").set_title("Anna");
-        jonas
-            .as_project()
-            .expect("project")
-            .set_description("Jonas");
+        anna.set_text("title", "Anna").expect("title");
+        jonas.set_text("description", "Jonas").expect("description");
         let merged = merge_updates(&[&anna.state(), &jonas.state()]).expect("merges");
         let both = Record::load(id(1), 3, &merged).expect("loads");
-        let project = both.as_project().expect("project");
+        let projection = both.projection().expect("kind known");
         assert_eq!(
-            (project.title(), project.description()),
-            ("Anna".into(), "Jonas".into())
+            (projection.title(), projection.text("description")),
+            ("Anna", "Jonas")
         );
         assert!(merge_updates(&[&anna.state(), b"junk"]).is_err());
     }
