@@ -6,47 +6,28 @@
 //! keep working offline with the last confirmed identity (see `session`).
 
 use crate::i18n::*;
-use crate::layout::use_online;
+use crate::labels::role_label;
 use crate::session::{call, forget_identity, use_session, Failure};
+use crate::status::use_online;
 use crate::store::use_workspace;
+use crate::widgets::FormMessage;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tern_domain::auth::{
-    check_new_password, is_plausible_email, AcceptInvitation, Grant, Invitation, MemberState,
+    check_new_password, is_plausible_email, AcceptInvitation, Invitation, MemberState,
     MemberStateChange, NewUser, PasswordChange, PasswordProblem, Role, SessionInfo, SignInRequest,
-    SignedOutOthers, UserChange, UserEntry, GRANTS_PATH, INVITATION_PATH, MEMBERS_PATH,
-    PASSWORD_PATH, SIGN_IN_PATH, SIGN_OUT_OTHERS_PATH, SIGN_OUT_PATH, USERS_PATH,
-    USER_INVITATION_SUFFIX,
+    SignedOutOthers, UserChange, UserEntry, INVITATION_PATH, MEMBERS_PATH, PASSWORD_PATH,
+    SIGN_IN_PATH, SIGN_OUT_OTHERS_PATH, SIGN_OUT_PATH, USERS_PATH, USER_INVITATION_SUFFIX,
 };
 
 type I18n = leptos_i18n::I18nContext<Locale>;
-
-pub fn role_label(i18n: I18n, role: Role) -> &'static str {
-    match role {
-        Role::Secretariat => t_string!(i18n, role_secretariat),
-        Role::Member => t_string!(i18n, role_member),
-        Role::Contributor => t_string!(i18n, role_contributor),
-        Role::Observer => t_string!(i18n, role_observer),
-    }
-}
 
 fn password_problem(i18n: I18n, problem: PasswordProblem) -> &'static str {
     match problem {
         PasswordProblem::TooShort => t_string!(i18n, password_too_short),
         PasswordProblem::TooLong => t_string!(i18n, password_too_long),
         PasswordProblem::IsTheEmail => t_string!(i18n, password_is_email),
-    }
-}
-
-/// An error or confirmation under a form, announced to screen readers.
-#[component]
-fn FormMessage(id: &'static str, message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
-    view! {
-        {move || message.get().map(|(ok, text)| {
-            let class = if ok { "form-message ok" } else { "form-message error" };
-            view! { <p id=id class=class role=if ok { "status" } else { "alert" }>{text}</p> }
-        })}
     }
 }
 
@@ -649,118 +630,6 @@ fn MemberStates(message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
-        </section>
-    }
-}
-
-/// The secretariat's view of who was invited to one record: contributors edit
-/// it, observers read it. Members and the secretariat see every record anyway.
-#[component]
-pub fn RecordAccess(id: tern_domain::record::RecordId) -> impl IntoView {
-    let i18n = use_i18n();
-    let online = use_online();
-    let users = RwSignal::new(Vec::<UserEntry>::new());
-    let invited = RwSignal::new(Vec::<tern_domain::auth::UserId>::new());
-    let chosen = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<(bool, String)>);
-    let grants_path = format!("{GRANTS_PATH}?record={id}");
-    let load = move |path: String| {
-        spawn_local(async move {
-            if let Ok(list) = call::<(), Vec<UserEntry>>("GET", USERS_PATH, None).await {
-                users.set(list);
-            }
-            if let Ok(grants) = call::<(), Vec<Grant>>("GET", &path, None).await {
-                invited.set(grants.into_iter().map(|grant| grant.user).collect());
-            }
-        });
-    };
-    Effect::new({
-        let grants_path = grants_path.clone();
-        move |_| {
-            if online.get() {
-                load(grants_path.clone());
-            }
-        }
-    });
-    let change = move |user: String, granted: bool| {
-        let offline = t_string!(i18n, needs_connection);
-        let grant = Grant {
-            record: id,
-            user: tern_domain::auth::UserId(user),
-            granted,
-        };
-        spawn_local(async move {
-            match call::<_, Vec<Grant>>("POST", GRANTS_PATH, Some(&grant)).await {
-                Ok(grants) => {
-                    invited.set(grants.into_iter().map(|grant| grant.user).collect());
-                    message.set(None);
-                }
-                Err(failure) => message.set(Some((false, failure.reason(offline)))),
-            }
-        });
-    };
-    // Only people who need an invitation to see the record.
-    let candidates = move || {
-        users
-            .get()
-            .into_iter()
-            .filter(|entry| {
-                entry.active && matches!(entry.identity.role, Role::Contributor | Role::Observer)
-            })
-            .collect::<Vec<_>>()
-    };
-    view! {
-        <section class="record-access" aria-labelledby="access-heading">
-            <h2 id="access-heading">{move || t_string!(i18n, access_heading)}</h2>
-            <p class="hint">{move || t_string!(i18n, access_hint)}</p>
-            {move || (!online.get()).then(|| view! { <p role="status">{t_string!(i18n, needs_connection)}</p> })}
-            <ul class="invited">
-                {move || {
-                    let invited = invited.get();
-                    candidates()
-                        .into_iter()
-                        .filter(|entry| invited.contains(&entry.identity.user))
-                        .map(|entry| {
-                            let user = entry.identity.user.0.clone();
-                            view! {
-                                <li>
-                                    {entry.identity.name.clone()} " · " {role_label(i18n, entry.identity.role)} " "
-                                    <button type="button" class="uninvite" on:click=move |_| change(user.clone(), false)>
-                                        {move || t_string!(i18n, access_remove)}
-                                    </button>
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                }}
-            </ul>
-            <div class="field">
-                <label for="invite-user">{move || t_string!(i18n, access_choose)}</label>
-                <select id="invite-user" on:change=move |event| chosen.set(event_target_value(&event))>
-                    <option value="">"—"</option>
-                    {move || {
-                        let invited = invited.get();
-                        candidates()
-                            .into_iter()
-                            .filter(|entry| !invited.contains(&entry.identity.user))
-                            .map(|entry| view! {
-                                <option value=entry.identity.user.0.clone()>
-                                    {entry.identity.name.clone()} " · " {role_label(i18n, entry.identity.role)}
-                                </option>
-                            })
-                            .collect_view()
-                    }}
-                </select>
-            </div>
-            <button type="button" id="invite" disabled=move || !online.get() on:click=move |_| {
-                let user = chosen.get_untracked();
-                if !user.is_empty() {
-                    change(user, true);
-                }
-            }>
-                {move || t_string!(i18n, access_invite)}
-            </button>
-            <FormMessage id="access-message" message />
         </section>
     }
 }

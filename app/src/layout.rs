@@ -4,13 +4,14 @@
 
 use crate::account::{IdentityBadge, SessionEndedBanner, SignInScreen};
 use crate::i18n::*;
+use crate::labels::section_label;
 use crate::pages::PageView;
 use crate::routes::{Page, Section, USERS_PATH};
 use crate::session::use_session;
+use crate::status::{ConnectionStatus, SyncIndicator};
 use crate::stopped::StoppedBanner;
-use crate::store::{use_workspace, LocalProblem, SyncPhase};
+use crate::store::{use_workspace, LocalProblem};
 use crate::use_mounted;
-use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 use leptos_router::location::{BrowserUrl, LocationProvider};
@@ -93,18 +94,6 @@ pub fn Layout() -> impl IntoView {
     }
 }
 
-pub fn section_label(i18n: leptos_i18n::I18nContext<Locale>, section: Section) -> &'static str {
-    match section {
-        Section::Overview => t_string!(i18n, nav_overview),
-        Section::Recommendations => t_string!(i18n, nav_recommendations),
-        Section::Projects => t_string!(i18n, nav_projects),
-        Section::Consultations => t_string!(i18n, nav_consultations),
-        Section::Network => t_string!(i18n, nav_network),
-        Section::Sync => t_string!(i18n, nav_sync),
-        Section::Settings => t_string!(i18n, nav_settings),
-    }
-}
-
 #[component]
 fn NavLink(section: Section, page: Memo<Page>) -> impl IntoView {
     let i18n = use_i18n();
@@ -149,58 +138,6 @@ fn move_focus_to_main_on_navigation(page: Memo<Page>) {
 }
 
 /// Whether the browser has a network, as `navigator.onLine` and its events say.
-#[derive(Clone, Copy)]
-struct Online(ReadSignal<bool>);
-
-pub fn use_online() -> ReadSignal<bool> {
-    use_context::<Online>()
-        .map(|online| online.0)
-        .unwrap_or_else(|| signal(true).0)
-}
-
-/// Provides [`use_online`] to the whole app; call once, near the root.
-pub fn provide_online() {
-    // Starts as the server assumed (online) so hydration matches, then follows the browser.
-    let (online, set_online) = signal(true);
-    Effect::new(move |_| {
-        set_online.set(window().navigator().on_line());
-        let on = window_event_listener(ev::online, move |_| set_online.set(true));
-        let off = window_event_listener(ev::offline, move |_| set_online.set(false));
-        on_cleanup(move || {
-            on.remove();
-            off.remove();
-        });
-    });
-    provide_context(Online(online));
-}
-
-#[component]
-pub fn ConnectionStatus() -> impl IntoView {
-    let i18n = use_i18n();
-    let online = use_online();
-    let state = move || if online.get() { "online" } else { "offline" };
-    let label = move || {
-        if online.get() {
-            t_string!(i18n, status_online)
-        } else {
-            t_string!(i18n, status_offline)
-        }
-    };
-    let hint = move || {
-        if online.get() {
-            t_string!(i18n, status_online_hint)
-        } else {
-            t_string!(i18n, status_offline_hint)
-        }
-    };
-    view! {
-        <p id="connection-status" class="connection-status" role="status" data-state=state title=hint>
-            <span class="connection-dot" aria-hidden="true"></span>
-            {label}
-        </p>
-    }
-}
-
 #[component]
 fn UpdateBanner() -> impl IntoView {
     let i18n = use_i18n();
@@ -228,72 +165,6 @@ fn UpdateBanner() -> impl IntoView {
             </div>
         </Show>
     }
-}
-
-/// What sync is doing, in words: offline · N changes waiting · syncing ·
-/// synced at 14:02 · failed with its reason.
-fn sync_words(i18n: leptos_i18n::I18nContext<Locale>, online: bool) -> (&'static str, String) {
-    let workspace = use_workspace();
-    let waiting = workspace.waiting();
-    let waiting_words = match waiting {
-        0 => None,
-        1 => Some(t_string!(i18n, sync_one_waiting).to_owned()),
-        n => Some(format!("{n} {}", t_string!(i18n, sync_many_waiting))),
-    };
-    let phase = workspace.phase.get();
-    if !online {
-        let words = match waiting_words {
-            Some(waiting) => format!("{} · {waiting}", t_string!(i18n, sync_state_offline)),
-            None => t_string!(i18n, sync_state_offline).to_owned(),
-        };
-        return ("offline", words);
-    }
-    match phase {
-        SyncPhase::Starting => ("starting", t_string!(i18n, sync_state_starting).to_owned()),
-        SyncPhase::Syncing => ("syncing", t_string!(i18n, sync_state_syncing).to_owned()),
-        SyncPhase::SignedOut => {
-            let words = match waiting_words {
-                Some(waiting) => format!("{} · {waiting}", t_string!(i18n, sync_state_signed_out)),
-                None => t_string!(i18n, sync_state_signed_out).to_owned(),
-            };
-            ("signed-out", words)
-        }
-        SyncPhase::Failed(reason) => (
-            "error",
-            format!("{} {reason}", t_string!(i18n, sync_state_error)),
-        ),
-        SyncPhase::Idle => match (waiting_words, workspace.synced_at.get()) {
-            (Some(waiting), _) => ("waiting", waiting),
-            (None, Some(time)) => (
-                "synced",
-                format!("{} {time}", t_string!(i18n, sync_state_synced_at)),
-            ),
-            (None, None) => ("waiting", t_string!(i18n, sync_state_not_yet).to_owned()),
-        },
-    }
-}
-
-/// The header's sync state; links to the Sync page.
-#[component]
-fn SyncIndicator() -> impl IntoView {
-    let i18n = use_i18n();
-    let online = use_online();
-    let words = Memo::new(move |_| sync_words(i18n, online.get()));
-    view! {
-        <a id="sync-status" class="sync-status" href="/sync" data-state=move || words.get().0
-            aria-live="polite">
-            {move || words.get().1}
-        </a>
-    }
-}
-
-/// The same words, as a paragraph on the Sync page.
-#[component]
-pub fn SyncSummary() -> impl IntoView {
-    let i18n = use_i18n();
-    let online = use_online();
-    let words = Memo::new(move |_| sync_words(i18n, online.get()));
-    view! { <p id="sync-summary" data-state=move || words.get().0>{move || words.get().1}</p> }
 }
 
 /// Shown when edits cannot be saved on the device: they are kept in this

@@ -19,13 +19,17 @@ pub use i18n_gen::i18n;
 
 mod account;
 pub mod assets;
+pub mod labels;
 mod layout;
+mod overview;
 mod pages;
 mod records;
 pub mod routes;
 pub mod session;
+mod status;
 mod stopped;
 pub mod store;
+mod widgets;
 
 pub use assets::AssetManifest;
 
@@ -109,7 +113,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let (mounted, set_mounted) = signal(false);
     provide_context(Mounted(mounted));
-    layout::provide_online();
+    status::provide_online();
     session::provide_session();
     store::provide_workspace();
     // Effects run only in the browser, after hydration.

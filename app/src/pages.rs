@@ -2,10 +2,11 @@
 //! sets the document title and has exactly one `<h1>`.
 
 use crate::i18n::*;
-use crate::layout::{section_label, use_online, ConnectionStatus, SyncSummary};
-use crate::records::{RecordEditor, RecordList};
+use crate::records::{ListPage, RecordPage};
 use crate::routes::{Page, Section};
+use crate::status::{use_online, ConnectionStatus, SyncSummary};
 use crate::store::use_workspace;
+use crate::widgets::PageHeading;
 use crate::{BUILD_META, LANGUAGE_COOKIE};
 use leptos::prelude::*;
 use tern_domain::record::RecordKind;
@@ -38,15 +39,14 @@ pub fn PageView(page: Page) -> impl IntoView {
 
 async fn load_page(page: Page) -> Result<AnyView, PageCodeMissing> {
     match page {
-        Page::Section(Section::Overview) => overview_page().await,
-        Page::Section(Section::Recommendations) => recommendations_page().await,
-        Page::Section(Section::Projects) => projects_page().await,
-        Page::Section(Section::Consultations) => consultations_page().await,
-        Page::Section(Section::Network) => network_page().await,
         Page::Section(Section::Sync) => sync_page().await,
         Page::Section(Section::Settings) => settings_page().await,
-        Page::Recommendation(id) => recommendation_page(id).await,
-        Page::Project(id) => project_page(id).await,
+        // Sections of records open their lists (`Page::List`); only the
+        // Overview is a section page of its own.
+        Page::Section(_) => overview_page().await,
+        Page::List(kind) => list_page(kind, false).await,
+        Page::Archived(kind) => list_page(kind, true).await,
+        Page::Record(kind, id) => record_page(kind, id).await,
         Page::Welcome => welcome_page().await,
         Page::Users => users_page().await,
         Page::NotFound => not_found_page().await,
@@ -74,29 +74,19 @@ mod split {
         }
     }
 
-    #[wasm_split(info, fallible)]
+    #[wasm_split(overview, fallible)]
     pub(super) fn overview_page() -> Result<AnyView, PageCodeMissing> {
-        Ok(view! { <Overview /> }.into_any())
+        Ok(view! { <crate::overview::Overview /> }.into_any())
     }
 
     #[wasm_split(records, fallible)]
-    pub(super) fn recommendations_page() -> Result<AnyView, PageCodeMissing> {
-        Ok(view! { <Recommendations /> }.into_any())
+    pub(super) fn list_page(kind: RecordKind, archived: bool) -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <ListPage kind archived /> }.into_any())
     }
 
     #[wasm_split(records, fallible)]
-    pub(super) fn projects_page() -> Result<AnyView, PageCodeMissing> {
-        Ok(view! { <Projects /> }.into_any())
-    }
-
-    #[wasm_split(info, fallible)]
-    pub(super) fn consultations_page() -> Result<AnyView, PageCodeMissing> {
-        Ok(view! { <Consultations /> }.into_any())
-    }
-
-    #[wasm_split(info, fallible)]
-    pub(super) fn network_page() -> Result<AnyView, PageCodeMissing> {
-        Ok(view! { <Network /> }.into_any())
+    pub(super) fn record_page(kind: RecordKind, id: String) -> Result<AnyView, PageCodeMissing> {
+        Ok(view! { <RecordPage kind id /> }.into_any())
     }
 
     #[wasm_split(sync, fallible)]
@@ -107,16 +97,6 @@ mod split {
     #[wasm_split(account, fallible)]
     pub(super) fn settings_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <Settings /> }.into_any())
-    }
-
-    #[wasm_split(records, fallible)]
-    pub(super) fn recommendation_page(id: String) -> Result<AnyView, PageCodeMissing> {
-        Ok(view! { <Recommendation id /> }.into_any())
-    }
-
-    #[wasm_split(records, fallible)]
-    pub(super) fn project_page(id: String) -> Result<AnyView, PageCodeMissing> {
-        Ok(view! { <Project id /> }.into_any())
     }
 
     #[wasm_split(account, fallible)]
@@ -151,149 +131,6 @@ fn PageUnavailable(retry: impl Fn() + Send + Sync + 'static) -> impl IntoView {
                 </button>
             </p>
         </section>
-    }
-}
-
-/// Keeps `document.title` as "<page> · Tern", following the language.
-fn document_title(title: impl Fn() -> &'static str + 'static) {
-    Effect::new(move |_| document().set_title(&format!("{} · Tern", title())));
-}
-
-#[component]
-fn PageHeading(title: impl Fn() -> &'static str + Copy + Send + Sync + 'static) -> impl IntoView {
-    document_title(title);
-    view! { <h1>{title}</h1> }
-}
-
-#[component]
-fn EmptyState(
-    heading: impl Fn() -> &'static str + Send + Sync + 'static,
-    body: impl Fn() -> &'static str + Send + Sync + 'static,
-) -> impl IntoView {
-    view! {
-        <section class="empty-state">
-            <h2>{heading}</h2>
-            <p>{body}</p>
-        </section>
-    }
-}
-
-#[component]
-fn Overview() -> impl IntoView {
-    let i18n = use_i18n();
-    let cards = [
-        (
-            Section::Recommendations,
-            t_string!(i18n, overview_card_recommendations) as &str,
-        ),
-        (Section::Projects, t_string!(i18n, overview_card_projects)),
-        (
-            Section::Consultations,
-            t_string!(i18n, overview_card_consultations),
-        ),
-        (Section::Network, t_string!(i18n, overview_card_network)),
-    ];
-    view! {
-        <PageHeading title=move || t_string!(i18n, overview_title) />
-        <p class="lead">{move || t_string!(i18n, overview_intro)}</p>
-        <section aria-labelledby="overview-sections">
-            <h2 id="overview-sections">{move || t_string!(i18n, overview_sections_heading)}</h2>
-            <ul class="cards">
-                {cards
-                    .into_iter()
-                    .map(|(section, text)| {
-                        view! {
-                            <li class="card">
-                                <a href=section.path()>{move || section_label(i18n, section)}</a>
-                                <p>{text}</p>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
-        </section>
-        <section aria-labelledby="focus-areas">
-            <h2 id="focus-areas">{move || t_string!(i18n, focus_areas_heading)}</h2>
-            <ul class="focus-areas">
-                <li>{move || t_string!(i18n, focus_early_intervention)}</li>
-                <li>{move || t_string!(i18n, focus_sexual_abuse)}</li>
-                <li>{move || t_string!(i18n, focus_migrant_children)}</li>
-                <li>{move || t_string!(i18n, focus_out_of_home_care)}</li>
-            </ul>
-        </section>
-    }
-}
-
-#[component]
-fn Recommendations() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <PageHeading title=move || t_string!(i18n, recommendations_title) />
-        <RecordList kind=RecordKind::Recommendation />
-    }
-}
-
-#[component]
-fn Recommendation(id: String) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <PageHeading title=move || t_string!(i18n, recommendation_title) />
-        <RecordId id=id.clone() />
-        <RecordEditor kind=RecordKind::Recommendation id />
-    }
-}
-
-#[component]
-fn Projects() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <PageHeading title=move || t_string!(i18n, projects_title) />
-        <RecordList kind=RecordKind::Project />
-    }
-}
-
-#[component]
-fn Project(id: String) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <PageHeading title=move || t_string!(i18n, project_title) />
-        <RecordId id=id.clone() />
-        <RecordEditor kind=RecordKind::Project id />
-    }
-}
-
-#[component]
-fn RecordId(id: String) -> impl IntoView {
-    let i18n = use_i18n();
-    let shown = id.clone();
-    view! {
-        <p class="record-id" data-record-id=id>
-            {move || t_string!(i18n, record_id_label)} " " <code>{shown}</code>
-        </p>
-    }
-}
-
-#[component]
-fn Consultations() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <PageHeading title=move || t_string!(i18n, consultations_title) />
-        <EmptyState
-            heading=move || t_string!(i18n, consultations_empty_heading)
-            body=move || t_string!(i18n, consultations_empty_body)
-        />
-    }
-}
-
-#[component]
-fn Network() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <PageHeading title=move || t_string!(i18n, network_title) />
-        <EmptyState
-            heading=move || t_string!(i18n, network_empty_heading)
-            body=move || t_string!(i18n, network_empty_body)
-        />
     }
 }
 

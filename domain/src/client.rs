@@ -11,12 +11,13 @@
 //! - pull pages are applied in the order the server logged them, and a page
 //!   that does not start at the cursor (a late or duplicated answer) is ignored.
 
-use crate::record::{Record, RecordError, RecordId, RecordKind, Update};
+use crate::record::{Projection, Record, RecordError, RecordId, RecordKind, Update};
 use crate::sync::{
     Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, PushRequest, PushResponse,
     Seq, MAX_PULL_LIMIT,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// What an edit that changed nothing encodes to (no structs, no deletions).
 const EMPTY_UPDATE: &[u8] = &[0, 0];
@@ -28,6 +29,9 @@ pub struct Replica {
     /// tabs (or a reload) never write under the same id.
     client_id: u64,
     records: BTreeMap<RecordId, Record>,
+    /// Each record's projection, kept current with every change of it, so
+    /// lists, filters and backlinks never read a document.
+    projections: BTreeMap<RecordId, Arc<Projection>>,
     outbox: Vec<PushOp>,
     cursor: Seq,
     next_op: u64,
@@ -73,6 +77,7 @@ impl Replica {
             device,
             client_id,
             records: BTreeMap::new(),
+            projections: BTreeMap::new(),
             outbox: Vec::new(),
             cursor: Seq(0),
             next_op: 0,
@@ -104,6 +109,10 @@ impl Replica {
                 .map_err(|error| (op.record, error))?;
         }
         replica.outbox = outbox;
+        let ids: Vec<RecordId> = replica.records.keys().copied().collect();
+        for id in ids {
+            replica.refresh(id);
+        }
         Ok(replica)
     }
 
@@ -123,6 +132,30 @@ impl Replica {
         self.records.values()
     }
 
+    /// A record's projection; `None` until its kind is known.
+    pub fn projection(&self, id: RecordId) -> Option<&Arc<Projection>> {
+        self.projections.get(&id)
+    }
+
+    /// Every record's projection, by id (ids are time-ordered).
+    pub fn projections(&self) -> impl Iterator<Item = (RecordId, &Arc<Projection>)> {
+        self.projections
+            .iter()
+            .map(|(id, projection)| (*id, projection))
+    }
+
+    /// Reads a record's projection again after it changed.
+    fn refresh(&mut self, id: RecordId) {
+        match self.records.get(&id).and_then(Record::projection) {
+            Some(projection) => {
+                self.projections.insert(id, Arc::new(projection));
+            }
+            None => {
+                self.projections.remove(&id);
+            }
+        }
+    }
+
     pub fn outbox(&self) -> &[PushOp] {
         &self.outbox
     }
@@ -140,6 +173,7 @@ impl Replica {
     pub fn create(&mut self, id: RecordId, kind: RecordKind) -> PushOp {
         let (record, update) = Record::create(id, kind, self.client_id);
         self.records.insert(id, record);
+        self.refresh(id);
         self.queue(id, kind, update)
     }
 
@@ -156,6 +190,7 @@ impl Replica {
         if update.0 == EMPTY_UPDATE {
             return None;
         }
+        self.refresh(id);
         Some(self.queue(id, kind, update))
     }
 
@@ -183,16 +218,24 @@ impl Replica {
     /// Replaces the outbox with the device's stored one (another tab may have
     /// queued or settled ops), applying any op this replica has not seen.
     pub fn replace_outbox(&mut self, outbox: Vec<PushOp>) -> Result<(), RecordError> {
-        for op in &outbox {
-            self.record_entry(op.record).apply_update(&op.update)?;
+        let mut touched = BTreeSet::new();
+        let applied = outbox.iter().try_for_each(|op| {
+            touched.insert(op.record);
+            self.record_entry(op.record).apply_update(&op.update)
+        });
+        for id in touched {
+            self.refresh(id);
         }
+        applied?;
         self.outbox = outbox;
         Ok(())
     }
 
     /// Takes in an op another tab of this device queued (and saved) already.
     pub fn adopt_op(&mut self, op: PushOp) -> Result<(), RecordError> {
-        self.record_entry(op.record).apply_update(&op.update)?;
+        let applied = self.record_entry(op.record).apply_update(&op.update);
+        self.refresh(op.record);
+        applied?;
         if !self.outbox.iter().any(|queued| queued.op == op.op) {
             self.outbox.push(op);
         }
@@ -206,7 +249,9 @@ impl Replica {
 
     /// Merges an update that another tab of this device made and saved already.
     pub fn apply_local(&mut self, record: RecordId, update: &[u8]) -> Result<(), RecordError> {
-        self.record_entry(record).apply_update(update)
+        let applied = self.record_entry(record).apply_update(update);
+        self.refresh(record);
+        applied
     }
 
     /// The next push: the outbox from its oldest op, as many ops as fit in
@@ -291,8 +336,11 @@ impl Replica {
 
     /// Merges one record's whole state (from a repair request).
     pub fn apply_change(&mut self, change: &Change) -> Result<(), RecordError> {
-        self.record_entry(change.record)
-            .apply_update(&change.update)
+        let applied = self
+            .record_entry(change.record)
+            .apply_update(&change.update);
+        self.refresh(change.record);
+        applied
     }
 
     /// Takes a record back to the server's copy after the server refused an op
@@ -328,6 +376,7 @@ impl Replica {
                 self.records.remove(&id);
             }
         }
+        self.refresh(id);
         Ok(dropped)
     }
 

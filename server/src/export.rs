@@ -15,11 +15,15 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pulldown_cmark::{Options, Parser};
+use serde_json::Value;
 use tern_domain::api::{RenderRequest, RenderedHtml};
-use tern_domain::record::{Record, RecordSummary};
+use tern_domain::record::schema::{FieldDef, FieldType, SetOf};
+use tern_domain::record::{Projection, Record, RecordId};
+use tern_domain::region::MEMBERS;
 
 /// Answers the export of a record the user may read (404 otherwise, as for a
-/// record that does not exist).
+/// record that does not exist). Linked records are named only if the user may
+/// read them too.
 pub(crate) async fn export_record(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -27,11 +31,24 @@ pub(crate) async fn export_record(
 ) -> Result<Response, ApiError> {
     let change = crate::http::visible_record(&state, &signed, &id).await?;
     let id = change.record;
-    let summary = Record::load(id, 1, &change.update)
+    let projection = Record::load(id, 1, &change.update)
         .ok()
-        .and_then(|record| record.summary())
+        .and_then(|record| record.projection())
         .ok_or_else(|| ApiError::UnknownRecord(id.to_string()))?;
-    let mut response = document(&summary).into_response();
+    let mut titles = std::collections::BTreeMap::new();
+    for link in projection.links() {
+        let title = crate::http::visible_record(&state, &signed, &link.target.to_string())
+            .await
+            .ok()
+            .and_then(|change| Record::load(change.record, 1, &change.update).ok())
+            .and_then(|record| record.projection())
+            .map(|target| target.title().to_owned());
+        titles.insert(link.target, title);
+    }
+    let html = document(&projection, "en", &|target| {
+        titles.get(&target).cloned().flatten()
+    });
+    let mut response = html.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -50,32 +67,184 @@ pub(crate) async fn export_record(
     Ok(response)
 }
 
-/// The whole HTML document of a record.
-pub fn document(summary: &RecordSummary) -> String {
-    let (title, body) = match summary {
-        RecordSummary::Recommendation(rec) => {
-            let mut body = format!("<p class=\"summary\">{}</p>\n", escape(&rec.summary));
-            for section in &rec.sections {
-                body.push_str(&format!(
-                    "<section>\n<h2>{}</h2>\n{}</section>\n",
-                    escape(&section.heading),
-                    markdown_to_safe_html(&section.body)
-                ));
-            }
-            (rec.title.as_str(), body)
-        }
-        RecordSummary::Project(project) => (
-            project.title.as_str(),
-            format!("<p>{}</p>\n", escape(&project.description)),
-        ),
+/// The whole HTML document of a record, labelled in `locale`, from its
+/// kind's declaration: facts (dates, choices, sets, links) as a list, long
+/// texts as paragraphs, item lists as sections. Text in items is Markdown
+/// (section bodies), rendered safely; top-level long text is kept as typed.
+/// `title_of` names a linked record, or `None` for one the reader may not see.
+pub fn document(
+    projection: &Projection,
+    locale: &str,
+    title_of: &dyn Fn(RecordId) -> Option<String>,
+) -> String {
+    let def = projection.def();
+    let label = |path: &str, key: &str| {
+        tern_app::labels::lookup(locale, &format!("{}.{path}", def.tag))
+            .or_else(|| tern_app::labels::lookup(locale, &format!("field.{key}")))
+            .unwrap_or(key)
+            .to_owned()
     };
+    let mut body = String::new();
+    render_fields(
+        def.fields,
+        &projection.fields,
+        "",
+        Some(def.title),
+        2,
+        &label,
+        locale,
+        title_of,
+        &mut body,
+    );
+    let title = projection.title();
     format!(
-        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n\
+        "<!DOCTYPE html>\n<html lang=\"{locale}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n\
          <style>body{{font-family:sans-serif;max-width:48rem;margin:2rem auto;line-height:1.6}}\
-         .summary{{white-space:pre-wrap;font-size:1.1rem}}</style>\n</head>\n<body>\n\
+         .text{{white-space:pre-wrap}}dt{{font-weight:bold}}</style>\n</head>\n<body>\n\
          <h1>{title}</h1>\n{body}</body>\n</html>\n",
         title = escape(title),
     )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_fields(
+    fields: &[FieldDef],
+    values: &serde_json::Map<String, Value>,
+    prefix: &str,
+    skip: Option<&str>,
+    level: u8,
+    label: &dyn Fn(&str, &str) -> String,
+    locale: &str,
+    title_of: &dyn Fn(RecordId) -> Option<String>,
+    out: &mut String,
+) {
+    let mut facts = String::new();
+    let mut texts = String::new();
+    for field in fields.iter().filter(|field| Some(field.key) != skip) {
+        let path = format!("{prefix}{}", field.key);
+        let name = escape(&label(&path, field.key));
+        let value = values.get(field.key).unwrap_or(&Value::Null);
+        match field.ty {
+            FieldType::Text | FieldType::LongText if level > 2 => {
+                let text = value.as_str().unwrap_or_default();
+                if !text.trim().is_empty() {
+                    texts.push_str(&format!(
+                        "<h{level}>{name}</h{level}>\n{}",
+                        markdown_to_safe_html(text)
+                    ));
+                }
+            }
+            FieldType::LongText => {
+                let text = value.as_str().unwrap_or_default();
+                if !text.trim().is_empty() {
+                    texts.push_str(&format!(
+                        "<h{level}>{name}</h{level}>\n<p class=\"text\">{}</p>\n",
+                        escape(text)
+                    ));
+                }
+            }
+            FieldType::Items(items) => {
+                let Value::Array(list) = value else { continue };
+                if list.is_empty() {
+                    continue;
+                }
+                texts.push_str(&format!("<h{level}>{name}</h{level}>\n"));
+                for item in list {
+                    let Value::Object(item) = item else { continue };
+                    let heading = items
+                        .title
+                        .and_then(|key| item.get(key))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    texts.push_str("<section>\n");
+                    let inner = (level + 1).min(6);
+                    if !heading.is_empty() {
+                        texts.push_str(&format!("<h{inner}>{}</h{inner}>\n", escape(heading)));
+                    }
+                    render_fields(
+                        items.fields,
+                        item,
+                        &format!("{path}."),
+                        items.title,
+                        inner,
+                        label,
+                        locale,
+                        title_of,
+                        &mut texts,
+                    );
+                    texts.push_str("</section>\n");
+                }
+            }
+            _ => {
+                let shown = fact(field, value, locale, title_of);
+                if !shown.is_empty() {
+                    facts.push_str(&format!("<dt>{name}</dt><dd>{}</dd>\n", escape(&shown)));
+                }
+            }
+        }
+    }
+    if !facts.is_empty() {
+        out.push_str(&format!("<dl>\n{facts}</dl>\n"));
+    }
+    out.push_str(&texts);
+}
+
+/// A short value as text: choices and sets by their labels, links by title.
+fn fact(
+    field: &FieldDef,
+    value: &Value,
+    locale: &str,
+    title_of: &dyn Fn(RecordId) -> Option<String>,
+) -> String {
+    let word = |value: &str| -> String {
+        let key = match field.ty {
+            FieldType::Choice(choices) | FieldType::Set(SetOf::Choices(choices)) => {
+                if choices.name == "member" {
+                    return member(value);
+                }
+                format!("choice.{}.{value}", choices.name)
+            }
+            FieldType::Set(SetOf::Members) => return member(value),
+            FieldType::Set(SetOf::FocusAreas) => format!("focus.{value}"),
+            FieldType::Ref(_) | FieldType::Refs(_) => {
+                return value
+                    .parse()
+                    .ok()
+                    .and_then(title_of)
+                    .unwrap_or_else(|| "(a record you do not have access to)".to_owned())
+            }
+            _ => return value.to_owned(),
+        };
+        tern_app::labels::lookup(locale, &key)
+            .unwrap_or(value)
+            .to_owned()
+    };
+    match value {
+        Value::String(text) => word(text),
+        Value::Array(values) => values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(word)
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Bool(true) => "✓".to_owned(),
+        Value::Object(entries) => entries
+            .iter()
+            .filter_map(|(code, value)| {
+                Some(format!("{}: {}", member(code), word(value.as_str()?)))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => String::new(),
+    }
+}
+
+fn member(code: &str) -> String {
+    MEMBERS
+        .iter()
+        .find(|member| member.code == code)
+        .map_or(code, |member| member.name)
+        .to_owned()
 }
 
 /// `POST /api/render/v1/markdown`: one section body as safe HTML.
@@ -136,21 +305,46 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_fields_stay_text() {
-        let summary = RecordSummary::Project(tern_domain::record::ProjectSummary {
-            title: "<b>Bold</b> & \"quoted\"".into(),
-            description: String::new(),
-            status: Default::default(),
-            start_date: None,
-            end_date: None,
-            focus_areas: Vec::new(),
-            countries: Vec::new(),
-        });
-        let html = document(&summary);
+    fn plain_text_fields_stay_text_and_facts_are_labelled() {
+        use tern_domain::record::{FieldEdit, FieldPath, RecordKind};
+        let id = RecordId::v7(1_760_000_000_000, [1; 10]);
+        let (record, _) = Record::create(id, RecordKind::Project, 1);
+        record
+            .set_text("title", "<b>Bold</b> & \"quoted\"")
+            .expect("title");
+        record
+            .change(
+                &FieldPath::top("countries"),
+                FieldEdit::Include {
+                    value: "EE".into(),
+                    included: true,
+                },
+            )
+            .expect("country");
+        let target = RecordId::v7(1_760_000_000_000, [2; 10]);
+        record
+            .change(
+                &FieldPath::top("implements"),
+                FieldEdit::IncludeRef {
+                    target,
+                    kind: RecordKind::Recommendation,
+                    included: true,
+                },
+            )
+            .expect("link");
+        let projection = record.projection().expect("kind");
+        let html = document(&projection, "de", &|_| None);
         assert!(
             html.contains("&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;quoted&quot;"),
             "{html}"
         );
         assert!(!html.contains("<b>"), "{html}");
+        assert!(html.contains("<dt>Länder</dt><dd>Estonia</dd>"), "{html}");
+        assert!(html.contains("<dd>Geplant</dd>"), "{html}");
+        assert!(html.contains("you do not have access"), "{html}");
+        let named = document(&projection, "en", &|_| {
+            Some("Child-friendly justice".into())
+        });
+        assert!(named.contains("Child-friendly justice"), "{named}");
     }
 }

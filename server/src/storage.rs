@@ -670,7 +670,7 @@ impl Touched {
         let after = GuardedFields::of(&self.record);
         access
             .check_edit(before, &after)
-            .map_err(|denied| denied.to_string())?;
+            .map_err(|denied| denied.to_wire())?;
         // The next op's "before": read once per op, not twice.
         self.guarded = Some(after);
         Ok(())
@@ -810,7 +810,7 @@ impl Storage for SurrealStorage {
         for (index, op) in ops.iter().enumerate() {
             let rid = op.record.to_string();
             if !actor.access.can_edit_records() {
-                let reason = Denied::ReadOnly.to_string();
+                let reason = Denied::ReadOnly.to_wire();
                 denials.add(&rid, &reason);
                 outcomes.push((op.op, OpOutcome::Rejected(reason)));
                 continue;
@@ -821,7 +821,7 @@ impl Storage for SurrealStorage {
                 .as_ref()
                 .is_some_and(|visible| !visible.contains(&rid))
             {
-                let reason = Denied::NotInvited(rid.clone()).to_string();
+                let reason = Denied::NotInvited(rid.clone()).to_wire();
                 denials.add(&rid, &reason);
                 outcomes.push((op.op, OpOutcome::Rejected(reason)));
                 continue;
@@ -831,7 +831,7 @@ impl Storage for SurrealStorage {
                 .or_insert_with(|| Touched::load(op.record, stored.remove(&rid)));
             if entry.kind.is_none() {
                 if let Err(denied) = actor.access.check_create(op.kind) {
-                    let reason = denied.to_string();
+                    let reason = denied.to_wire();
                     denials.add(&rid, &reason);
                     outcomes.push((op.op, OpOutcome::Rejected(reason)));
                     continue;
@@ -906,8 +906,8 @@ impl Storage for SurrealStorage {
                 doc_state: Bytes::from(entry.record.state()),
                 summary: entry
                     .record
-                    .summary()
-                    .and_then(|summary| serde_json::to_string(&summary).ok())
+                    .projection()
+                    .and_then(|projection| serde_json::to_string(&projection).ok())
                     .unwrap_or_else(|| "null".to_owned()),
                 updated_seq: to_i64(entry.updated_seq.0),
                 compacted_seq: 0,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::{pull_everything, push, signed_in_client, Tern, Traffic};
 use tern_domain::client::Replica;
-use tern_domain::record::{RecordId, RecordKind};
+use tern_domain::record::{FieldEdit, FieldPath, RecordId, RecordKind};
 use tern_domain::sync::{DeviceId, OpOutcome, PushRequest};
 
 fn record(n: u8) -> RecordId {
@@ -50,8 +50,9 @@ async fn acknowledged_edits_survive_kill_minus_nine() {
                 for _ in 0..batch {
                     let id = records[n % 2];
                     device.edit(id, |r| {
-                        let rec = r.as_recommendation()?;
-                        Some(rec.set_summary_text(&format!("{}{}", rec.summary_text(), marker(n))))
+                        let summary = FieldPath::top("summary");
+                        let text = format!("{}{}", r.text(&summary)?, marker(n));
+                        r.change(&summary, FieldEdit::Text(text)).ok()
                     });
                     numbers.push(n);
                     n += 1;
@@ -95,7 +96,7 @@ async fn acknowledged_edits_survive_kill_minus_nine() {
     pull_everything(&client, &tern.address, &mut reader, &mut Traffic::default()).await;
     let text: String = [record(1), record(2)]
         .iter()
-        .filter_map(|id| Some(reader.record(*id)?.as_recommendation()?.summary_text()))
+        .filter_map(|id| reader.record(*id)?.text(&FieldPath::top("summary")))
         .collect();
     let missing: Vec<usize> = acknowledged
         .iter()

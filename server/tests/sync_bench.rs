@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 use support::{pull_everything, push_outbox, signed_in_client, signed_in_member, Tern, Traffic};
 use tern_domain::client::Replica;
-use tern_domain::record::{RecordId, RecordKind};
+use tern_domain::record::{FieldEdit, FieldPath, RecordId, RecordKind};
 use tern_domain::sync::DeviceId;
 
 const EDITS: usize = 10_000;
@@ -47,7 +47,10 @@ async fn push_and_pull_ten_thousand_edits() {
         if n % 60 == 59 {
             text.push(' ');
         }
-        anna.edit(id, |r| Some(r.as_recommendation()?.set_summary_text(&text)));
+        anna.edit(id, |r| {
+            r.change(&FieldPath::top("summary"), FieldEdit::Text(text.clone()))
+                .ok()
+        });
     }
     let ops = anna.outbox().len();
     let queue_time = queued.elapsed();
@@ -66,7 +69,7 @@ async fn push_and_pull_ten_thousand_edits() {
 
     let pulled = jonas
         .record(id)
-        .and_then(|r| Some(r.as_recommendation()?.summary_text()));
+        .and_then(|r| r.text(&FieldPath::top("summary")));
     assert_eq!(pulled.as_deref(), Some(text.as_str()), "the copies differ");
     assert!(anna.outbox().is_empty());
 

@@ -10,7 +10,8 @@ use tern_domain::auth::{
     USERS_PATH,
 };
 use tern_domain::client::Replica;
-use tern_domain::record::{RecommendationStatus, Record, RecordId, RecordKind, Stance, Update};
+use tern_domain::record::kinds::recommendation::{STANCE, STATUS};
+use tern_domain::record::{FieldEdit, FieldPath, Record, RecordId, RecordKind, Update};
 use tern_domain::sync::{
     self, Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, PushRequest, Seq,
     EVENTS_PATH, PUSH_PATH, RECORDS_PATH,
@@ -104,7 +105,7 @@ async fn pull_records(
 /// A recommendation created by the secretariat, with a title.
 async fn recommendation(app: &TestApp, title: &str) -> RecordId {
     let (record, created) = Record::create(new_record_id(), RecordKind::Recommendation, unique());
-    let titled = record.as_recommendation().expect("rec").set_title(title);
+    let titled = record.set_text("title", title).expect("title");
     for update in [created, titled] {
         let outcome = push(
             app,
@@ -233,29 +234,53 @@ fn check(who: Who, operation: &str, outcome: &OpOutcome, expected: &Expect) {
 }
 
 fn rejected(denied: Denied) -> Expect {
-    Expect::Rejected(denied.to_string())
+    Expect::Rejected(denied.to_wire())
 }
 
-fn next_status(record: &Record) -> RecommendationStatus {
-    let now = record.as_recommendation().expect("rec").status();
-    RecommendationStatus::ALL
-        .into_iter()
-        .find(|status| *status != now)
+fn next_status(record: &Record) -> &'static str {
+    let now = record.projection().expect("kind");
+    STATUS
+        .options
+        .iter()
+        .copied()
+        .find(|status| now.status() != Some(status))
         .expect("another status")
 }
 
-fn next_stance(record: &Record, code: &str) -> Stance {
-    let now = record
-        .as_recommendation()
-        .expect("rec")
-        .positions()
+fn next_stance(record: &Record, code: &str) -> &'static str {
+    let now = record.projection().expect("kind");
+    let current = now
+        .per_member("positions")
         .into_iter()
-        .find(|(c, _)| c == code)
-        .map(|(_, stance)| stance);
-    Stance::ALL
-        .into_iter()
-        .find(|stance| Some(*stance) != now)
+        .find(|(c, _)| *c == code)
+        .map(|(_, stance)| stance.to_owned());
+    STANCE
+        .options
+        .iter()
+        .copied()
+        .find(|stance| current.as_deref() != Some(stance))
         .expect("another stance")
+}
+
+fn set_status(record: &Record, status: &str) -> Update {
+    record
+        .change(
+            &FieldPath::top("status"),
+            FieldEdit::Choice(Some(status.into())),
+        )
+        .expect("a status")
+}
+
+fn set_position(record: &Record, code: &str, stance: &str) -> Update {
+    record
+        .change(
+            &FieldPath::top("positions"),
+            FieldEdit::Keyed {
+                key: code.into(),
+                value: Some(stance.into()),
+            },
+        )
+        .expect("a position")
 }
 
 #[tokio::test]
@@ -282,9 +307,8 @@ async fn every_role_may_do_exactly_what_its_role_allows_over_sync() {
         // Edit the shared record's text.
         let outcome = world
             .edit_shared(who, |r| {
-                r.as_recommendation()
-                    .expect("rec")
-                    .set_title(&format!("Edited by {who:?}"))
+                r.set_text("title", &format!("Edited by {who:?}"))
+                    .expect("title")
             })
             .await;
         let expected = match who {
@@ -296,15 +320,11 @@ async fn every_role_may_do_exactly_what_its_role_allows_over_sync() {
 
         // Change the recommendation's status.
         let outcome = world
-            .edit_shared(who, |r| {
-                r.as_recommendation()
-                    .expect("rec")
-                    .set_status(next_status(r))
-            })
+            .edit_shared(who, |r| set_status(r, next_status(r)))
             .await;
         let expected = match who {
             Who::Secretariat => Expect::Applied,
-            Who::Member | Who::Invited => rejected(Denied::StatusIsSecretariats),
+            Who::Member | Who::Invited => rejected(Denied::SecretariatField("status".into())),
             Who::Uninvited => rejected(Denied::NotInvited(shared.clone())),
             Who::Given | Who::NotGiven => rejected(Denied::ReadOnly),
         };
@@ -312,15 +332,11 @@ async fn every_role_may_do_exactly_what_its_role_allows_over_sync() {
 
         // Record Finland's position (the member's own state).
         let outcome = world
-            .edit_shared(who, |r| {
-                r.as_recommendation()
-                    .expect("rec")
-                    .set_position("FI", Some(next_stance(r, "FI")))
-            })
+            .edit_shared(who, |r| set_position(r, "FI", next_stance(r, "FI")))
             .await;
         let expected = match who {
             Who::Secretariat | Who::Member => Expect::Applied,
-            Who::Invited => rejected(Denied::PositionsAreMembers),
+            Who::Invited => rejected(Denied::MembersOnly("positions".into())),
             Who::Uninvited => rejected(Denied::NotInvited(shared.clone())),
             Who::Given | Who::NotGiven => rejected(Denied::ReadOnly),
         };
@@ -328,16 +344,12 @@ async fn every_role_may_do_exactly_what_its_role_allows_over_sync() {
 
         // Record Sweden's position (another state's, for the member).
         let outcome = world
-            .edit_shared(who, |r| {
-                r.as_recommendation()
-                    .expect("rec")
-                    .set_position("SE", Some(next_stance(r, "SE")))
-            })
+            .edit_shared(who, |r| set_position(r, "SE", next_stance(r, "SE")))
             .await;
         let expected = match who {
             Who::Secretariat => Expect::Applied,
-            Who::Member => rejected(Denied::NotYourPosition("SE".into())),
-            Who::Invited => rejected(Denied::PositionsAreMembers),
+            Who::Member => rejected(Denied::NotYourState("SE".into())),
+            Who::Invited => rejected(Denied::MembersOnly("positions".into())),
             Who::Uninvited => rejected(Denied::NotInvited(shared.clone())),
             Who::Given | Who::NotGiven => rejected(Denied::ReadOnly),
         };
@@ -347,9 +359,13 @@ async fn every_role_may_do_exactly_what_its_role_allows_over_sync() {
     // What was refused is not in the record: the status and Sweden's position
     // are the secretariat's, Finland's the secretariat's or the member's.
     let record = server_copy(&world.app, world.shared).await;
-    let rec = record.as_recommendation().expect("rec");
-    assert_eq!(rec.positions().len(), 2);
-    assert!(rec.title().starts_with("Edited by"), "{}", rec.title());
+    let projection = record.projection().expect("kind");
+    assert_eq!(projection.per_member("positions").len(), 2);
+    assert!(
+        projection.title().starts_with("Edited by"),
+        "{}",
+        projection.title()
+    );
 }
 
 #[tokio::test]
@@ -528,7 +544,7 @@ async fn a_guessed_record_id_reveals_nothing() {
     let private = world.private;
     let nowhere = new_record_id();
     let copy = server_copy(app, private).await;
-    let edit = copy.as_recommendation().expect("rec").set_title("Mine now");
+    let edit = copy.set_text("title", "Mine now").expect("title");
     // The same answer whether the record exists or not, and whatever kind is claimed.
     let existing = push(app, guesser, op(private, RecordKind::Recommendation, &edit)).await;
     let claimed_project = push(app, guesser, op(private, RecordKind::Project, &edit)).await;
@@ -556,13 +572,10 @@ async fn a_guessed_record_id_reveals_nothing() {
     // also after the secretariat edits it again.
     let record = server_copy(app, private).await;
     assert_eq!(
-        record.as_recommendation().expect("rec").title(),
+        record.text(&FieldPath::top("title")).unwrap_or_default(),
         "Private draft"
     );
-    let later = record
-        .as_recommendation()
-        .expect("rec")
-        .set_title("Private, revised");
+    let later = record.set_text("title", "Private, revised").expect("title");
     push(
         app,
         &app.client,
@@ -613,7 +626,7 @@ async fn a_grant_brings_the_record_to_the_invitee_whatever_their_cursor() {
     sync_device(app, &mut device, expert).await;
     let title = device
         .record(world.private)
-        .and_then(|record| Some(record.as_recommendation()?.title()));
+        .and_then(|record| record.text(&FieldPath::top("title")));
     assert_eq!(title.as_deref(), Some("Private draft"));
     assert_eq!(get_record(app, expert, world.private).await.status(), 200);
     // Granting again changes nothing (no new log row).
@@ -631,7 +644,7 @@ async fn a_grant_brings_the_record_to_the_invitee_whatever_their_cursor() {
     assert_eq!(
         colleague
             .record(world.private)
-            .and_then(|record| Some(record.as_recommendation()?.title()))
+            .and_then(|record| record.text(&FieldPath::top("title")))
             .as_deref(),
         Some("Private draft")
     );
@@ -644,9 +657,8 @@ async fn a_grant_brings_the_record_to_the_invitee_whatever_their_cursor() {
     );
     let copy = server_copy(app, world.private).await;
     let later = copy
-        .as_recommendation()
-        .expect("rec")
-        .set_title("After the withdrawal");
+        .set_text("title", "After the withdrawal")
+        .expect("title");
     push(
         app,
         &app.client,
@@ -656,10 +668,7 @@ async fn a_grant_brings_the_record_to_the_invitee_whatever_their_cursor() {
     let (records, _) = pull_records(app, expert, device.cursor()).await;
     assert!(records.is_empty(), "{records:?}");
     assert_eq!(get_record(app, expert, world.private).await.status(), 404);
-    let attempt = copy
-        .as_recommendation()
-        .expect("rec")
-        .set_title("Expert's edit");
+    let attempt = copy.set_text("title", "Expert's edit").expect("title");
     let outcome = push(
         app,
         expert,
@@ -668,7 +677,7 @@ async fn a_grant_brings_the_record_to_the_invitee_whatever_their_cursor() {
     .await;
     assert_eq!(
         outcome,
-        OpOutcome::Rejected(Denied::NotInvited(world.private.to_string()).to_string())
+        OpOutcome::Rejected(Denied::NotInvited(world.private.to_string()).to_wire())
     );
 }
 
@@ -709,13 +718,9 @@ async fn an_observer_whose_role_changes_to_contributor_may_edit_at_once() {
     let world = World::new().await;
     let app = &world.app;
     let observer = world.user(Who::Given);
-    let title = |r: &Record| {
-        r.as_recommendation()
-            .expect("rec")
-            .set_title("Observer no more")
-    };
+    let title = |r: &Record| r.set_text("title", "Observer no more").expect("title");
     let before = world.edit_shared(Who::Given, title).await;
-    assert_eq!(before, OpOutcome::Rejected(Denied::ReadOnly.to_string()));
+    assert_eq!(before, OpOutcome::Rejected(Denied::ReadOnly.to_wire()));
     let changed = app
         .client
         .post(app.url(&format!("{USERS_PATH}/{}", observer.id)))
@@ -745,7 +750,7 @@ async fn record_states_for_a_device_behind_the_compacted_log_are_only_the_visibl
     assert_eq!(grant(&app, shared, &expert.id, true).await.status(), 200);
     for id in [shared, private] {
         let copy = server_copy(&app, id).await;
-        let update = copy.as_recommendation().expect("rec").set_title("Revised");
+        let update = copy.set_text("title", "Revised").expect("title");
         push(
             &app,
             &app.client,

@@ -4,7 +4,7 @@
 
 use tern_domain::api::{RenderRequest, RenderedHtml, EXPORT_PATH, RENDER_PATH};
 use tern_domain::auth::Role;
-use tern_domain::record::{Record, RecordId, RecordKind, SectionId};
+use tern_domain::record::{FieldEdit, FieldPath, ItemId, Record, RecordId, RecordKind};
 use tern_domain::sync::{self, OpId, PushOp, PushRequest, PUSH_PATH};
 use tern_tests::spawn_app;
 
@@ -74,12 +74,32 @@ async fn the_export_is_clean_html_for_readers_and_404_for_others() {
     let app = spawn_app().await;
     let id = RecordId::v7(1_760_000_000_000, [7; 10]);
     let (record, created) = Record::create(id, RecordKind::Recommendation, 11);
-    let rec = record.as_recommendation().expect("recommendation");
-    let titled = rec.set_title("<b>Title</b> & more");
-    let section = SectionId("s1".into());
-    let inserted = rec.insert_section(0, &section, "Heading");
-    let body = rec.set_section_body(&section, PAYLOAD).expect("section");
-    let ops = [created, titled, inserted, body]
+    let titled = record
+        .set_text("title", "<b>Title</b> & more")
+        .expect("title");
+    let section = ItemId("s1".into());
+    let inserted = record
+        .change(
+            &FieldPath::top("sections"),
+            FieldEdit::InsertItem {
+                id: section.clone(),
+                position: 0,
+            },
+        )
+        .expect("inserted");
+    let heading = record
+        .change(
+            &FieldPath::item("sections", section.clone(), "heading"),
+            FieldEdit::Text("Heading".into()),
+        )
+        .expect("heading");
+    let body = record
+        .change(
+            &FieldPath::item("sections", section, "body"),
+            FieldEdit::Text(PAYLOAD.into()),
+        )
+        .expect("section");
+    let ops = [created, titled, inserted, heading, body]
         .into_iter()
         .enumerate()
         .map(|(n, update)| PushOp {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 use tern_domain::api::ErrorBody;
-use tern_domain::record::{Record, RecordId, RecordKind, Update};
+use tern_domain::record::{FieldPath, Record, RecordId, RecordKind, Update};
 use tern_domain::sync::{
     self, Change, OpId, OpOutcome, PullResponse, PushOp, PushRequest, PushResponse, Seq,
     EVENTS_PATH, MAX_PUSH_BYTES, PULL_PATH, PUSH_PATH, RECORDS_PATH,
@@ -61,8 +61,7 @@ async fn pull(app: &TestApp, since: u64, limit: u32) -> PullResponse {
 /// A recommendation with a title, as three ops from one device.
 fn drafted(title: &str) -> (Record, Vec<Update>) {
     let (record, created) = Record::create(record_id(1), RecordKind::Recommendation, 7);
-    let rec = record.as_recommendation().expect("rec");
-    let titled = rec.set_title(title);
+    let titled = record.set_text("title", title).expect("title");
     (record, vec![created, titled])
 }
 
@@ -88,7 +87,7 @@ async fn pushed_edits_come_back_from_pull_and_rebuild_the_record() {
     for change in &page.changes {
         replica.apply_update(&change.update).expect("applies");
     }
-    assert_eq!(replica.summary(), record.summary());
+    assert_eq!(replica.projection(), record.projection());
 }
 
 #[tokio::test]
@@ -120,7 +119,6 @@ async fn a_retried_push_is_applied_once() {
 async fn pulls_come_in_pages_and_resume_from_the_cursor() {
     let app = spawn_app().await;
     let (record, created) = Record::create(record_id(2), RecordKind::Project, 3);
-    let project = record.as_project().expect("project");
     // One push per edit, as a device online sends them: one log row each.
     push(
         &app,
@@ -128,7 +126,9 @@ async fn pulls_come_in_pages_and_resume_from_the_cursor() {
     )
     .await;
     for n in 1..25u16 {
-        let update = project.set_title(&format!("Project draft {n}"));
+        let update = record
+            .set_text("title", &format!("Project draft {n}"))
+            .expect("title");
         push(&app, vec![op(n, record.id(), RecordKind::Project, &update)]).await;
     }
 
@@ -281,14 +281,11 @@ async fn acknowledged_edits_survive_a_restart() {
         copy.apply_update(&change.update).expect("applies");
     }
     assert_eq!(
-        copy.as_recommendation().map(|r| r.title()).as_deref(),
+        copy.text(&FieldPath::top("title")).as_deref(),
         Some("Durable")
     );
     // Sequence numbers continue after a restart rather than starting over.
-    let more = record
-        .as_recommendation()
-        .expect("rec")
-        .set_title("Durable, still");
+    let more = record.set_text("title", "Durable, still").expect("title");
     let next = push(
         &app,
         vec![op(9, record.id(), RecordKind::Recommendation, &more)],
@@ -339,7 +336,7 @@ async fn an_archive_of_a_stopped_servers_data_restores_elsewhere() {
         copy.apply_update(&change.update).expect("applies");
     }
     assert_eq!(
-        copy.as_recommendation().map(|r| r.title()).as_deref(),
+        copy.text(&FieldPath::top("title")).as_deref(),
         Some("Backed up")
     );
 }
@@ -351,12 +348,11 @@ fn path(path: &std::path::Path) -> &str {
 /// A recommendation's title typed one letter at a time: `n` ops (create + n-1 edits).
 fn typed(record_n: u8, text: &str, n: usize) -> (Record, Vec<Update>) {
     let (record, created) = Record::create(record_id(record_n), RecordKind::Recommendation, 11);
-    let rec = record.as_recommendation().expect("rec");
     let mut updates = vec![created];
     let chars: Vec<char> = text.chars().cycle().take(n - 1).collect();
     for end in 1..n {
         let prefix: String = chars[..end].iter().collect();
-        updates.push(rec.set_title(&prefix));
+        updates.push(record.set_text("title", &prefix).expect("title"));
     }
     (record, updates)
 }
@@ -411,11 +407,11 @@ async fn a_push_of_many_ops_is_applied_in_order_in_one_request() {
         };
         copy.apply_update(&change.update).expect("applies");
     }
-    assert_eq!(copy_one.summary(), one.summary());
-    assert_eq!(copy_two.summary(), two.summary());
+    assert_eq!(copy_one.projection(), one.projection());
+    assert_eq!(copy_two.projection(), two.projection());
 
     // The same request again, plus one new op: only the new one is applied.
-    let more = one.as_recommendation().expect("rec").set_title("abc, done");
+    let more = one.set_text("title", "abc, done").expect("title");
     ops.push(op(5_000, one.id(), RecordKind::Recommendation, &more));
     let again = push(&app, ops).await;
     assert_eq!(again.outcomes.len(), 501);
@@ -489,7 +485,7 @@ async fn the_records_endpoint_returns_a_whole_state_or_a_reason() {
     // A copy that has nothing rebuilds the record from it alone.
     let copy = Record::load(record.id(), 31, &change.update).expect("loads");
     assert_eq!(
-        copy.as_recommendation().map(|r| r.title()).as_deref(),
+        copy.text(&FieldPath::top("title")).as_deref(),
         Some("Whole state")
     );
 

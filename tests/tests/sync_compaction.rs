@@ -10,7 +10,7 @@ use device::{
     record_id, summary_text, sync, title,
 };
 use std::time::Duration;
-use tern_domain::record::{RecommendationStatus, RecordKind};
+use tern_domain::record::{FieldEdit, FieldPath, RecordKind};
 use tern_domain::sync::{OpOutcome, PushRequest, Seq};
 use tern_server::Config;
 use tern_tests::{spawn_app_with, TestApp};
@@ -54,9 +54,7 @@ async fn wait_for_horizon(app: &TestApp, through: u64) {
 fn typed_title(replica: &mut tern_domain::client::Replica, text: &str) {
     replica.create(record_id(1), RecordKind::Recommendation);
     for end in 1..=text.len() {
-        replica.edit(record_id(1), |r| {
-            Some(r.as_recommendation()?.set_title(&text[..end]))
-        });
+        replica.edit(record_id(1), |r| r.set_text("title", &text[..end]).ok());
     }
 }
 
@@ -162,17 +160,20 @@ async fn a_device_behind_the_horizon_converges_with_one_that_followed_the_log() 
     pull_all(&app, &mut anna, 1_000).await;
 
     anna.create(x, RecordKind::Recommendation);
-    anna.edit(x, |r| Some(r.as_recommendation()?.set_title("Alpha")));
+    anna.edit(x, |r| r.set_text("title", "Alpha").ok());
     sync(&app, &mut anna).await;
     sync(&app, &mut jonas).await;
     jonas.create(y, RecordKind::Recommendation);
-    jonas.edit(y, |r| Some(r.as_recommendation()?.set_title("Beta")));
+    jonas.edit(y, |r| r.set_text("title", "Beta").ok());
     push_all(&app, &mut jonas).await;
     // A change to X by another device, after X's first changes are compacted.
     jonas.edit(x, |r| {
         Some(
-            r.as_recommendation()?
-                .set_status(RecommendationStatus::InConsultation),
+            r.change(
+                &FieldPath::top("status"),
+                FieldEdit::Choice(Some("in_consultation".into())),
+            )
+            .ok()?,
         )
     });
     push_all(&app, &mut jonas).await;
@@ -185,8 +186,9 @@ async fn a_device_behind_the_horizon_converges_with_one_that_followed_the_log() 
     assert_eq!(title(&behind, y).as_deref(), Some("Beta"));
     let status = behind
         .record(x)
-        .and_then(|r| Some(r.as_recommendation()?.status()));
-    assert_eq!(status, Some(RecommendationStatus::InConsultation));
+        .and_then(|r| r.projection())
+        .and_then(|p| p.status().map(str::to_owned));
+    assert_eq!(status.as_deref(), Some("in_consultation"));
     assert_eq!(documents(&behind), documents(&anna));
     assert_eq!(behind.cursor(), anna.cursor());
     assert!(behind.records_needing_repair().is_empty());
@@ -207,9 +209,9 @@ async fn many_devices_and_records_converge_through_compaction() {
                 replica.create(id, RecordKind::Recommendation);
             }
             replica.edit(id, |r| {
-                let rec = r.as_recommendation()?;
-                let text = format!("{} d{n}r{round}", rec.summary_text());
-                Some(rec.set_summary_text(&text))
+                let summary = FieldPath::top("summary");
+                let text = format!("{} d{n}r{round}", r.text(&summary)?);
+                r.change(&summary, FieldEdit::Text(text)).ok()
             });
             sync(&app, replica).await;
         }
@@ -242,12 +244,10 @@ async fn a_retried_op_after_compaction_is_already_applied_and_logs_nothing() {
     let mut anna = device(1);
     anna.create(record_id(1), RecordKind::Recommendation);
     anna.edit(record_id(1), |r| {
-        Some(r.as_recommendation()?.set_title("Kept once, kept once"))
+        r.set_text("title", "Kept once, kept once").ok()
     });
     // A deletion-only op: inserts nothing, so only the whole state tells a retry.
-    anna.edit(record_id(1), |r| {
-        Some(r.as_recommendation()?.set_title("Kept once"))
-    });
+    anna.edit(record_id(1), |r| r.set_text("title", "Kept once").ok());
     let request = anna.next_push(1 << 20).expect("outbox");
     assert_eq!(request.ops.len(), 3);
     let first = push_request(&app, &request).await;
@@ -276,9 +276,7 @@ async fn a_retried_op_after_compaction_is_already_applied_and_logs_nothing() {
 
     // A new edit after that still gets the next number.
     anna.acknowledge(&again);
-    anna.edit(record_id(1), |r| {
-        Some(r.as_recommendation()?.set_title("Kept twice"))
-    });
+    anna.edit(record_id(1), |r| r.set_text("title", "Kept twice").ok());
     let next = push_request(&app, &anna.next_push(1 << 20).expect("op")).await;
     assert_eq!(next.outcomes[0].1, OpOutcome::Applied(Seq(4)));
 }
@@ -296,9 +294,7 @@ async fn compaction_survives_a_restart_and_sequence_numbers_continue() {
 
     // Every log row is gone; the next op still gets 9, not 1.
     let app = compacting_app(&data, 3_600, 1_000_000).await;
-    anna.edit(record_id(1), |r| {
-        Some(r.as_recommendation()?.set_title("Restarted"))
-    });
+    anna.edit(record_id(1), |r| r.set_text("title", "Restarted").ok());
     let next = push_request(&app, &anna.next_push(1 << 20).expect("op")).await;
     assert_eq!(next.outcomes[0].1, OpOutcome::Applied(Seq(9)));
     let mut jonas = device(2);

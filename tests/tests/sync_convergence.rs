@@ -33,8 +33,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tern_domain::client::Replica;
+use tern_domain::record::kinds::{project, recommendation};
 use tern_domain::record::{
-    ProjectStatus, RecommendationStatus, Record, RecordId, RecordKind, SectionId, Update,
+    Date, FieldEdit, FieldPath, ItemId, Record, RecordId, RecordKind, Update,
 };
 use tern_domain::region::{FocusArea, MEMBERS};
 use tern_domain::sync::{
@@ -99,59 +100,31 @@ const DUPLICATE_PERCENT: u64 = 10;
 const QUIESCENCE_STEPS: usize = 5_000;
 
 /// A text field of a record, where a token can live.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Field {
-    Title,
-    /// A recommendation's summary.
-    Summary,
-    /// A project's description.
-    Description,
-    Heading(SectionId),
-    Body(SectionId),
-}
+type Field = FieldPath;
 
 fn read_field(record: &Record, field: &Field) -> Option<String> {
-    if let Some(project) = record.as_project() {
-        return match field {
-            Field::Title => Some(project.title()),
-            Field::Description => Some(project.description()),
-            _ => None,
-        };
-    }
-    let rec = record.as_recommendation()?;
-    match field {
-        Field::Title => Some(rec.title()),
-        Field::Summary => Some(rec.summary_text()),
-        Field::Heading(id) => rec
-            .sections()
-            .into_iter()
-            .find(|section| section.id == *id)
-            .map(|section| section.heading),
-        Field::Body(id) => rec
-            .sections()
-            .into_iter()
-            .find(|section| section.id == *id)
-            .map(|section| section.body),
-        Field::Description => None,
-    }
+    record.text(field)
 }
 
 fn write_field(record: &Record, field: &Field, value: &str) -> Option<Update> {
-    if let Some(project) = record.as_project() {
-        return match field {
-            Field::Title => Some(project.set_title(value)),
-            Field::Description => Some(project.set_description(value)),
-            _ => None,
-        };
-    }
-    let rec = record.as_recommendation()?;
-    match field {
-        Field::Title => Some(rec.set_title(value)),
-        Field::Summary => Some(rec.set_summary_text(value)),
-        Field::Heading(id) => rec.set_section_heading(id, value),
-        Field::Body(id) => rec.set_section_body(id, value),
-        Field::Description => None,
-    }
+    record.change(field, FieldEdit::Text(value.to_owned())).ok()
+}
+
+fn choice(field: &'static str, value: &str) -> Edit {
+    let edit = FieldEdit::Choice(Some(value.to_owned()));
+    Box::new(move |r| r.change(&FieldPath::top(field), edit).ok())
+}
+
+fn include(field: &'static str, value: &str, included: bool) -> Edit {
+    let edit = FieldEdit::Include {
+        value: value.to_owned(),
+        included,
+    };
+    Box::new(move |r| r.change(&FieldPath::top(field), edit).ok())
+}
+
+fn sections(record: &Record) -> Vec<ItemId> {
+    record.item_ids(&FieldPath::top("sections"))
 }
 
 /// Tokens are `[k<digits>]`; no word contains `[`. Returns each occurrence with
@@ -461,7 +434,7 @@ struct World {
     tokens: Vec<Token>,
     /// Tokens a device's own later edit cut or deleted.
     spoiled: HashSet<String>,
-    removed_sections: HashSet<(RecordId, SectionId)>,
+    removed_sections: HashSet<(RecordId, ItemId)>,
     trace: Vec<String>,
     /// Small pull pages in some seeds, so paging and stale pages get exercised.
     pull_limit: u32,
@@ -498,10 +471,12 @@ impl World {
             return;
         }
         if known.is_empty() || self.rng.chance(8) {
-            let kind = if self.rng.chance(55) {
-                RecordKind::Recommendation
-            } else {
-                RecordKind::Project
+            // Recommendations and projects carry the tokens the text check
+            // follows; the other kinds get edits of any field they declare.
+            let kind = match self.rng.below(100) {
+                0..=44 => RecordKind::Recommendation,
+                45..=79 => RecordKind::Project,
+                _ => RecordKind::ALL[2 + self.rng.below(RecordKind::ALL.len() - 2)],
             };
             let id = RecordId::v7(
                 1_760_000_000_000 + self.rng.below(1_000) as u64,
@@ -525,34 +500,49 @@ impl World {
         let record = client.replica.record(id).expect("the record is known");
         let rng = &mut self.rng;
         let mut text_edit: Option<(Field, String, String, bool)> = None;
-        let mut removed: Option<SectionId> = None;
+        let mut removed: Option<ItemId> = None;
         let edit: Edit = match kind {
             RecordKind::Project => match rng.below(10) {
                 0..=1 => {
-                    let status = ProjectStatus::ALL[rng.below(ProjectStatus::ALL.len())];
-                    Box::new(move |r| Some(r.as_project()?.set_status(status)))
+                    let options = project::STATUS.options;
+                    choice("status", options[rng.below(options.len())])
                 }
                 2 => {
                     let area = FocusArea::ALL[rng.below(FocusArea::ALL.len())];
-                    let on = rng.chance(60);
-                    Box::new(move |r| Some(r.as_project()?.set_focus_area(area, on)))
+                    include("focus_areas", area.as_str(), rng.chance(60))
                 }
                 3 => {
                     let code = MEMBERS[rng.below(MEMBERS.len())].code;
-                    let on = rng.chance(60);
-                    Box::new(move |r| r.as_project()?.set_country(code, on).ok())
+                    include("countries", code, rng.chance(60))
                 }
                 4 => {
                     let (a, b) = (rng.below(DATES.len()), rng.below(DATES.len()));
-                    let start = rng.chance(80).then_some(DATES[a.min(b)]);
-                    let end = rng.chance(70).then_some(DATES[a.max(b)]);
-                    Box::new(move |r| r.as_project()?.set_dates(start, end).ok())
+                    let date = |i: usize| Date::parse(DATES[i]);
+                    let start = rng.chance(80).then(|| date(a.min(b))).flatten();
+                    let end = rng.chance(70).then(|| date(a.max(b))).flatten();
+                    // Both dates as one op: the earlier first, so the pair is valid.
+                    Box::new(move |r| {
+                        let clear = |key: &'static str| {
+                            r.change(&FieldPath::top(key), FieldEdit::Date(None)).ok()
+                        };
+                        let mut updates = vec![clear("end_date")?];
+                        updates.push(
+                            r.change(&FieldPath::top("start_date"), FieldEdit::Date(start))
+                                .ok()?,
+                        );
+                        updates.push(
+                            r.change(&FieldPath::top("end_date"), FieldEdit::Date(end))
+                                .ok()?,
+                        );
+                        let bytes: Vec<&[u8]> = updates.iter().map(|u| u.0.as_slice()).collect();
+                        tern_domain::record::merge_updates(&bytes).ok().map(Update)
+                    })
                 }
                 n => {
                     let field = if n < 7 {
-                        Field::Title
+                        FieldPath::top("title")
                     } else {
-                        Field::Description
+                        FieldPath::top("description")
                     };
                     let before = read_field(record, &field).unwrap_or_default();
                     let (after, typed) = random_text_edit(rng, &before, &token);
@@ -560,48 +550,83 @@ impl World {
                     Box::new(move |r| write_field(r, &field, &after))
                 }
             },
+            RecordKind::Consultation
+            | RecordKind::GoodPractice
+            | RecordKind::Person
+            | RecordKind::Organisation => {
+                let mut local = Rng(rng.next());
+                let fresh = format!("c{c}e{}", self.ops.len());
+                Box::new(move |r| {
+                    let mut below = |n: usize| local.below(n);
+                    tern_domain::record::arbitrary::random_edit(r, &mut below, &fresh)
+                })
+            }
             RecordKind::Recommendation => {
-                let rec = record.as_recommendation().expect("a recommendation");
-                let sections = rec.sections();
+                let sections = sections(record);
+                let list = FieldPath::top("sections");
                 match rng.below(14) {
                     0 => {
-                        let status =
-                            RecommendationStatus::ALL[rng.below(RecommendationStatus::ALL.len())];
-                        Box::new(move |r| Some(r.as_recommendation()?.set_status(status)))
+                        let options = recommendation::STATUS.options;
+                        choice("status", options[rng.below(options.len())])
                     }
                     1 => {
                         let area = FocusArea::ALL[rng.below(FocusArea::ALL.len())];
-                        let on = rng.chance(60);
-                        Box::new(move |r| Some(r.as_recommendation()?.set_focus_area(area, on)))
+                        include("focus_areas", area.as_str(), rng.chance(60))
                     }
                     2 | 3 => {
                         client.sections_made += 1;
-                        let section = SectionId(format!("c{c}s{}", client.sections_made));
+                        let section = ItemId(format!("c{c}s{}", client.sections_made));
                         let at = rng.below(sections.len() + 1);
                         Box::new(move |r| {
-                            Some(
-                                r.as_recommendation()?
-                                    .insert_section(at, &section, "Heading"),
-                            )
+                            let inserted = r
+                                .change(
+                                    &list,
+                                    FieldEdit::InsertItem {
+                                        id: section.clone(),
+                                        position: at,
+                                    },
+                                )
+                                .ok()?;
+                            let heading = r
+                                .change(
+                                    &FieldPath::item("sections", section, "heading"),
+                                    FieldEdit::Text("Heading".into()),
+                                )
+                                .ok()?;
+                            tern_domain::record::merge_updates(&[&inserted.0, &heading.0])
+                                .ok()
+                                .map(Update)
                         })
                     }
                     4 if !sections.is_empty() => {
-                        let section = sections[rng.below(sections.len())].id.clone();
+                        let section = sections[rng.below(sections.len())].clone();
                         let to = rng.below(sections.len());
-                        Box::new(move |r| Some(r.as_recommendation()?.move_section(&section, to)))
+                        Box::new(move |r| {
+                            r.change(
+                                &list,
+                                FieldEdit::MoveItem {
+                                    id: section,
+                                    position: to,
+                                },
+                            )
+                            .ok()
+                        })
                     }
                     5 if sections.len() > 1 => {
-                        let section = sections[rng.below(sections.len())].id.clone();
+                        let section = sections[rng.below(sections.len())].clone();
                         removed = Some(section.clone());
-                        Box::new(move |r| Some(r.as_recommendation()?.remove_section(&section)))
+                        Box::new(move |r| {
+                            r.change(&list, FieldEdit::RemoveItem { id: section }).ok()
+                        })
                     }
                     n => {
+                        let pick = |rng: &mut Rng| sections[rng.below(sections.len())].clone();
                         let field = match n {
-                            6 | 7 => Field::Title,
-                            8 | 9 => Field::Summary,
-                            _ if sections.is_empty() => Field::Summary,
-                            10 => Field::Heading(sections[rng.below(sections.len())].id.clone()),
-                            _ => Field::Body(sections[rng.below(sections.len())].id.clone()),
+                            6 | 7 => FieldPath::top("title"),
+                            8 | 9 => FieldPath::top("summary"),
+                            _ if sections.is_empty() => FieldPath::top("summary"),
+                            10 => FieldPath::item("sections", pick(rng), "heading"),
+                            _ => FieldPath::item("sections", pick(rng), "body"),
                         };
                         let before = read_field(record, &field).unwrap_or_default();
                         let (after, typed) = random_text_edit(rng, &before, &token);
@@ -1229,12 +1254,13 @@ async fn run(world: &mut World) -> Result<Stats, String> {
             .ok_or_else(|| format!("the records endpoint lacks {}", record.id()))?;
         let copy =
             Record::load(record.id(), 0x0d_0e_0f, &stored.update).map_err(|e| e.to_string())?;
-        if state_vector(&copy)? != state_vector(record)? || copy.summary() != record.summary() {
+        if state_vector(&copy)? != state_vector(record)? || copy.projection() != record.projection()
+        {
             return Err(format!(
                 "the records endpoint's {} differs from the log's: {:?} vs {:?}",
                 record.id(),
-                copy.summary(),
-                record.summary()
+                copy.projection(),
+                record.projection()
             ));
         }
     }
@@ -1262,23 +1288,23 @@ fn acknowledged_ops_present(
             ));
         };
         let state = stored.state();
-        let before = (state_vector(stored)?, stored.summary());
+        let before = (state_vector(stored)?, stored.projection());
         let copy = Record::load(*id, 0x0c_0f_fe, &state).map_err(|e| e.to_string())?;
         for op in ops {
             copy.apply_update(&op.update).map_err(|e| e.to_string())?;
         }
-        if (state_vector(&copy)?, copy.summary()) != before || copy.has_missing_updates() {
+        if (state_vector(&copy)?, copy.projection()) != before || copy.has_missing_updates() {
             // Find the first op that makes a difference, for the report.
             for op in ops {
                 let one = Record::load(*id, 0x0c_0f_fe, &state).map_err(|e| e.to_string())?;
                 one.apply_update(&op.update).map_err(|e| e.to_string())?;
-                if (state_vector(&one)?, one.summary()) != before || one.has_missing_updates() {
+                if (state_vector(&one)?, one.projection()) != before || one.has_missing_updates() {
                     return Err(format!(
                         "acknowledged op {} of {id} is missing from the server's document:\n  \
                          without it: {:?}\n  with it:    {:?}",
                         short(op.op),
                         before.1,
-                        one.summary()
+                        one.projection()
                     ));
                 }
             }
@@ -1307,7 +1333,7 @@ fn check(world: &World, server: &Replica) -> Result<Stats, String> {
         if !world.acknowledged.contains(&token.op) || world.spoiled.contains(&token.text) {
             continue;
         }
-        if let Field::Heading(section) | Field::Body(section) = &token.field {
+        if let Some(section) = token.field.innermost_item() {
             if world
                 .removed_sections
                 .contains(&(token.record, section.clone()))
@@ -1356,12 +1382,12 @@ fn check(world: &World, server: &Replica) -> Result<Stats, String> {
                     state_vector(theirs)?
                 ));
             }
-            if record.summary() != theirs.summary() || record.summary().is_none() {
+            if record.projection() != theirs.projection() || record.projection().is_none() {
                 return Err(format!(
                     "client {c}'s copy of {} differs from the server's:\n  {:?}\nvs\n  {:?}",
                     record.id(),
-                    record.summary(),
-                    theirs.summary()
+                    record.projection(),
+                    theirs.projection()
                 ));
             }
         }
@@ -1559,7 +1585,7 @@ fn a_document_without_an_acknowledged_op_fails_the_check() {
     let mut device = Replica::new(DeviceId([1; 16]), 11);
     let mut ops = vec![device.create(id, RecordKind::Project)];
     for title in ["Child rights", "Child"] {
-        ops.extend(device.edit(id, |r| Some(r.as_project()?.set_title(title))));
+        ops.extend(device.edit(id, |r| r.set_text("title", title).ok()));
     }
     assert_eq!(ops.len(), 3);
     let all: HashMap<OpId, PushOp> = ops.iter().map(|op| (op.op, op.clone())).collect();

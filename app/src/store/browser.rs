@@ -105,6 +105,7 @@ impl From<String> for SyncError {
 
 /// Opens the store, loads the workspace and starts syncing. Runs once, after hydration.
 pub(super) fn start(workspace: Workspace, session: Session, user: UserId) {
+    workspace.recent.set(load_recent(&user));
     USER.with_borrow_mut(|slot| *slot = Some((user, session)));
     spawn_local(async move {
         let device = device_id();
@@ -285,6 +286,7 @@ fn db() -> Option<Database> {
 /// Saves a new op in the outbox; the record counts as saved once this commits.
 pub(super) fn save_op(workspace: Workspace, op: PushOp, started: f64) {
     record_ms("__ternApplyMs", now() - started);
+    remember_recent(workspace, op.record);
     UNSAVED.with_borrow_mut(|unsaved| unsaved.push(op.op));
     spawn_local(async move {
         let record = op.record;
@@ -980,21 +982,14 @@ async fn reset_refused_record(
     };
     // The copy holds what was typed up to now (its ops go with the record's).
     workspace.flush_drafts();
-    let summary = REPLICA.with_borrow(|replica| {
-        let record = replica.as_ref()?.record(id)?;
-        Some((record.kind()?, record.summary()?))
-    });
-    if let Some((kind, summary)) = summary {
-        let title = match &summary {
-            tern_domain::record::RecordSummary::Recommendation(rec) => rec.title.clone(),
-            tern_domain::record::RecordSummary::Project(project) => project.title.clone(),
-        };
+    let projection = REPLICA.with_borrow(|replica| replica.as_ref()?.projection(id).cloned());
+    if let Some(projection) = projection {
         let mut copy = LocalCopy {
             key: 0,
             record: id,
-            kind,
-            title,
-            text: super::summary_text(id, &summary),
+            kind: projection.kind,
+            title: projection.title().to_owned(),
+            text: super::record_text(id, &projection),
             reason,
             kept_at: local_timestamp(),
         };
@@ -1149,9 +1144,14 @@ fn clock_time() -> String {
 
 /// Offers text as a file download (Blob URL on a temporary link).
 pub(super) fn download_text(name: &str, text: &str) {
+    download_file(name, text, "text/plain;charset=utf-8");
+}
+
+/// Offers `text` as a file of the given media type, made on the device.
+pub(super) fn download_file(name: &str, text: &str, media_type: &str) {
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/plain;charset=utf-8");
+    options.set_type(media_type);
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
         return;
     };
@@ -1166,4 +1166,33 @@ pub(super) fn download_text(name: &str, text: &str) {
         }
     }
     let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// The records this user edited on this device lately, newest first.
+fn recent_key(user: &UserId) -> String {
+    format!("tern.recent.{user}")
+}
+
+fn load_recent(user: &UserId) -> Vec<RecordId> {
+    gloo_storage::LocalStorage::get::<Vec<String>>(recent_key(user))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|id| id.parse().ok())
+        .collect()
+}
+
+/// Puts `record` first in the recent list (kept to 20) and stores the list.
+fn remember_recent(workspace: Workspace, record: RecordId) {
+    let mut recent = workspace.recent.get_untracked();
+    if recent.first() == Some(&record) {
+        return;
+    }
+    recent.retain(|id| *id != record);
+    recent.insert(0, record);
+    recent.truncate(20);
+    if let Some(user) = USER.with_borrow(|slot| slot.as_ref().map(|(user, _)| user.clone())) {
+        let ids: Vec<String> = recent.iter().map(ToString::to_string).collect();
+        let _ = gloo_storage::LocalStorage::set(recent_key(&user), ids);
+    }
+    workspace.recent.set(recent);
 }

@@ -19,15 +19,17 @@ use leptos::prelude::*;
 use std::cell::RefCell;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tern_domain::client::Replica;
 use tern_domain::record::{
-    rebase_edit, Record, RecordId, RecordKind, RecordSummary, SectionId, Update,
+    rebase_edit, FieldEdit, FieldError, FieldPath, ItemId, Projection, Record, RecordId,
+    RecordKind, Update,
 };
 
 thread_local! {
     static REPLICA: RefCell<Option<Replica>> = const { RefCell::new(None) };
     /// Text typed but not yet applied to its record, per field.
-    static DRAFTS: RefCell<BTreeMap<(RecordId, TextField), Draft>> = const { RefCell::new(BTreeMap::new()) };
+    static DRAFTS: RefCell<BTreeMap<(RecordId, FieldPath), Draft>> = const { RefCell::new(BTreeMap::new()) };
     /// Ops applied in memory whose IndexedDB write has not committed yet.
     static UNSAVED: RefCell<BTreeMap<RecordId, u32>> = const { RefCell::new(BTreeMap::new()) };
 }
@@ -37,16 +39,6 @@ thread_local! {
 struct Draft {
     base: String,
     text: String,
-}
-
-/// A text field of a record, as the draft buffer names it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TextField {
-    Title,
-    Summary,
-    Description,
-    SectionHeading(SectionId),
-    SectionBody(SectionId),
 }
 
 /// Where sync stands, for the header and the Sync page.
@@ -117,6 +109,8 @@ pub struct Workspace {
     pub ready: RwSignal<bool>,
     /// Versions of records the server refused, kept for the user.
     pub copies: RwSignal<Vec<LocalCopy>>,
+    /// Records this user edited on this device lately, newest first.
+    pub recent: RwSignal<Vec<RecordId>>,
 }
 
 pub fn provide_workspace() {
@@ -128,6 +122,7 @@ pub fn provide_workspace() {
         local_problem: RwSignal::new(None),
         ready: RwSignal::new(false),
         copies: RwSignal::new(Vec::new()),
+        recent: RwSignal::new(Vec::new()),
     };
     provide_context(workspace);
     #[cfg(feature = "hydrate")]
@@ -183,16 +178,47 @@ impl Workspace {
             .flatten()
     }
 
-    /// Summaries of the records of one kind, newest first (ids are time-ordered).
-    pub fn list(self, kind: RecordKind) -> Vec<(RecordId, RecordSummary)> {
+    /// One record's projection, tracking changes.
+    pub fn projection(self, id: RecordId) -> Option<Arc<Projection>> {
+        self.read(|replica| replica.projection(id).cloned())
+            .flatten()
+    }
+
+    /// The projections of the records of one kind, newest first (ids are
+    /// time-ordered), archived and removed ones included.
+    pub fn all_of(self, kind: RecordKind) -> Vec<(RecordId, Arc<Projection>)> {
         self.read(|replica| {
-            let mut rows: Vec<(RecordId, RecordSummary)> = replica
-                .records()
-                .filter(|record| record.kind() == Some(kind))
-                .filter_map(|record| Some((record.id(), record.summary()?)))
+            let mut rows: Vec<(RecordId, Arc<Projection>)> = replica
+                .projections()
+                .filter(|(_, projection)| projection.kind == kind)
+                .map(|(id, projection)| (id, projection.clone()))
                 .collect();
             rows.reverse();
             rows
+        })
+        .unwrap_or_default()
+    }
+
+    /// The records of one kind a list shows: not archived, not removed.
+    pub fn list(self, kind: RecordKind) -> Vec<(RecordId, Arc<Projection>)> {
+        let mut rows = self.all_of(kind);
+        rows.retain(|(_, projection)| !projection.archived() && !projection.deleted());
+        rows
+    }
+
+    /// Every record that points to `id`: (record, its projection, the field).
+    pub fn backlinks(self, id: RecordId) -> Vec<(RecordId, Arc<Projection>, String)> {
+        self.read(|replica| {
+            replica
+                .projections()
+                .flat_map(|(source, projection)| {
+                    projection
+                        .links()
+                        .into_iter()
+                        .filter(|link| link.target == id)
+                        .map(move |link| (source, projection.clone(), link.field))
+                })
+                .collect()
         })
         .unwrap_or_default()
     }
@@ -268,7 +294,21 @@ impl Workspace {
         Some(id)
     }
 
-    /// Applies an edit made through the typed API and saves it.
+    /// Changes one field and saves the change; a refused one changes nothing
+    /// and says why.
+    pub fn change(self, id: RecordId, path: &FieldPath, edit: FieldEdit) -> Result<(), FieldError> {
+        let mut outcome = Ok(());
+        self.edit(id, |record| match record.change(path, edit) {
+            Ok(update) => Some(update),
+            Err(error) => {
+                outcome = Err(error);
+                None
+            }
+        });
+        outcome
+    }
+
+    /// Applies an edit made through the record API and saves it.
     pub fn edit(self, id: RecordId, change: impl FnOnce(&Record) -> Option<Update>) {
         let started = perf_now();
         let op = REPLICA.with_borrow_mut(|replica| replica.as_mut()?.edit(id, change));
@@ -289,18 +329,22 @@ impl Workspace {
     /// device cannot store their edits.
     pub fn export_text(self) -> String {
         let mut text = String::new();
-        for (kind, heading) in [
-            (RecordKind::Recommendation, "RECOMMENDATIONS"),
-            (RecordKind::Project, "PROJECTS"),
-        ] {
-            text.push_str(heading);
+        for kind in RecordKind::ALL {
+            text.push_str(&kind.def().tag.to_uppercase());
             text.push_str("\n\n");
-            for (id, summary) in self.list(kind) {
-                text.push_str(&summary_text(id, &summary));
+            for (id, projection) in self.all_of(kind) {
+                text.push_str(&record_text(id, &projection));
                 text.push('\n');
             }
         }
         text
+    }
+
+    /// Offers `text` as a file download made on the device (works offline).
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    pub fn download_file(self, name: &str, text: &str, media_type: &str) {
+        #[cfg(feature = "hydrate")]
+        browser::download_file(name, text, media_type);
     }
 
     /// Offers [`Self::export_text`] as a file download.
@@ -342,7 +386,7 @@ impl Workspace {
     /// Keeps the newest text of a field being typed; it is applied (and saved)
     /// within 300 ms, or at once by [`Self::flush_drafts`]. `shown` is what the
     /// field read before this input.
-    pub fn draft_text(self, id: RecordId, field: TextField, shown: String, value: String) {
+    pub fn draft_text(self, id: RecordId, field: FieldPath, shown: String, value: String) {
         let first = DRAFTS.with_borrow_mut(|drafts| {
             let first = drafts.is_empty();
             match drafts.entry((id, field)) {
@@ -364,7 +408,7 @@ impl Workspace {
     }
 
     /// The text a field shows: its draft while one is pending, else the record's.
-    pub fn text(self, id: RecordId, field: &TextField) -> String {
+    pub fn text(self, id: RecordId, field: &FieldPath) -> String {
         // Tracked also while a draft is pending: a memo that read only the draft
         // would never run again, and the field would stop showing colleagues'
         // words (and the next keystroke would splice them away).
@@ -377,7 +421,7 @@ impl Workspace {
         if let Some(draft) = draft {
             return draft;
         }
-        self.with_record(id, |record| read_field(record, field))
+        self.with_record(id, |record| record.text(field))
             .flatten()
             .unwrap_or_default()
     }
@@ -389,68 +433,17 @@ impl Workspace {
             self.edit(id, |record| {
                 // The record's text is the text the user typed over, unless the
                 // field was late to show a change: then the typing moves past it.
-                let current = read_field(record, &field)?;
-                write_field(
-                    record,
-                    &field,
-                    &rebase_edit(&draft.base, &draft.text, &current),
-                )
+                let current = record.text(&field)?;
+                let text = rebase_edit(&draft.base, &draft.text, &current);
+                record.change(&field, FieldEdit::Text(text)).ok()
             });
         }
     }
 }
 
-/// One record as plain text: its id, title, and every text it holds.
-pub(crate) fn summary_text(id: RecordId, summary: &RecordSummary) -> String {
-    let mut text = format!("== {id}\n");
-    match summary {
-        RecordSummary::Recommendation(rec) => {
-            text.push_str(&format!("{}\n{}\n", rec.title, rec.summary));
-            for section in &rec.sections {
-                text.push_str(&format!("\n## {}\n{}\n", section.heading, section.body));
-            }
-        }
-        RecordSummary::Project(project) => {
-            text.push_str(&format!("{}\n{}\n", project.title, project.description));
-        }
-    }
-    text
-}
-
-fn read_field(record: &Record, field: &TextField) -> Option<String> {
-    if let Some(rec) = record.as_recommendation() {
-        return match field {
-            TextField::Title => Some(rec.title()),
-            TextField::Summary => Some(rec.summary_text()),
-            TextField::SectionHeading(section) => rec.section_heading(section),
-            TextField::SectionBody(section) => rec.section_body(section),
-            TextField::Description => None,
-        };
-    }
-    let project = record.as_project()?;
-    match field {
-        TextField::Title => Some(project.title()),
-        TextField::Description => Some(project.description()),
-        _ => None,
-    }
-}
-
-fn write_field(record: &Record, field: &TextField, value: &str) -> Option<Update> {
-    if let Some(rec) = record.as_recommendation() {
-        return match field {
-            TextField::Title => Some(rec.set_title(value)),
-            TextField::Summary => Some(rec.set_summary_text(value)),
-            TextField::SectionHeading(section) => rec.set_section_heading(section, value),
-            TextField::SectionBody(section) => rec.set_section_body(section, value),
-            TextField::Description => None,
-        };
-    }
-    let project = record.as_project()?;
-    match field {
-        TextField::Title => Some(project.set_title(value)),
-        TextField::Description => Some(project.set_description(value)),
-        _ => None,
-    }
+/// One record as plain text: its id, then every text it holds.
+pub(crate) fn record_text(id: RecordId, projection: &Projection) -> String {
+    format!("== {id}\n{}", projection.plain_text())
 }
 
 /// A fresh UUID v7 from the clock and the browser's crypto RNG.
@@ -460,12 +453,12 @@ pub fn new_record_id() -> RecordId {
     RecordId::v7(now_ms(), random)
 }
 
-/// A fresh section id (random, URL-safe).
-pub fn new_section_id() -> SectionId {
+/// A fresh item id (random, URL-safe).
+pub fn new_item_id() -> ItemId {
     let mut random = [0u8; 9];
     fill_random(&mut random);
     let text: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
-    SectionId(text)
+    ItemId(text)
 }
 
 #[cfg(feature = "hydrate")]

@@ -99,17 +99,21 @@ pub async fn sync(app: &TestApp, replica: &mut Replica) {
 }
 
 pub fn title(replica: &Replica, id: RecordId) -> Option<String> {
-    Some(replica.record(id)?.as_recommendation()?.title())
+    replica
+        .record(id)?
+        .text(&tern_domain::record::FieldPath::top("title"))
 }
 
 pub fn summary_text(replica: &Replica, id: RecordId) -> Option<String> {
-    Some(replica.record(id)?.as_recommendation()?.summary_text())
+    replica
+        .record(id)?
+        .text(&tern_domain::record::FieldPath::top("summary"))
 }
 
 /// Every record of `replica` as plain data, in id order.
-pub fn documents(replica: &Replica) -> Vec<(RecordId, Option<tern_domain::record::RecordSummary>)> {
+pub fn documents(replica: &Replica) -> Vec<(RecordId, Option<tern_domain::record::Projection>)> {
     replica
         .records()
-        .map(|record: &Record| (record.id(), record.summary()))
+        .map(|record: &Record| (record.id(), record.projection()))
         .collect()
 }

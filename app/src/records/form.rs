@@ -1,0 +1,238 @@
+//! The one editor every kind gets: a widget per field type, from the kind's
+//! declaration. Item lists hold the same widgets for their items' fields, at
+//! any depth. A refused change shows its reason under its field and changes
+//! nothing.
+
+use super::fields::{
+    ChoiceField, DateField, FlagField, PerMemberField, RefField, RefsField, ScalarTextField,
+    SetField,
+};
+use super::text_input::TextInput;
+use crate::i18n::*;
+use crate::labels;
+use crate::session::use_session;
+use crate::store::{new_item_id, use_workspace};
+use leptos::prelude::*;
+use tern_domain::record::schema::{FieldDef, FieldType, ItemsDef};
+use tern_domain::record::{FieldEdit, FieldPath, ItemId, RecordId, RecordKind};
+
+type I18n = leptos_i18n::I18nContext<Locale>;
+
+/// Where a field's DOM ids start: `start-date`, `sections-2-body`.
+pub fn dom_id(prefix: &str, key: &str) -> String {
+    let key = key.replace('_', "-");
+    if prefix.is_empty() {
+        key
+    } else {
+        format!("{prefix}-{key}")
+    }
+}
+
+/// The whole record as a form.
+#[component]
+pub fn RecordForm(
+    id: RecordId,
+    kind: RecordKind,
+    #[prop(into)] locked: Signal<bool>,
+) -> impl IntoView {
+    let session = use_session();
+    view! {
+        <form class="editor" on:submit=|event| event.prevent_default()>
+            <fieldset class="editor-fields" disabled=move || !session.can_edit() || locked.get()>
+                {kind.def().fields.iter().map(|field| view! {
+                    <Field id kind path=FieldPath::top(field.key) field dom=dom_id("", field.key) depth=0 />
+                }).collect_view()}
+            </fieldset>
+        </form>
+    }
+}
+
+/// One field, by its type.
+#[component]
+pub fn Field(
+    id: RecordId,
+    kind: RecordKind,
+    path: FieldPath,
+    field: &'static FieldDef,
+    dom: String,
+    depth: usize,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = {
+        let path = path.clone();
+        Signal::derive(move || labels::field(i18n, kind, &path))
+    };
+    match field.ty {
+        FieldType::Text => view! { <TextInput id field=path dom_id=dom label /> }.into_any(),
+        FieldType::LongText => {
+            view! { <TextInput id field=path dom_id=dom label multiline=true /> }.into_any()
+        }
+        FieldType::Email | FieldType::Phone | FieldType::Url => {
+            view! { <ScalarTextField id path field dom label /> }.into_any()
+        }
+        FieldType::Date => view! { <DateField id path dom label /> }.into_any(),
+        FieldType::Flag => view! { <FlagField id path dom label /> }.into_any(),
+        FieldType::Choice(choices) => {
+            view! { <ChoiceField id kind path field choices dom label /> }.into_any()
+        }
+        FieldType::Set(of) => view! { <SetField id path of dom label /> }.into_any(),
+        FieldType::PerMember(choices) => {
+            view! { <PerMemberField id kind path choices dom label /> }.into_any()
+        }
+        FieldType::Ref(kinds) => view! { <RefField id path kinds dom label /> }.into_any(),
+        FieldType::Refs(kinds) => view! { <RefsField id path kinds dom label /> }.into_any(),
+        FieldType::Items(items) => {
+            view! { <ItemList id kind path items dom label depth /> }.into_any()
+        }
+    }
+}
+
+/// An ordered list of items, each with its own fields; add, move, remove.
+#[component]
+fn ItemList(
+    id: RecordId,
+    kind: RecordKind,
+    path: FieldPath,
+    items: &'static ItemsDef,
+    dom: String,
+    label: Signal<String>,
+    depth: usize,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let error = RwSignal::new(None::<String>);
+    let ids = {
+        let path = path.clone();
+        Memo::new(move |_| {
+            workspace
+                .with_record(id, |record| record.item_ids(&path))
+                .unwrap_or_default()
+        })
+    };
+    let text = {
+        let path = path.clone();
+        move |what: &'static str| labels::list_text(i18n, kind, &path, what)
+    };
+    let add = {
+        let path = path.clone();
+        move |_| {
+            let edit = FieldEdit::InsertItem {
+                id: new_item_id(),
+                position: ids.get_untracked().len(),
+            };
+            report(i18n, error, workspace.change(id, &path, edit));
+        }
+    };
+    let heading_id = format!("{dom}-heading");
+    let heading = {
+        let heading_id = heading_id.clone();
+        if depth == 0 {
+            view! { <h2 id=heading_id>{label}</h2> }.into_any()
+        } else {
+            view! { <h3 id=heading_id>{label}</h3> }.into_any()
+        }
+    };
+    let empty = text.clone();
+    let add_label = text.clone();
+    let list_name = path.to_string();
+    let add_id = format!("add-{dom}");
+    view! {
+        <section class="items" aria-labelledby=heading_id data-list=list_name>
+            {heading}
+            <Show when=move || ids.get().is_empty()>
+                <p class="hint">{let empty = empty.clone(); move || empty("empty")}</p>
+            </Show>
+            <ol class="item-list">
+                <For each=move || ids.get().into_iter().enumerate()
+                    key=|(position, item)| (item.clone(), *position)
+                    let((position, item))>
+                    <Item id kind list=path.clone() items item position
+                        count=Signal::derive(move || ids.get().len())
+                        dom=format!("{dom}-{}", position + 1) depth error />
+                </For>
+            </ol>
+            <p class="field-error" role="alert">{move || error.get()}</p>
+            <button type="button" class="add-item" id=add_id on:click=add>
+                {move || add_label("add")}
+            </button>
+        </section>
+    }
+}
+
+#[component]
+#[allow(clippy::too_many_arguments)]
+fn Item(
+    id: RecordId,
+    kind: RecordKind,
+    list: FieldPath,
+    items: &'static ItemsDef,
+    item: ItemId,
+    position: usize,
+    count: Signal<usize>,
+    dom: String,
+    depth: usize,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let moved = {
+        let (list, item) = (list.clone(), item.clone());
+        move |to: usize| {
+            let edit = FieldEdit::MoveItem {
+                id: item.clone(),
+                position: to,
+            };
+            report(i18n, error, workspace.change(id, &list, edit));
+        }
+    };
+    let move_up = {
+        let moved = moved.clone();
+        move |_| moved(position.saturating_sub(1))
+    };
+    let move_down = move |_| moved(position + 1);
+    let remove = {
+        let (list, item) = (list.clone(), item.clone());
+        move |_| {
+            let question = labels::list_text(i18n, kind, &list, "remove_confirm");
+            if window().confirm_with_message(&question).unwrap_or(false) {
+                let edit = FieldEdit::RemoveItem { id: item.clone() };
+                report(i18n, error, workspace.change(id, &list, edit));
+            }
+        }
+    };
+    let remove_label = {
+        let list = list.clone();
+        move || labels::list_text(i18n, kind, &list, "remove")
+    };
+    let fields = items
+        .fields
+        .iter()
+        .map(|field| {
+            let path = list.child(item.clone(), field.key);
+            view! { <Field id kind path field dom=dom_id(&dom, field.key) depth=depth + 1 /> }
+        })
+        .collect_view();
+    view! {
+        <li class="item" data-item=item.0.clone()>
+            {fields}
+            <p class="item-actions">
+                <button type="button" on:click=move_up disabled={position == 0}>
+                    {move || t_string!(i18n, move_up)}
+                </button>
+                <button type="button" on:click=move_down disabled=move || count.get() <= position + 1>
+                    {move || t_string!(i18n, move_down)}
+                </button>
+                <button type="button" class="danger" on:click=remove>{remove_label}</button>
+            </p>
+        </li>
+    }
+}
+
+/// Shows a refused change's reason (or clears the last one).
+pub fn report(
+    i18n: I18n,
+    error: RwSignal<Option<String>>,
+    outcome: Result<(), tern_domain::record::FieldError>,
+) {
+    error.set(outcome.err().map(|error| labels::field_error(i18n, &error)));
+}

@@ -1,0 +1,163 @@
+//! Records on this device, every kind from its declaration: lists
+//! ([`list`]), the generic form ([`form`], widgets in [`fields`] and
+//! [`text_input`]), links both ways ([`links`]), how a record stands
+//! ([`state`]), who was invited to it ([`access`]), and the one kind-specific
+//! screen, a recommendation's reading view ([`reading`]).
+
+mod access;
+mod fields;
+mod form;
+mod links;
+mod list;
+mod reading;
+mod state;
+mod text_input;
+
+pub use list::RecordList;
+pub use state::LocalCopyPanel;
+
+use crate::i18n::*;
+use crate::labels;
+use crate::session::use_session;
+use crate::store::use_workspace;
+use crate::widgets::PageHeading;
+use form::RecordForm;
+use leptos::prelude::*;
+use links::LinksPanel;
+use state::RecordStateBadge;
+use tern_domain::api::EXPORT_PATH;
+use tern_domain::record::schema::{ARCHIVED, DELETED};
+use tern_domain::record::{FieldEdit, FieldPath, RecordId, RecordKind};
+
+/// A kind's list page.
+#[component]
+pub fn ListPage(kind: RecordKind, #[prop(optional)] archived: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let others: Vec<RecordKind> = crate::routes::section_of(kind).kinds().collect();
+    view! {
+        <PageHeading title=move || {
+            let plural = labels::kind(i18n, kind, "plural");
+            if archived { format!("{plural} · {}", t_string!(i18n, list_archived)) } else { plural }
+        } />
+        {(others.len() > 1).then(|| view! {
+            <nav class="sub-nav" aria-label=move || labels::section_label(i18n, crate::routes::section_of(kind))>
+                {others.into_iter().map(|other| view! {
+                    <a href=crate::routes::list_path(other) aria-current=(other == kind).then_some("page")>
+                        {move || labels::kind(i18n, other, "plural")}
+                    </a>
+                }).collect_view()}
+            </nav>
+        })}
+        <RecordList kind archived />
+    }
+}
+
+/// One record's page: its form (or a recommendation's reading view), how it
+/// stands, its links, and for the secretariat who was invited.
+#[component]
+pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let session = use_session();
+    let heading = view! { <PageHeading title=move || labels::kind(i18n, kind, "") /> };
+    let not_here = move || labels::kind(i18n, kind, "not_here");
+    let Ok(id) = id.parse::<RecordId>() else {
+        return view! { {heading} <p>{not_here}</p> }.into_any();
+    };
+    let exists = move || {
+        workspace
+            .projection(id)
+            .is_some_and(|projection| projection.kind == kind)
+    };
+    view! {
+        {heading}
+        <p class="record-id" data-record-id=id.to_string()>
+            {move || t_string!(i18n, record_id_label)} " " <code>{id.to_string()}</code>
+        </p>
+        {move || workspace.copies_of(id).into_iter().map(|copy| view! { <LocalCopyPanel copy /> }).collect_view()}
+        <Show when=move || workspace.ready.get() && !session.can_edit()>
+            <p class="hint" id="read-only">{move || t_string!(i18n, read_only_hint)}</p>
+        </Show>
+        <Show
+            when=exists
+            fallback=move || view! {
+                <p>{move || if workspace.ready.get() { not_here() } else { t_string!(i18n, loading).to_owned() }}</p>
+            }
+        >
+            <RecordBody id kind />
+        </Show>
+        <Show when=move || session.is_secretariat()>
+            <access::RecordAccess id />
+        </Show>
+    }
+    .into_any()
+}
+
+#[component]
+fn RecordBody(id: RecordId, kind: RecordKind) -> impl IntoView {
+    let i18n = use_i18n();
+    let workspace = use_workspace();
+    let session = use_session();
+    let flag = move |key: &str| {
+        workspace
+            .projection(id)
+            .is_some_and(|projection| projection.flag(key))
+    };
+    let archived = Signal::derive(move || flag(ARCHIVED));
+    let deleted = Signal::derive(move || flag(DELETED));
+    let set = move |key: &'static str, on: bool| {
+        let _ = workspace.change(id, &FieldPath::top(key), FieldEdit::Flag(on));
+    };
+    let delete = move |_| {
+        if window()
+            .confirm_with_message(t_string!(i18n, record_delete_confirm))
+            .unwrap_or(false)
+        {
+            set(DELETED, true);
+        }
+    };
+    // Observers read; editors of a recommendation start in the editor and can switch.
+    let reading = RwSignal::new(!session.can_edit());
+    view! {
+        <RecordStateBadge id />
+        <Show when=move || deleted.get()>
+            <p class="record-banner removed" role="status">{move || t_string!(i18n, record_removed_banner)}</p>
+        </Show>
+        <Show when=move || archived.get() && !deleted.get()>
+            <p class="record-banner archived" role="status">{move || t_string!(i18n, record_archived_banner)}</p>
+        </Show>
+        <p class="actions record-actions">
+            {(kind == RecordKind::Recommendation).then(|| view! {
+                <button type="button" id="toggle-reading" aria-pressed=move || reading.get().to_string()
+                    on:click=move |_| reading.set(!reading.get_untracked())>
+                    {move || if reading.get() { t_string!(i18n, reading_edit) } else { t_string!(i18n, reading_show) }}
+                </button>
+            })}
+            <a id="export" href=format!("{EXPORT_PATH}/{id}") download>
+                {move || t_string!(i18n, reading_export)}
+            </a>
+            <Show when=move || session.can_edit() && !deleted.get()>
+                <button type="button" id="archive" on:click=move |_| set(ARCHIVED, !archived.get_untracked())>
+                    {move || if archived.get() { t_string!(i18n, record_restore) } else { t_string!(i18n, record_archive) }}
+                </button>
+            </Show>
+            <Show when=move || session.is_secretariat()>
+                {move || if deleted.get() {
+                    view! { <button type="button" id="undelete" on:click=move |_| set(DELETED, false)>
+                        {t_string!(i18n, record_restore)}
+                    </button> }.into_any()
+                } else {
+                    view! { <button type="button" id="delete" class="danger" on:click=delete>
+                        {t_string!(i18n, record_delete)}
+                    </button> }.into_any()
+                }}
+            </Show>
+        </p>
+        {move || if kind == RecordKind::Recommendation && reading.get() {
+            view! { <reading::RecommendationReading id /> }.into_any()
+        } else {
+            view! { <RecordForm id kind locked=deleted /> }.into_any()
+        }}
+        <LinksPanel id kind />
+    }
+}

@@ -1,0 +1,145 @@
+//! A text field of a record: what the user types is a draft, applied to the
+//! record at most 300 ms later (at once on blur); the shown value follows the
+//! record when someone else's edit arrives, keeping the caret in place.
+
+use crate::store::use_workspace;
+use leptos::html;
+use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use leptos::web_sys;
+use tern_domain::record::{FieldPath, RecordId, Splice};
+
+/// Sets a text control's value to follow the record. For someone typing in it,
+/// the caret and selection keep their place in the text: an insertion or
+/// deletion before them moves them along (offsets are UTF-16 units, as in the
+/// DOM).
+fn show_value(element: &web_sys::Element, value: &str) {
+    let focused = document()
+        .active_element()
+        .is_some_and(|active| &active == element);
+    let (old, start, end) = if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+        (
+            input.value(),
+            input.selection_start().ok().flatten(),
+            input.selection_end().ok().flatten(),
+        )
+    } else if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        (
+            area.value(),
+            area.selection_start().ok().flatten(),
+            area.selection_end().ok().flatten(),
+        )
+    } else {
+        return;
+    };
+    if old == value {
+        return;
+    }
+    let old16: Vec<u16> = old.encode_utf16().collect();
+    let new16: Vec<u16> = value.encode_utf16().collect();
+    let caret = |offset: Option<u32>| shift_offset(offset.unwrap_or(0), &old16, &new16);
+    let (start, end) = (caret(start), caret(end));
+    if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+        input.set_value(value);
+        if focused {
+            let _ = input.set_selection_range(start, end);
+        }
+    } else if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        area.set_value(value);
+        if focused {
+            let _ = area.set_selection_range(start, end);
+        }
+    }
+}
+
+/// Where an offset into `old` lands in `new`, which differs from it in one
+/// stretch (the common prefix and suffix are unchanged).
+fn shift_offset(offset: u32, old: &[u16], new: &[u16]) -> u32 {
+    let moved = Splice::between(old, new).moved(offset as usize);
+    u32::try_from(moved).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shift_offset;
+
+    fn utf16(text: &str) -> Vec<u16> {
+        text.encode_utf16().collect()
+    }
+
+    #[test]
+    fn a_caret_follows_its_text_when_someone_else_edits() {
+        let old = utf16("Middle. Jonas");
+        // Anna's words arrive before Jonas's caret (at the end): it moves along.
+        let new = utf16("Anna. Middle. Jonas");
+        assert_eq!(shift_offset(13, &old, &new), 19);
+        // A caret before the change stays put.
+        let new = utf16("Middle. Jonas writes");
+        assert_eq!(shift_offset(3, &old, &new), 3);
+        // A deletion before the caret pulls it back.
+        let new = utf16("Jonas");
+        assert_eq!(shift_offset(13, &old, &new), 5);
+        // Non-ASCII text counts in UTF-16 units, as the DOM does.
+        let old = utf16("Bør end");
+        let new = utf16("Bør – end");
+        assert_eq!(shift_offset(7, &old, &new), 9);
+    }
+}
+
+/// A one-line or multi-line text field of a record.
+#[component]
+pub fn TextInput(
+    id: RecordId,
+    field: FieldPath,
+    #[prop(into)] dom_id: String,
+    #[prop(into)] label: Signal<String>,
+    #[prop(optional)] multiline: bool,
+) -> impl IntoView {
+    let workspace = use_workspace();
+    let value_field = field.clone();
+    let value = Memo::new(move |_| workspace.text(id, &value_field));
+    // What the control reads: it changes only by `show_value` and by input.
+    let shown = StoredValue::new(String::new());
+    let on_input = {
+        let field = field.clone();
+        move |event: leptos::ev::Event| {
+            let typed = event_target_value(&event);
+            let before = shown.try_update_value(|shown| std::mem::replace(shown, typed.clone()));
+            workspace.draft_text(id, field.clone(), before.unwrap_or_default(), typed);
+        }
+    };
+    let on_blur = move |_| workspace.flush_drafts();
+    let control = if multiline {
+        let node = NodeRef::<html::Textarea>::new();
+        Effect::new(move |_| {
+            let value = value.get();
+            if let Some(element) = node.get() {
+                show_value(&element, &value);
+                shown.set_value(value);
+            }
+        });
+        view! {
+            <textarea id=dom_id.clone() node_ref=node rows="8" on:input=on_input on:blur=on_blur></textarea>
+        }
+        .into_any()
+    } else {
+        let node = NodeRef::<html::Input>::new();
+        Effect::new(move |_| {
+            let value = value.get();
+            if let Some(element) = node.get() {
+                show_value(&element, &value);
+                shown.set_value(value);
+            }
+        });
+        view! {
+            <input type="text" id=dom_id.clone() node_ref=node on:input=on_input on:blur=on_blur />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field">
+            <label for=dom_id>{label}</label>
+            {control}
+        </div>
+    }
+}
