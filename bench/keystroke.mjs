@@ -46,12 +46,12 @@ try {
   const paragraph = 'Member states ensure that every child in care is heard. ';
   const pageText = paragraph.repeat(Math.ceil(PAGE_CHARS / paragraph.length)).slice(0, PAGE_CHARS);
   for (let n = 1; n <= SECTIONS; n++) {
-    await page.click('#add-section');
-    await page.waitForSelector(`#section-${n}-body`);
-    await page.fill(`#section-${n}-heading`, `Section ${n}`);
-    await page.fill(`#section-${n}-body`, pageText);
+    await page.click('#add-sections');
+    await page.waitForSelector(`#sections-${n}-body`);
+    await page.fill(`#sections-${n}-heading`, `Section ${n}`);
+    await page.fill(`#sections-${n}-body`, pageText);
   }
-  await page.locator(`#section-${SECTIONS}-body`).blur();
+  await page.locator(`#sections-${SECTIONS}-body`).blur();
   await page.waitForTimeout(1000);
   const chars = await page.evaluate(() =>
     [...document.querySelectorAll('textarea, input[type=text]')].reduce((n, el) => n + el.value.length, 0));
@@ -68,10 +68,10 @@ try {
       }
     }).observe({ type: 'event', durationThreshold: 16, buffered: false });
   });
-  const target = page.locator('#section-25-body');
+  const target = page.locator('#sections-25-body');
   await target.click();
   await page.evaluate(() => {
-    const area = document.querySelector('#section-25-body');
+    const area = document.querySelector('#sections-25-body');
     area.setSelectionRange(area.value.length / 2, area.value.length / 2);
   });
   const started = Date.now();

@@ -28,8 +28,12 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 
-// The routes that all render the same shell; the service worker precaches each of them.
-const PAGE_ROUTES = ["/", "/recommendations", "/projects", "/consultations", "/network", "/sync", "/settings"];
+// The routes that all render the same shell; the service worker precaches each of them: every
+// section and every kind's list (app/src/routes.rs; a test there checks this list against it).
+const PAGE_ROUTES = [
+  "/", "/recommendations", "/projects", "/consultations", "/good-practices", "/people", "/organisations",
+  "/network", "/sync", "/settings",
+];
 // Files that get precompressed siblings. PNG is already compressed.
 const COMPRESSIBLE = new Set([".js", ".mjs", ".wasm", ".css", ".webmanifest", ".json", ".svg", ".html", ".txt"]);
 

@@ -167,6 +167,18 @@ fn UpdateBanner() -> impl IntoView {
     }
 }
 
+/// Offers every record on the device as a text file. The text is made by
+/// page code (fetched, or from the service worker's cache, on first use), so
+/// the frame does not carry every kind's reader.
+fn download_edits(workspace: crate::store::Workspace) {
+    workspace.flush_drafts();
+    leptos::task::spawn_local(async move {
+        if let Ok(text) = crate::pages::edits_as_text().await {
+            workspace.download_file("tern-edits.txt", &text, "text/plain;charset=utf-8");
+        }
+    });
+}
+
 /// Shown when edits cannot be saved on the device: they are kept in this
 /// window, and the user can download them.
 #[component]
@@ -184,7 +196,7 @@ fn LocalProblemBanner() -> impl IntoView {
             view! {
                 <div id="local-problem" class="local-problem" role="alert">
                     <span>{words}</span>
-                    <button type="button" on:click=move |_| workspace.download_export()>
+                    <button type="button" on:click=move |_| download_edits(workspace)>
                         {t!(i18n, export_edits)}
                     </button>
                 </div>

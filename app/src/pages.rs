@@ -66,7 +66,7 @@ mod split {
     /// A page's module could not be fetched: offline before the service worker had
     /// saved it, or the server is unreachable.
     #[derive(Debug)]
-    pub(super) struct PageCodeMissing;
+    pub(crate) struct PageCodeMissing;
 
     impl From<SplitLoaderError> for PageCodeMissing {
         fn from(_: SplitLoaderError) -> Self {
@@ -79,7 +79,7 @@ mod split {
         Ok(view! { <crate::overview::Overview /> }.into_any())
     }
 
-    #[wasm_split(records, fallible)]
+    #[wasm_split(lists, fallible)]
     pub(super) fn list_page(kind: RecordKind, archived: bool) -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <ListPage kind archived /> }.into_any())
     }
@@ -87,6 +87,13 @@ mod split {
     #[wasm_split(records, fallible)]
     pub(super) fn record_page(kind: RecordKind, id: String) -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <RecordPage kind id /> }.into_any())
+    }
+
+    /// Every record on the device as text (the download offered when the
+    /// device cannot store edits); page code, so the frame stays small.
+    #[wasm_split(records, fallible)]
+    pub(crate) fn edits_as_text() -> Result<String, PageCodeMissing> {
+        Ok(use_workspace().export_text())
     }
 
     #[wasm_split(sync, fallible)]
@@ -115,6 +122,7 @@ mod split {
     }
 }
 
+pub(crate) use split::edits_as_text;
 use split::*;
 
 /// Shown instead of a page whose module could not be fetched.

@@ -188,6 +188,28 @@ mod tests {
         }
     }
 
+    /// The service worker precaches the routes `scripts/site.mjs` lists: every
+    /// section and every kind's list, and the old Network address.
+    #[test]
+    fn the_service_worker_precaches_every_section_and_list() {
+        let script = include_str!("../../scripts/site.mjs");
+        let start = script.find("const PAGE_ROUTES = [").expect("PAGE_ROUTES") + 21;
+        let end = start + script[start..].find(']').expect("end of PAGE_ROUTES");
+        let mut listed: Vec<String> = script[start..end]
+            .split(',')
+            .map(|route| route.trim().trim_matches('"').to_owned())
+            .filter(|route| !route.is_empty())
+            .collect();
+        let mut expected: Vec<String> = Section::ALL.iter().map(|s| s.path()).collect();
+        expected.extend(RecordKind::ALL.iter().map(|kind| list_path(*kind)));
+        expected.push(OLD_NETWORK_PATH.to_owned());
+        for list in [&mut listed, &mut expected] {
+            list.sort();
+            list.dedup();
+        }
+        assert_eq!(listed, expected);
+    }
+
     #[test]
     fn anything_else_is_not_found() {
         for path in [

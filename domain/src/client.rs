@@ -16,6 +16,7 @@ use crate::sync::{
     Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, PushRequest, PushResponse,
     Seq, MAX_PULL_LIMIT,
 };
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -29,9 +30,12 @@ pub struct Replica {
     /// tabs (or a reload) never write under the same id.
     client_id: u64,
     records: BTreeMap<RecordId, Record>,
-    /// Each record's projection, kept current with every change of it, so
-    /// lists, filters and backlinks never read a document.
-    projections: BTreeMap<RecordId, Arc<Projection>>,
+    /// Each record's projection, read again the first time it is asked for
+    /// after the record changed (`stale`), so lists, filters and backlinks
+    /// never read a document, and sync, which only marks records stale, never
+    /// builds one.
+    projections: RefCell<BTreeMap<RecordId, Arc<Projection>>>,
+    stale: RefCell<BTreeSet<RecordId>>,
     outbox: Vec<PushOp>,
     cursor: Seq,
     next_op: u64,
@@ -77,7 +81,8 @@ impl Replica {
             device,
             client_id,
             records: BTreeMap::new(),
-            projections: BTreeMap::new(),
+            projections: RefCell::new(BTreeMap::new()),
+            stale: RefCell::new(BTreeSet::new()),
             outbox: Vec::new(),
             cursor: Seq(0),
             next_op: 0,
@@ -133,25 +138,42 @@ impl Replica {
     }
 
     /// A record's projection; `None` until its kind is known.
-    pub fn projection(&self, id: RecordId) -> Option<&Arc<Projection>> {
-        self.projections.get(&id)
+    pub fn projection(&self, id: RecordId) -> Option<Arc<Projection>> {
+        self.settle(id);
+        self.projections.borrow().get(&id).cloned()
     }
 
     /// Every record's projection, by id (ids are time-ordered).
-    pub fn projections(&self) -> impl Iterator<Item = (RecordId, &Arc<Projection>)> {
+    pub fn projections(&self) -> Vec<(RecordId, Arc<Projection>)> {
+        let stale: Vec<RecordId> = self.stale.borrow().iter().copied().collect();
+        for id in stale {
+            self.settle(id);
+        }
         self.projections
+            .borrow()
             .iter()
-            .map(|(id, projection)| (*id, projection))
+            .map(|(id, projection)| (*id, projection.clone()))
+            .collect()
     }
 
-    /// Reads a record's projection again after it changed.
+    /// Marks a record's projection to be read again.
     fn refresh(&mut self, id: RecordId) {
-        match self.records.get(&id).and_then(Record::projection) {
+        self.stale.get_mut().insert(id);
+    }
+
+    /// Reads a stale projection again.
+    fn settle(&self, id: RecordId) {
+        if !self.stale.borrow_mut().remove(&id) {
+            return;
+        }
+        let projection = self.records.get(&id).and_then(Record::projection);
+        let mut projections = self.projections.borrow_mut();
+        match projection {
             Some(projection) => {
-                self.projections.insert(id, Arc::new(projection));
+                projections.insert(id, Arc::new(projection));
             }
             None => {
-                self.projections.remove(&id);
+                projections.remove(&id);
             }
         }
     }
@@ -301,6 +323,7 @@ impl Replica {
             since: self.cursor,
             limit: MAX_PULL_LIMIT,
             device: Some(self.device),
+            kinds: Some(RecordKind::ALL.to_vec()),
         }
     }
 
@@ -471,8 +494,9 @@ mod tests {
             replica.acknowledge(&answer);
         }
         let query = replica.next_pull();
+        let since = query.since;
         let page = log.pull(query);
-        replica.apply_pull(query.since, &page).expect("in order");
+        replica.apply_pull(since, &page).expect("in order");
     }
 
     fn body(replica: &Replica, record: RecordId) -> String {
@@ -518,6 +542,7 @@ mod tests {
             since: Seq(0),
             limit: 10,
             device: None,
+            kinds: None,
         });
         assert!(anna.apply_pull(Seq(0), &late).is_err());
         assert_eq!(anna.cursor(), Seq(2));
@@ -592,6 +617,7 @@ mod tests {
             since: Seq(0),
             limit: 10,
             device: None,
+            kinds: None,
         });
         let refused = anna
             .edit(id(1), |r| r.set_text("title", "Refused").ok())

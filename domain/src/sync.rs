@@ -101,21 +101,45 @@ pub struct PushResponse {
 }
 
 /// Query of a pull: changes after `since`, at most `limit` of them. Sent as the
-/// query string `?since=<seq>&limit=<n>&device=<hex>`; `device` is optional
-/// (without it the pull does not count as the device having reached `since`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// query string `?since=<seq>&limit=<n>&device=<hex>&kinds=<tag>,<tag>`;
+/// `device` is optional (without it the pull does not count as the device
+/// having reached `since`), and so is `kinds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullQuery {
     pub since: Seq,
     pub limit: u32,
     pub device: Option<DeviceId>,
+    /// The kinds of record the device knows. Changes of other kinds are left
+    /// out (the cursor passes them), so a device built before a kind existed
+    /// never meets one it cannot decode. `None`: [`RecordKind::V1`], what a
+    /// device sends that predates this field.
+    pub kinds: Option<Vec<RecordKind>>,
 }
 
 impl PullQuery {
+    /// Whether the device asked for (or, by predating the choice, takes) this kind.
+    pub fn takes(&self, kind: RecordKind) -> bool {
+        match &self.kinds {
+            Some(kinds) => kinds.contains(&kind),
+            None => RecordKind::V1.contains(&kind),
+        }
+    }
+
+    /// Reads the `kinds` parameter; unknown tags (kinds newer than this build)
+    /// are left out.
+    pub fn parse_kinds(text: &str) -> Vec<RecordKind> {
+        text.split(',').filter_map(RecordKind::parse).collect()
+    }
+
     /// The URL path and query of this pull.
     pub fn path(&self) -> String {
         let mut path = format!("{PULL_PATH}?since={}&limit={}", self.since.0, self.limit);
         if let Some(device) = self.device {
             path.push_str(&format!("&device={device}"));
+        }
+        if let Some(kinds) = &self.kinds {
+            let tags: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
+            path.push_str(&format!("&kinds={}", tags.join(",")));
         }
         path
     }
@@ -203,6 +227,7 @@ mod tests {
             since: Seq(1),
             limit: 10,
             device: None,
+            kinds: None,
         });
         body.push(0);
         assert_eq!(decode::<PullQuery>(&body), Err(MalformedMessage));
@@ -215,14 +240,23 @@ mod tests {
         for bad in ["", "ab", &"g".repeat(32), &"é".repeat(16)] {
             assert_eq!(bad.parse::<DeviceId>(), Err(MalformedMessage), "{bad}");
         }
-        let query = PullQuery {
+        let mut query = PullQuery {
             since: Seq(5),
             limit: 10,
             device: Some(device),
+            kinds: None,
         };
         assert_eq!(
             query.path(),
             format!("{PULL_PATH}?since=5&limit=10&device={}", "ab".repeat(16))
+        );
+        assert!(query.takes(RecordKind::Project) && !query.takes(RecordKind::Person));
+        query.kinds = Some(vec![RecordKind::Person, RecordKind::Project]);
+        assert!(query.path().ends_with("&kinds=person,project"));
+        assert!(query.takes(RecordKind::Person));
+        assert_eq!(
+            PullQuery::parse_kinds("person,spaceship,organisation"),
+            [RecordKind::Person, RecordKind::Organisation]
         );
     }
 

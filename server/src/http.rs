@@ -212,10 +212,12 @@ struct PullParams {
     since: u64,
     limit: Option<u32>,
     device: Option<String>,
+    kinds: Option<String>,
 }
 
-/// `GET /api/sync/v1/pull?since=<seq>&limit=<n>&device=<hex>`: the changes after
-/// a cursor (record states if the cursor is behind the compacted log).
+/// `GET /api/sync/v1/pull?since=<seq>&limit=<n>&device=<hex>&kinds=<tags>`: the
+/// changes after a cursor (record states if the cursor is behind the compacted
+/// log), of the kinds the device knows.
 async fn sync_pull(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -231,6 +233,7 @@ async fn sync_pull(
         since: Seq(params.since),
         limit: params.limit.unwrap_or(MAX_PULL_LIMIT),
         device,
+        kinds: params.kinds.as_deref().map(PullQuery::parse_kinds),
     };
     let page = state.storage.pull(&signed.actor(), query).await?;
     Ok(sync_body(&page))

@@ -424,11 +424,12 @@ impl SurrealStorage {
     /// its whole state. See ARCHITECTURE.md ("Compaction") for why the cursor holds.
     async fn snapshot_page(
         &self,
-        since: Seq,
+        query: &PullQuery,
         limit: u32,
         compacted: Seq,
         visible: Option<&HashSet<String>>,
     ) -> Result<PullResponse, StorageError> {
+        let since = query.since;
         let mut changes = Vec::new();
         let mut bytes = 0usize;
         let mut after = since;
@@ -447,7 +448,10 @@ impl SurrealStorage {
             let full = rows.len() == batch as usize;
             for row in rows {
                 let seq = Seq(to_u64(row.compacted_seq));
-                if visible.is_some_and(|visible| !visible.contains(&row.rid)) {
+                let kind = RecordKind::parse(&row.kind);
+                if visible.is_some_and(|visible| !visible.contains(&row.rid))
+                    || !kind.is_some_and(|kind| query.takes(kind))
+                {
                     after = seq;
                     continue;
                 }
@@ -457,7 +461,7 @@ impl SurrealStorage {
                 }
                 bytes += size;
                 after = seq;
-                if let (Ok(record), Some(kind)) = (row.rid.parse(), RecordKind::parse(&row.kind)) {
+                if let (Ok(record), Some(kind)) = (row.rid.parse(), kind) {
                     changes.push(Change {
                         seq,
                         record,
@@ -1015,7 +1019,7 @@ impl Storage for SurrealStorage {
         let visible = self.visible_records(actor).await?;
         if since < compacted {
             return self
-                .snapshot_page(since, limit, compacted, visible.as_ref())
+                .snapshot_page(&query, limit, compacted, visible.as_ref())
                 .await;
         }
         let mut complete = rows.len() <= limit as usize;
@@ -1025,11 +1029,14 @@ impl Storage for SurrealStorage {
         let mut cursor = since;
         for row in rows {
             let seq = Seq(to_u64(row.seq));
+            let kind = RecordKind::parse(&row.kind);
             if visible
                 .as_ref()
                 .is_some_and(|visible| !visible.contains(&row.rid))
+                || !kind.is_some_and(|kind| query.takes(kind))
             {
-                // Not for this user; the cursor still passes it.
+                // Not for this user, or of a kind the device does not know; the
+                // cursor still passes it.
                 cursor = seq;
                 continue;
             }
@@ -1039,7 +1046,7 @@ impl Storage for SurrealStorage {
             }
             bytes += row.payload.len();
             cursor = seq;
-            let (Ok(record), Some(kind)) = (row.rid.parse(), RecordKind::parse(&row.kind)) else {
+            let (Ok(record), Some(kind)) = (row.rid.parse(), kind) else {
                 continue;
             };
             changes.push(Change {

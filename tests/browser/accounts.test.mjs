@@ -193,7 +193,7 @@ test('observers read without changing; contributors edit only what they were inv
   await waitValue(ep, '#title', 'Open to the expert');
   assert.equal(await ep.locator('#title').isDisabled(), false, 'a contributor edits the text');
   assert.equal(await ep.locator('#status').isDisabled(), true, 'only the secretariat sets the status');
-  assert.equal(await ep.locator('#position-FI').isDisabled(), true, 'contributors record no positions');
+  assert.equal(await ep.locator('#positions-FI').isDisabled(), true, 'contributors record no positions');
   await ep.fill('#title', 'Open to the expert, revised by Eva');
   await ep.locator('#title').blur();
   await waitSyncState(ep, 'synced');
@@ -214,8 +214,8 @@ test('a refused edit keeps the user\'s text as a local copy; the record returns 
   try {
     await open(page, `${server.url}/recommendations/${id}`);
     await waitValue(page, '#title', 'Agreed wording');
-    assert.equal(await page.locator('#position-FI').isDisabled(), false, 'a member records their own position');
-    assert.equal(await page.locator('#position-SE').isDisabled(), true, 'but not another state\'s');
+    assert.equal(await page.locator('#positions-FI').isDisabled(), false, 'a member records their own position');
+    assert.equal(await page.locator('#positions-SE').isDisabled(), true, 'but not another state\'s');
     await context.setOffline(true);
     await page.fill('#title', 'Aino\'s offline wording');
     await page.locator('#title').blur();
@@ -292,10 +292,10 @@ test('script in a recommendation stays text for everyone who opens it', { timeou
   const admin = await newSignedInContext(browser, server);
   const page = await admin.newPage();
   const id = await newRecommendation(page, payload);
-  await page.click('#add-section');
-  await page.waitForSelector('#section-1-body');
-  await page.fill('#section-1-body', payload);
-  await page.locator('#section-1-body').blur();
+  await page.click('#add-sections');
+  await page.waitForSelector('#sections-1-body');
+  await page.fill('#sections-1-body', payload);
+  await page.locator('#sections-1-body').blur();
   await waitSyncState(page, 'synced');
   await admin.close();
 
@@ -310,7 +310,7 @@ test('script in a recommendation stays text for everyone who opens it', { timeou
       { describe: () => [...document.querySelectorAll('.record-row a')].map((a) => a.textContent) });
     assert.ok((await rowTitles(readerPage)).includes(payload), 'the title is listed as the text typed');
     await open(readerPage, `${server.url}/recommendations/${id}`);
-    await waitValue(readerPage, '#section-1-body', payload);
+    await waitValue(readerPage, '#sections-1-body', payload);
     await readerPage.waitForTimeout(500);
     const state = await readerPage.evaluate(() => ({
       xss: window.__xss ?? null,

@@ -34,7 +34,8 @@ export const SECTIONS = [
   { path: '/recommendations', title: 'Recommendations' },
   { path: '/projects', title: 'Projects' },
   { path: '/consultations', title: 'Consultations' },
-  { path: '/network', title: 'Network' },
+  { path: '/good-practices', title: 'Good practices' },
+  { path: '/people', title: 'People' },
   { path: '/sync', title: 'Sync' },
   { path: '/settings', title: 'Settings' },
 ];

@@ -194,7 +194,7 @@ test('client-side navigation through the main nav updates h1, title and aria-cur
     // Marker survives client-side navigation but not a full page load.
     await page.evaluate(() => { window.__ternNoReload = true; });
     const nav = page.getByRole('navigation', { name: 'Main', exact: true });
-    for (const s of [SECTIONS[1], SECTIONS[5], SECTIONS[0]]) { // Projects, Settings, Recommendations
+    for (const s of [SECTIONS[1], SECTIONS[6], SECTIONS[0]]) { // Projects, Settings, Recommendations
       await nav.locator(`a[href="${s.path}"]`).first().click();
       await waitInPage(page, `location.pathname "${s.path}" after clicking its nav link`,
         (p) => location.pathname === p, s.path,
@@ -333,7 +333,7 @@ async function offlineScenario(srv, { goOffline, connection }) {
     const newId = randomUUID();
     const offlineRoutes = [
       ...visited,
-      ROUTES.find((r) => r.path === '/network'), // precached, never visited
+      { path: '/organisations', h1: 'Organisations', nav: '/people' }, // precached, never visited
       ROUTES.find((r) => r.path === '/sync'), // its page module was never fetched: precached too
       { path: `/recommendations/${newId}`, h1: 'Recommendation', nav: '/recommendations', recordId: newId },
     ];
@@ -686,7 +686,7 @@ test('the sign-in screen of a new device fetches no page module; signing in fetc
     await page.fill('#sign-in-password', ADMIN.password);
     await page.click('#sign-in');
     await waitH1(page, 'Recommendations');
-    assert.ok(modules.includes('split_records'), `the records module was fetched after signing in (fetched: ${modules.join(', ')})`);
+    assert.ok(modules.includes('split_lists'), `the lists module was fetched after signing in (fetched: ${modules.join(', ')})`);
   } finally {
     await context.close();
   }

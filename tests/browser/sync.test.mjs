@@ -138,11 +138,11 @@ test('two members edit one recommendation offline, reload, reconnect: both keep 
       await anna.page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
       const recUrl = anna.page.url();
       await anna.page.fill('#title', 'Child participation in care decisions');
-      await anna.page.click('#add-section');
-      await anna.page.waitForSelector('#section-1-body');
-      await anna.page.fill('#section-1-heading', 'Principles');
-      await anna.page.fill('#section-1-body', 'Children are heard.');
-      await anna.page.locator('#section-1-body').blur();
+      await anna.page.click('#add-sections');
+      await anna.page.waitForSelector('#sections-1-body');
+      await anna.page.fill('#sections-1-heading', 'Principles');
+      await anna.page.fill('#sections-1-body', 'Children are heard.');
+      await anna.page.locator('#sections-1-body').blur();
       await waitState(anna.page, '.record-state', 'synced');
       await waitState(anna.page, '#sync-status', 'synced');
 
@@ -152,7 +152,7 @@ test('two members edit one recommendation offline, reload, reconnect: both keep 
         (title) => [...document.querySelectorAll('.record-row a')].some((a) => a.textContent === title),
         'Child participation in care decisions');
       await open(jonas.page, recUrl);
-      await waitValue(jonas.page, '#section-1-body', 'Children are heard.');
+      await waitValue(jonas.page, '#sections-1-body', 'Children are heard.');
 
       // Both install the app shell, then lose the network.
       await Promise.all([waitSwControl(anna.page), waitSwControl(jonas.page)]);
@@ -160,14 +160,14 @@ test('two members edit one recommendation offline, reload, reconnect: both keep 
       await waitState(anna.page, '#sync-status', 'offline');
 
       // Each edits a different place of the same body.
-      await anna.page.click('#section-1-body');
+      await anna.page.click('#sections-1-body');
       await anna.page.keyboard.press('Control+Home');
       await anna.page.keyboard.type('Always: ');
-      await anna.page.locator('#section-1-body').blur();
-      await jonas.page.click('#section-1-body');
+      await anna.page.locator('#sections-1-body').blur();
+      await jonas.page.click('#sections-1-body');
       await jonas.page.keyboard.press('Control+End');
       await jonas.page.keyboard.type(' Their views count.');
-      await jonas.page.locator('#section-1-body').blur();
+      await jonas.page.locator('#sections-1-body').blur();
       await waitState(anna.page, '.record-state', 'saved-locally');
       await waitState(jonas.page, '.record-state', 'saved-locally');
       await waitInPage(anna.page, 'the header to count the waiting change',
@@ -184,17 +184,17 @@ test('two members edit one recommendation offline, reload, reconnect: both keep 
       // Both reload while offline: the edits are still there, still waiting.
       await anna.page.reload();
       await waitHydrated(anna.page);
-      await waitValue(anna.page, '#section-1-body', 'Always: Children are heard.');
+      await waitValue(anna.page, '#sections-1-body', 'Always: Children are heard.');
       await waitState(anna.page, '.record-state', 'saved-locally');
       await open(jonas.page, recUrl);
-      await waitValue(jonas.page, '#section-1-body', 'Children are heard. Their views count.');
+      await waitValue(jonas.page, '#sections-1-body', 'Children are heard. Their views count.');
       await waitState(jonas.page, '.record-state', 'saved-locally');
 
       // Back online: both sync, and both show one text holding both edits.
       await Promise.all([anna.context.setOffline(false), jonas.context.setOffline(false)]);
       const merged = 'Always: Children are heard. Their views count.';
-      await waitValue(anna.page, '#section-1-body', merged, 30_000);
-      await waitValue(jonas.page, '#section-1-body', merged, 30_000);
+      await waitValue(anna.page, '#sections-1-body', merged, 30_000);
+      await waitValue(jonas.page, '#sections-1-body', merged, 30_000);
       await waitState(anna.page, '.record-state', 'synced');
       await waitState(jonas.page, '.record-state', 'synced');
 
@@ -242,7 +242,7 @@ test('a wrong pair of dates is refused with a reason and changes nothing', { tim
       await waitState(page, '.record-state', 'synced');
       await page.fill('#end-date', '2027-01-31');
       await waitInPage(page, 'the date error',
-        () => /before the start date/.test(document.querySelector('#date-error')?.textContent ?? ''));
+        () => /before the start date/.test(document.querySelector('#end-date-error')?.textContent ?? ''));
       await page.reload();
       await waitHydrated(page);
       await waitValue(page, '#end-date', '2027-06-30');

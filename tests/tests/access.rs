@@ -85,6 +85,7 @@ async fn pull_records(
             since: cursor,
             limit: 1_000,
             device: None,
+            kinds: None,
         };
         let response = client
             .get(app.url(&query.path()))
@@ -766,6 +767,7 @@ async fn record_states_for_a_device_behind_the_compacted_log_are_only_the_visibl
             since: Seq(0),
             limit: 1_000,
             device: None,
+            kinds: None,
         };
         let response = app
             .client

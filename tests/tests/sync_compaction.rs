@@ -78,7 +78,7 @@ async fn the_log_is_kept_until_every_device_has_passed_it() {
     // Jonas reads ten changes and asks for the next page: his cursor is 10.
     let mut query = jonas.next_pull();
     query.limit = 10;
-    let page = device::pull_query(&app, query).await;
+    let page = device::pull_query(&app, query.clone()).await;
     jonas.apply_pull(query.since, &page).expect("in order");
     assert_eq!(jonas.cursor(), Seq(10));
     device::pull_query(&app, jonas.next_pull()).await;
@@ -168,13 +168,11 @@ async fn a_device_behind_the_horizon_converges_with_one_that_followed_the_log() 
     push_all(&app, &mut jonas).await;
     // A change to X by another device, after X's first changes are compacted.
     jonas.edit(x, |r| {
-        Some(
-            r.change(
-                &FieldPath::top("status"),
-                FieldEdit::Choice(Some("in_consultation".into())),
-            )
-            .ok()?,
+        r.change(
+            &FieldPath::top("status"),
+            FieldEdit::Choice(Some("in_consultation".into())),
         )
+        .ok()
     });
     push_all(&app, &mut jonas).await;
     wait_for_horizon(&app, 4).await;

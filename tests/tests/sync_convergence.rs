@@ -409,6 +409,7 @@ fn all_after(since: Seq) -> PullQuery {
         since,
         limit: MAX_PULL_LIMIT,
         device: None,
+        kinds: Some(RecordKind::ALL.to_vec()),
     }
 }
 
@@ -785,7 +786,7 @@ impl World {
                 });
             }
             Message::PullRequest { client, id, query } => {
-                let page = self.server.pull(query).await?;
+                let page = self.server.pull(query.clone()).await?;
                 self.note(|| {
                     format!(
                         "server answers pull #{id} since {}: {} changes to {}, complete {}",
@@ -930,7 +931,7 @@ async fn read_server(server: &mut Server) -> Result<Replica, String> {
     let mut reader = Replica::new(DeviceId([0xee; 16]), 0x0e_e0ee);
     for _ in 0..10_000 {
         let query = all_after(reader.cursor());
-        let page = server.pull(query).await?;
+        let page = server.pull(query.clone()).await?;
         let pulled = reader
             .apply_pull(query.since, &page)
             .map_err(|stale| format!("reader: {stale}"))?;
@@ -1205,7 +1206,7 @@ async fn run(world: &mut World) -> Result<Stats, String> {
             let Some(Message::PullRequest { client, id, query }) = world.network.pop() else {
                 return Err("the pull was not sent".to_owned());
             };
-            let page = world.server.pull(query).await?;
+            let page = world.server.pull(query.clone()).await?;
             world
                 .deliver(Message::PullAnswer {
                     client,

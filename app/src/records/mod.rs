@@ -7,6 +7,7 @@
 mod access;
 mod fields;
 mod form;
+mod lazy;
 mod links;
 mod list;
 mod reading;
@@ -87,7 +88,7 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
             <RecordBody id kind />
         </Show>
         <Show when=move || session.is_secretariat()>
-            <access::RecordAccess id />
+            <lazy::AccessPanel id />
         </Show>
     }
     .into_any()
@@ -154,7 +155,7 @@ fn RecordBody(id: RecordId, kind: RecordKind) -> impl IntoView {
             </Show>
         </p>
         {move || if kind == RecordKind::Recommendation && reading.get() {
-            view! { <reading::RecommendationReading id /> }.into_any()
+            view! { <lazy::ReadingView id /> }.into_any()
         } else {
             view! { <RecordForm id kind locked=deleted /> }.into_any()
         }}

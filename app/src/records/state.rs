@@ -39,7 +39,7 @@ pub fn LocalCopyPanel(copy: LocalCopy) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
     let key = copy.key;
-    let text = copy.text.clone();
+    let text = copy.full_text();
     let title = if copy.title.trim().is_empty() {
         t_string!(i18n, untitled).to_owned()
     } else {

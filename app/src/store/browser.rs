@@ -210,7 +210,9 @@ async fn load(db: &Database) -> Result<Saved, String> {
         .iter()
         .zip(copy_keys)
         .filter_map(|(bytes, key)| {
-            let mut copy = sync::decode::<LocalCopy>(bytes).ok()?;
+            let mut copy = sync::decode::<LocalCopy>(bytes)
+                .or_else(|_| sync::decode::<super::LocalCopyWithText>(bytes).map(LocalCopy::from))
+                .ok()?;
             copy.key = key.as_f64()? as u32;
             Some(copy)
         })
@@ -982,14 +984,18 @@ async fn reset_refused_record(
     };
     // The copy holds what was typed up to now (its ops go with the record's).
     workspace.flush_drafts();
-    let projection = REPLICA.with_borrow(|replica| replica.as_ref()?.projection(id).cloned());
-    if let Some(projection) = projection {
+    let version = REPLICA.with_borrow(|replica| {
+        let record = replica.as_ref()?.record(id)?;
+        Some((record.kind()?, record.title(), record.state()))
+    });
+    if let Some((kind, title, state)) = version {
         let mut copy = LocalCopy {
             key: 0,
             record: id,
-            kind: projection.kind,
-            title: projection.title().to_owned(),
-            text: super::record_text(id, &projection),
+            kind,
+            title,
+            text: String::new(),
+            state,
             reason,
             kept_at: local_timestamp(),
         };

@@ -65,12 +65,57 @@ pub struct LocalCopy {
     pub record: RecordId,
     pub kind: RecordKind,
     pub title: String,
-    /// The whole record as plain text.
+    /// The whole record as plain text (copies kept before `state` existed);
+    /// empty when `state` holds the user's version.
     pub text: String,
     /// Why the server refused the edit.
     pub reason: String,
     /// When it was kept, "YYYY-MM-DD HH:MM" in local time.
     pub kept_at: String,
+    /// The user's version of the record (its yrs state), turned into text
+    /// when shown: the sync engine that keeps it need not know how.
+    pub state: Vec<u8>,
+}
+
+/// A local copy as stored before it held the record's state.
+#[derive(serde::Deserialize)]
+pub(crate) struct LocalCopyWithText {
+    key: u32,
+    record: RecordId,
+    kind: RecordKind,
+    title: String,
+    text: String,
+    reason: String,
+    kept_at: String,
+}
+
+impl From<LocalCopyWithText> for LocalCopy {
+    fn from(old: LocalCopyWithText) -> LocalCopy {
+        LocalCopy {
+            key: old.key,
+            record: old.record,
+            kind: old.kind,
+            title: old.title,
+            text: old.text,
+            reason: old.reason,
+            kept_at: old.kept_at,
+            state: Vec::new(),
+        }
+    }
+}
+
+impl LocalCopy {
+    /// The user's version as plain text: its id, then every text it holds.
+    pub fn full_text(&self) -> String {
+        if self.state.is_empty() {
+            return self.text.clone();
+        }
+        Record::load(self.record, 1, &self.state)
+            .ok()
+            .and_then(|record| record.projection())
+            .map(|projection| record_text(self.record, &projection))
+            .unwrap_or_else(|| self.text.clone())
+    }
 }
 
 /// Whether the device could keep its edits.
@@ -180,8 +225,7 @@ impl Workspace {
 
     /// One record's projection, tracking changes.
     pub fn projection(self, id: RecordId) -> Option<Arc<Projection>> {
-        self.read(|replica| replica.projection(id).cloned())
-            .flatten()
+        self.read(|replica| replica.projection(id)).flatten()
     }
 
     /// The projections of the records of one kind, newest first (ids are
@@ -190,8 +234,8 @@ impl Workspace {
         self.read(|replica| {
             let mut rows: Vec<(RecordId, Arc<Projection>)> = replica
                 .projections()
+                .into_iter()
                 .filter(|(_, projection)| projection.kind == kind)
-                .map(|(id, projection)| (id, projection.clone()))
                 .collect();
             rows.reverse();
             rows
@@ -211,6 +255,7 @@ impl Workspace {
         self.read(|replica| {
             replica
                 .projections()
+                .into_iter()
                 .flat_map(|(source, projection)| {
                     projection
                         .links()
@@ -282,7 +327,7 @@ impl Workspace {
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     pub fn download_copy(self, copy: &LocalCopy) {
         #[cfg(feature = "hydrate")]
-        browser::download_text(&format!("tern-{}.txt", copy.record), &copy.text);
+        browser::download_text(&format!("tern-{}.txt", copy.record), &copy.full_text());
     }
 
     /// Creates a record on this device and returns its id.
@@ -345,13 +390,6 @@ impl Workspace {
     pub fn download_file(self, name: &str, text: &str, media_type: &str) {
         #[cfg(feature = "hydrate")]
         browser::download_file(name, text, media_type);
-    }
-
-    /// Offers [`Self::export_text`] as a file download.
-    pub fn download_export(self) {
-        self.flush_drafts();
-        #[cfg(feature = "hydrate")]
-        browser::download_text("tern-edits.txt", &self.export_text());
     }
 
     /// Starts a sync now (the "Sync now" button).
@@ -435,7 +473,7 @@ impl Workspace {
                 // field was late to show a change: then the typing moves past it.
                 let current = record.text(&field)?;
                 let text = rebase_edit(&draft.base, &draft.text, &current);
-                record.change(&field, FieldEdit::Text(text)).ok()
+                record.set_text_at(&field, &text).ok()
             });
         }
     }

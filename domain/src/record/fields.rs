@@ -194,12 +194,72 @@ impl Record {
         Some(self.read_at(&txn, place, resolved.field))
     }
 
-    /// A text field's text (also e-mail, phone and link fields).
+    /// A text field's text (also e-mail, phone and link fields); `None` for
+    /// another kind of field or an item not in its list. Kept apart from
+    /// [`Record::read`]: typing and sync read text, and should not carry every
+    /// type's reader with them.
     pub fn text(&self, path: &FieldPath) -> Option<String> {
-        match self.read(path)? {
-            Value::String(text) => Some(text),
+        let def = self.def()?;
+        let resolved = resolve(def, path)?;
+        let first = resolved
+            .lists
+            .first()
+            .map_or(resolved.field, |(list, _)| *list);
+        let top = self.top(first);
+        let txn = self.doc().transact();
+        let item = walk(&txn, &top, &resolved.lists)?;
+        let place = match &item {
+            Some(item) => Place::Item(item),
+            None => Place::Top(&top),
+        };
+        let key = resolved.field.key;
+        match resolved.field.ty {
+            FieldType::Text | FieldType::LongText => Some(
+                text_at(&txn, place, key)
+                    .map(|text| text.get_string(&txn))
+                    .unwrap_or_default(),
+            ),
+            FieldType::Email | FieldType::Phone | FieldType::Url => {
+                Some(scalar_string(&txn, self.meta(), place, key).unwrap_or_default())
+            }
             _ => None,
         }
+    }
+
+    /// A record's name: its kind's title field.
+    pub fn title(&self) -> String {
+        self.def()
+            .and_then(|def| self.text(&FieldPath::top(def.title)))
+            .unwrap_or_default()
+    }
+
+    /// Makes a text field read `value`, as the smallest splice (what typing
+    /// does). The same as [`Record::change`] with [`FieldEdit::Text`].
+    pub fn set_text_at(&self, path: &FieldPath, value: &str) -> Result<Update, FieldError> {
+        let def = self.def().ok_or(FieldError::NoKind)?;
+        let resolved = resolve(def, path).ok_or(FieldError::UnknownField)?;
+        if !resolved.field.is_text() {
+            return Err(FieldError::WrongEdit);
+        }
+        let first = resolved
+            .lists
+            .first()
+            .map_or(resolved.field, |(list, _)| *list);
+        let top = self.top(first);
+        let mut txn = self.doc().transact_mut();
+        let item = walk(&txn, &top, &resolved.lists).ok_or(FieldError::NoSuchItem)?;
+        let key = resolved.field.key;
+        let text = match (&item, &top) {
+            (None, Top::Text(text)) => text.clone(),
+            (None, _) => return Err(FieldError::WrongEdit),
+            (Some(item), _) => match item.get(&txn, key) {
+                Some(Out::YText(text)) => text,
+                // An item older than the field: its text is made on first use.
+                _ => item.insert(&mut txn, key, TextPrelim::new("")),
+            },
+        };
+        splice_to(&text, &mut txn, value);
+        Ok(Update(txn.encode_update_v1()))
     }
 
     /// The live items of a list field, in order.
@@ -329,6 +389,9 @@ impl Record {
         let resolved = resolve(def, path).ok_or(FieldError::UnknownField)?;
         let field = resolved.field;
         check_edit_fits(self.id(), field, &edit)?;
+        if let (true, FieldEdit::Text(text)) = (field.is_text(), &edit) {
+            return self.set_text_at(path, text);
+        }
         let first = resolved.lists.first().map_or(field, |(list, _)| *list);
         let top = self.top(first);
         let rules: &[Rule] = match resolved.lists.last() {
@@ -387,17 +450,8 @@ impl Record {
     ) -> Result<(), FieldError> {
         let key = field.key;
         match edit {
-            FieldEdit::Text(value) if field.is_text() => {
-                let text = match place {
-                    Place::Top(Top::Text(text)) => text.clone(),
-                    Place::Item(item) => match item.get(txn, key) {
-                        Some(Out::YText(text)) => text,
-                        _ => item.insert(txn, key, TextPrelim::new("")),
-                    },
-                    Place::Top(_) => return Err(FieldError::WrongEdit),
-                };
-                splice_to(&text, txn, &value);
-            }
+            // Text fields take the typing path, `set_text_at`; this is e-mail,
+            // phone and links.
             FieldEdit::Text(value) => {
                 set_scalar(txn, self.meta(), place, key, Some(value.trim().into()));
             }

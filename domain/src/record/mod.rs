@@ -240,7 +240,7 @@ impl Record {
 
     /// Sets a top-level text field (a shorthand for [`Record::change`]).
     pub fn set_text(&self, field: &'static str, text: &str) -> Result<Update, FieldError> {
-        self.change(&FieldPath::top(field), FieldEdit::Text(text.to_owned()))
+        self.set_text_at(&FieldPath::top(field), text)
     }
 
     /// Reads a scalar string field of `meta`.

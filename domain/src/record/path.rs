@@ -69,7 +69,7 @@ impl FieldPath {
     /// Reads `list/item/…/field` against a kind, so every key is one it declares.
     pub fn parse(def: &KindDef, text: &str) -> Option<FieldPath> {
         let parts: Vec<&str> = text.split('/').collect();
-        if parts.len() % 2 == 0 {
+        if parts.len().is_multiple_of(2) {
             return None;
         }
         let mut fields: Vec<&'static FieldDef> = def.all_fields().collect();

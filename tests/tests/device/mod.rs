@@ -45,6 +45,7 @@ pub async fn pull_anonymous(app: &TestApp, since: u64, limit: u32) -> PullRespon
             since: sync::Seq(since),
             limit,
             device: None,
+            kinds: Some(tern_domain::record::RecordKind::ALL.to_vec()),
         },
     )
     .await
@@ -80,7 +81,7 @@ pub async fn pull_all(app: &TestApp, replica: &mut Replica, limit: u32) -> usize
     loop {
         let mut query = replica.next_pull();
         query.limit = limit;
-        let page = pull_query(app, query).await;
+        let page = pull_query(app, query.clone()).await;
         pages += 1;
         let pulled = replica
             .apply_pull(query.since, &page)
