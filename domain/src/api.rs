@@ -25,6 +25,34 @@ pub const RENDER_PATH: &str = "/api/render/v1/markdown";
 /// The most Markdown one render request may carry, in bytes.
 pub const MAX_RENDER_BYTES: usize = 1024 * 1024;
 
+/// `GET {FIND_PATH}?kind=<tag>[&<field>=<value>…][&from=<date>&to=<date>]` →
+/// `Vec<`[`FoundRecord`]`>`: the records of a kind the user may see, with the
+/// given values in fields the kind's list filters by, and (for a kind with a
+/// start and an end) active at some time from `from` to `to`. Answered from
+/// the server's projections; the same visibility as sync.
+pub const FIND_PATH: &str = "/api/records/v1";
+
+/// `GET {FIND_PATH}/<id>/links` → `Vec<`[`LinkFrom`]`>`: the records that refer
+/// to one record, of those the user may see.
+pub const LINKS_SUFFIX: &str = "/links";
+
+/// `POST {ERASE_PATH}/<id>`: the secretariat erases a record of personal data
+/// (a person) from the server, its log, and every device at its next sync.
+pub const ERASE_PATH: &str = "/api/admin/v1/erase";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoundRecord {
+    pub id: crate::record::RecordId,
+    pub projection: crate::record::Projection,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkFrom {
+    pub source: crate::record::RecordId,
+    /// The field that holds the reference: `informs`, `participants.person`.
+    pub field: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderRequest {
     pub markdown: String,

@@ -89,6 +89,9 @@ pub enum ApiError {
     #[error("no record {0} on the server")]
     UnknownRecord(String),
 
+    #[error("the record query is not valid: {0}")]
+    MalformedRecordQuery(String),
+
     #[error("the database is unavailable")]
     Storage(#[from] StorageError),
 }
@@ -104,6 +107,7 @@ impl ApiError {
             ApiError::MalformedRecordId(_) => (StatusCode::BAD_REQUEST, "malformed_record_id"),
             ApiError::MalformedRenderRequest => (StatusCode::BAD_REQUEST, "malformed_body"),
             ApiError::UnknownRecord(_) => (StatusCode::NOT_FOUND, "unknown_record"),
+            ApiError::MalformedRecordQuery(_) => (StatusCode::BAD_REQUEST, "malformed_query"),
             ApiError::Storage(StorageError::Unavailable(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
             }

@@ -139,9 +139,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route(RENDER_PATH, post(crate::export::render_markdown))
         .layer(DefaultBodyLimit::max(MAX_RENDER_BYTES));
+    let records = Router::new()
+        .route(tern_domain::api::FIND_PATH, get(crate::records_api::find))
+        .route(
+            &format!(
+                "{}/{{id}}{}",
+                tern_domain::api::FIND_PATH,
+                tern_domain::api::LINKS_SUFFIX
+            ),
+            get(crate::records_api::links),
+        );
     let app = Router::new()
         .route(HEALTH_PATH, get(health))
         .merge(sync)
+        .merge(records)
         .merge(export)
         .merge(crate::accounts::http::routes())
         .nest("/pkg", pkg)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 mod export;
 mod http;
+mod records_api;
 pub mod storage;
 pub mod telemetry;
 

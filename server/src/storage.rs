@@ -4,6 +4,10 @@
 //! and a remote SurrealDB (`ws://`, `wss://`), chosen by URL through
 //! `surrealdb::engine::any`.
 
+mod projections;
+
+pub use projections::{QueryProblem, RecordQuery};
+
 use crate::accounts::Actor;
 use crate::config::{Config, DatabaseLocation};
 use crate::error::{one_line, StartupError, StorageError};
@@ -57,6 +61,20 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The last logged sequence number, updated after every commit that adds to the log.
     fn subscribe(&self) -> watch::Receiver<Seq>;
+
+    /// The projections that answer `query`, of records `actor` may see.
+    async fn find(
+        &self,
+        actor: &Actor,
+        query: &RecordQuery,
+    ) -> Result<Vec<(RecordId, tern_domain::record::Projection)>, StorageError>;
+
+    /// The records `actor` may see that refer to `target`.
+    async fn links_to(
+        &self,
+        actor: &Actor,
+        target: RecordId,
+    ) -> Result<Vec<tern_domain::api::LinkFrom>, StorageError>;
 }
 
 /// One schema change. The list is append-only: a shipped migration is never edited.
@@ -86,6 +104,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "accounts, sessions, member states and grants",
         statements: include_str!("migrations/0004_accounts.surql"),
+    },
+    Migration {
+        version: 5,
+        name: "projections as objects, links between records, erased records",
+        statements: include_str!("migrations/0005_record_schema.surql"),
     },
 ];
 
@@ -211,6 +234,20 @@ impl SurrealStorage {
             cursors_written: std::sync::Mutex::new(HashMap::new()),
         };
         storage.migrate(&shown).await?;
+        let reprojected =
+            storage
+                .reproject_stale()
+                .await
+                .map_err(|error| StartupError::DatabaseOpen {
+                    location: shown.clone(),
+                    reason: one_line(&error),
+                })?;
+        if reprojected > 0 {
+            tracing::info!(
+                records = reprojected,
+                "records projected again for this build's schema"
+            );
+        }
         storage
             .seed_member_states()
             .await
@@ -302,16 +339,19 @@ impl SurrealStorage {
                 "BEGIN TRANSACTION;\n{}\nCREATE schema_migration:{} SET version = {}, name = $name, applied_at = time::now();\nCOMMIT TRANSACTION;",
                 migration.statements, migration.version, migration.version
             );
-            self.db
+            let failed = |error: surrealdb::Error| StartupError::Migration {
+                version: migration.version,
+                name: migration.name,
+                reason: one_line(&error),
+            };
+            let response = self
+                .db
                 .query(script)
                 .bind(("name", migration.name))
                 .await
-                .and_then(|response| response.check())
-                .map_err(|error| StartupError::Migration {
-                    version: migration.version,
-                    name: migration.name,
-                    reason: one_line(&error),
-                })?;
+                .map_err(failed)?;
+            // The statement that failed, not the first one marked "not executed".
+            transaction_outcome(response).map_err(|(_, error)| failed(error))?;
             tracing::info!(
                 version = migration.version,
                 name = migration.name,
@@ -539,7 +579,8 @@ struct RecordWrite {
     rid: String,
     kind: String,
     doc_state: Bytes,
-    summary: String,
+    projection: serde_json::Value,
+    projection_version: i64,
     updated_seq: i64,
     compacted_seq: i64,
 }
@@ -902,17 +943,19 @@ impl Storage for SurrealStorage {
         let mut updated = Vec::new();
         let mut created = Vec::new();
         let mut log = Vec::new();
+        let mut sources = Vec::new();
+        let mut links = Vec::new();
         for entry in touched.values().filter(|entry| !entry.merged.is_empty()) {
             let kind = entry.kind.map_or("", RecordKind::as_str).to_owned();
+            let projected = projections::project(&entry.record);
+            sources.push(entry.id.to_string());
+            links.extend(projected.links);
             let write = RecordWrite {
                 rid: entry.id.to_string(),
                 kind: kind.clone(),
                 doc_state: Bytes::from(entry.record.state()),
-                summary: entry
-                    .record
-                    .projection()
-                    .and_then(|projection| serde_json::to_string(&projection).ok())
-                    .unwrap_or_else(|| "null".to_owned()),
+                projection: projected.projection,
+                projection_version: projections::VERSION,
                 updated_seq: to_i64(entry.updated_seq.0),
                 compacted_seq: 0,
             };
@@ -940,10 +983,15 @@ impl Storage for SurrealStorage {
         // answer goes out only after the commit.
         let mut script = String::from("BEGIN TRANSACTION;\n");
         if !updated.is_empty() {
-            script.push_str("FOR $r IN $updated { UPDATE synced_record SET doc_state = $r.doc_state, summary = $r.summary, updated_seq = $r.updated_seq WHERE rid = $r.rid; };\n");
+            script.push_str("FOR $r IN $updated { UPDATE synced_record SET doc_state = $r.doc_state, projection = $r.projection, projection_version = $r.projection_version, updated_seq = $r.updated_seq WHERE rid = $r.rid; };\n");
         }
         if !created.is_empty() {
             script.push_str("INSERT INTO synced_record $created;\n");
+        }
+        // A record's links are what its projection says now.
+        script.push_str("DELETE record_link WHERE source IN $sources;\n");
+        if !links.is_empty() {
+            script.push_str("INSERT INTO record_link $links;\n");
         }
         script.push_str("INSERT INTO sync_change $log;\nCOMMIT TRANSACTION;");
         // A transaction that conflicted with another one changed nothing and is
@@ -955,6 +1003,8 @@ impl Storage for SurrealStorage {
                 .bind(("updated", updated.clone()))
                 .bind(("created", created.clone()))
                 .bind(("log", log.clone()))
+                .bind(("sources", sources.clone()))
+                .bind(("links", links.clone()))
                 .await
                 .map_err(StorageError::Unavailable)?;
             match transaction_outcome(response) {
@@ -1092,6 +1142,22 @@ impl Storage for SurrealStorage {
 
     fn subscribe(&self) -> watch::Receiver<Seq> {
         self.events.subscribe()
+    }
+
+    async fn find(
+        &self,
+        actor: &Actor,
+        query: &RecordQuery,
+    ) -> Result<Vec<(RecordId, tern_domain::record::Projection)>, StorageError> {
+        self.find_visible(actor, query).await
+    }
+
+    async fn links_to(
+        &self,
+        actor: &Actor,
+        target: RecordId,
+    ) -> Result<Vec<tern_domain::api::LinkFrom>, StorageError> {
+        self.links_visible(actor, target).await
     }
 
     async fn schema_version(&self) -> Result<u32, StorageError> {

@@ -8,7 +8,7 @@
 //! - `outbox`: auto-increment key, value = postcard `PushOp`; an edit is here
 //!   before the UI calls it saved, and leaves only in the same transaction that
 //!   writes the record's new state;
-//! - `meta`: the cursor in the server's log;
+//! - `meta`: the cursor in the server's log, as `<seq>;<kinds pulled>`;
 //! - `copies`: auto-increment key, value = postcard `LocalCopy`: a user's
 //!   version of a record the server refused, kept until they dismiss it.
 //!
@@ -31,7 +31,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 use tern_domain::auth::UserId;
 use tern_domain::client::Replica;
-use tern_domain::record::RecordId;
+use tern_domain::record::{RecordId, RecordKind};
 use tern_domain::sync::{
     self, Change, DeviceId, OpId, PullResponse, PushOp, PushResponse, Seq, EVENTS_PATH,
     MAX_PUSH_BYTES, PUSH_PATH, RECORDS_PATH,
@@ -172,6 +172,28 @@ async fn open_and_load(
     }
 }
 
+/// The kinds this build pulls, as the stored cursor names them.
+fn known_kinds() -> String {
+    let tags: Vec<&str> = RecordKind::ALL.iter().map(|kind| kind.as_str()).collect();
+    tags.join(",")
+}
+
+/// The cursor as stored, with the kinds the pulls up to it asked for.
+fn cursor_text(cursor: Seq) -> String {
+    format!("{};{}", cursor.0, known_kinds())
+}
+
+/// A stored cursor counts only for the kinds it was pulled with: a build that
+/// knows more kinds (or a cursor stored before kinds were named) pulls from
+/// the start again, which brings the records of the new kinds; merging what
+/// the device has again changes nothing.
+fn parse_cursor(text: &str) -> Seq {
+    match text.split_once(';') {
+        Some((seq, kinds)) if kinds == known_kinds() => Seq(seq.parse().unwrap_or(0)),
+        _ => Seq(0),
+    }
+}
+
 async fn open_db() -> Result<Database, String> {
     Database::open(format!("{DB_PREFIX}{}", user_key()))
         .with_version(1u8)
@@ -234,7 +256,7 @@ async fn load(db: &Database) -> Result<Saved, String> {
         .map_err(|e| e.to_string())?
         .await
         .map_err(|e| e.to_string())?;
-    let cursor = Seq(cursor.and_then(|text| text.parse().ok()).unwrap_or(0));
+    let cursor = cursor.as_deref().map_or(Seq(0), parse_cursor);
     Ok(Saved {
         cursor,
         states,
@@ -724,7 +746,7 @@ async fn save_states(
     }
     if let Some(cursor) = cursor {
         let meta = tx.object_store(META).map_err(|e| e.to_string())?;
-        meta.put(cursor.0.to_string())
+        meta.put(cursor_text(cursor))
             .with_key(CURSOR_KEY)
             .primitive()
             .map_err(|e| e.to_string())?;
