@@ -314,6 +314,7 @@ mod tests {
             Denied::SecretariatOnly,
             Denied::NotInvited(String::new()),
             Denied::Erased(String::new()),
+            Denied::NotPersonalData(RecordKind::Project),
         ];
         for locale in locales() {
             for error in &errors {

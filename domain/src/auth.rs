@@ -319,6 +319,9 @@ pub enum Denied {
     /// The record was erased (personal data); nothing can be added to it.
     #[error("the record {0} was erased")]
     Erased(String),
+    /// Only records of personal data are erased; others are removed.
+    #[error("records of kind {} hold no personal data to erase", .0.as_str())]
+    NotPersonalData(RecordKind),
 }
 
 impl Denied {
@@ -333,13 +336,14 @@ impl Denied {
             Denied::SecretariatOnly => "secretariat_only",
             Denied::NotInvited(_) => "not_invited",
             Denied::Erased(_) => "erased",
+            Denied::NotPersonalData(_) => "not_personal_data",
         }
     }
 
     /// What the message names: a field, a member, a record, a kind.
     pub fn subject(&self) -> Option<&str> {
         match self {
-            Denied::CannotCreate(kind) => Some(kind.as_str()),
+            Denied::CannotCreate(kind) | Denied::NotPersonalData(kind) => Some(kind.as_str()),
             Denied::SecretariatField(subject)
             | Denied::NotYourState(subject)
             | Denied::MembersOnly(subject)
@@ -375,6 +379,7 @@ impl Denied {
             ("members_only", Some(field)) => Denied::MembersOnly(field),
             ("not_invited", Some(id)) => Denied::NotInvited(id),
             ("erased", Some(id)) => Denied::Erased(id),
+            ("not_personal_data", Some(kind)) => Denied::NotPersonalData(RecordKind::parse(&kind)?),
             _ => return None,
         })
     }
@@ -427,6 +432,17 @@ impl Access {
             Role::Secretariat => true,
             Role::Member => self.member_state.as_deref() == Some(code),
             Role::Contributor | Role::Observer => false,
+        }
+    }
+
+    /// Whether the user may erase a record of `kind`: the secretariat, and
+    /// only records of personal data (a person).
+    pub fn check_erase(&self, kind: RecordKind) -> Result<(), Denied> {
+        self.check_secretariat()?;
+        if kind.def().personal_data {
+            Ok(())
+        } else {
+            Err(Denied::NotPersonalData(kind))
         }
     }
 
@@ -730,6 +746,7 @@ mod tests {
             Denied::SecretariatOnly,
             Denied::NotInvited("0190".into()),
             Denied::Erased("0190".into()),
+            Denied::NotPersonalData(RecordKind::Project),
         ];
         for denied in all {
             let wire = denied.to_wire();

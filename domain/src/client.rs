@@ -359,9 +359,26 @@ impl Replica {
 
     /// Merges one record's whole state (from a repair request).
     pub fn apply_change(&mut self, change: &Change) -> Result<(), RecordError> {
+        let had_kind = self
+            .records
+            .get(&change.record)
+            .is_some_and(|record| record.kind().is_some());
         let applied = self
             .record_entry(change.record)
             .apply_update(&change.update);
+        // A record that loses its kind was erased: the change is its
+        // tombstone, and the device keeps only that, not even the keys of what
+        // was deleted (see `record::erase`).
+        let erased = had_kind
+            && self
+                .records
+                .get(&change.record)
+                .is_some_and(|record| record.kind().is_none());
+        if erased {
+            if let Ok(tombstone) = Record::load(change.record, self.client_id, &change.update) {
+                self.records.insert(change.record, tombstone);
+            }
+        }
         self.refresh(change.record);
         applied
     }

@@ -148,6 +148,10 @@ pub fn router(state: AppState) -> Router {
                 tern_domain::api::LINKS_SUFFIX
             ),
             get(crate::records_api::links),
+        )
+        .route(
+            &format!("{}/{{id}}", tern_domain::api::ERASE_PATH),
+            post(crate::records_api::erase),
         );
     let app = Router::new()
         .route(HEALTH_PATH, get(health))

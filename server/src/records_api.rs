@@ -66,3 +66,26 @@ pub(crate) async fn links(
         })?;
     Ok(Json(state.storage.links_to(&signed.actor(), id).await?))
 }
+
+/// `POST /api/admin/v1/erase/<id>`: the secretariat erases a record of
+/// personal data. 204 when done; 403 for anyone else, 404 for a record that
+/// is not there, 400 for a kind without personal data.
+pub(crate) async fn erase(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    UrlPath(id): UrlPath<String>,
+) -> Result<axum::http::StatusCode, crate::error::AuthError> {
+    use crate::error::AuthError;
+    use tern_domain::auth::Denied;
+    let id: RecordId = id
+        .parse()
+        .map_err(|error: tern_domain::record::InvalidRecordId| {
+            AuthError::InvalidInput(error.to_string())
+        })?;
+    match state.storage.erase(&signed.actor(), id).await? {
+        Ok(()) => Ok(axum::http::StatusCode::NO_CONTENT),
+        Err(Denied::NotInvited(rid)) => Err(AuthError::UnknownRecord(rid)),
+        Err(denied @ Denied::NotPersonalData(_)) => Err(AuthError::InvalidInput(denied.to_wire())),
+        Err(denied) => Err(AuthError::Forbidden(denied)),
+    }
+}

@@ -4,6 +4,7 @@
 //! and a remote SurrealDB (`ws://`, `wss://`), chosen by URL through
 //! `surrealdb::engine::any`.
 
+mod erasure;
 mod projections;
 
 pub use projections::{QueryProblem, RecordQuery};
@@ -75,6 +76,12 @@ pub trait Storage: Send + Sync + 'static {
         actor: &Actor,
         target: RecordId,
     ) -> Result<Vec<tern_domain::api::LinkFrom>, StorageError>;
+
+    /// Erases a record of personal data (see `record::erase`): its state and
+    /// every log row become its tombstone, under a new seq, its links and
+    /// projection go, and no op is taken for it again. `Ok(Err)` when `actor`
+    /// may not (or the record is not one of personal data, or not there).
+    async fn erase(&self, actor: &Actor, id: RecordId) -> Result<Result<(), Denied>, StorageError>;
 }
 
 /// One schema change. The list is append-only: a shipped migration is never edited.
@@ -839,11 +846,14 @@ impl Storage for SurrealStorage {
         let mut response = self
             .db
             .query("SELECT rid, kind, doc_state, updated_seq FROM synced_record WHERE rid IN $rids")
+            .query("SELECT VALUE rid FROM erased_record WHERE rid IN $rids")
             .bind(("rids", rids))
             .await
             .and_then(|response| response.check())
             .map_err(StorageError::Unavailable)?;
         let stored: Vec<StoredRecord> = response.take(0).map_err(StorageError::Unavailable)?;
+        let erased: Vec<String> = response.take(1).map_err(StorageError::Unavailable)?;
+        let erased: HashSet<String> = erased.into_iter().collect();
         let mut stored: HashMap<String, StoredRecord> = stored
             .into_iter()
             .map(|row| (row.rid.clone(), row))
@@ -867,6 +877,13 @@ impl Storage for SurrealStorage {
                 .is_some_and(|visible| !visible.contains(&rid))
             {
                 let reason = Denied::NotInvited(rid.clone()).to_wire();
+                denials.add(&rid, &reason);
+                outcomes.push((op.op, OpOutcome::Rejected(reason)));
+                continue;
+            }
+            // An erased record takes nothing again: its content would come back.
+            if erased.contains(&rid) {
+                let reason = Denied::Erased(rid.clone()).to_wire();
                 denials.add(&rid, &reason);
                 outcomes.push((op.op, OpOutcome::Rejected(reason)));
                 continue;
@@ -1158,6 +1175,10 @@ impl Storage for SurrealStorage {
         target: RecordId,
     ) -> Result<Vec<tern_domain::api::LinkFrom>, StorageError> {
         self.links_visible(actor, target).await
+    }
+
+    async fn erase(&self, actor: &Actor, id: RecordId) -> Result<Result<(), Denied>, StorageError> {
+        self.erase_record(actor, id).await
     }
 
     async fn schema_version(&self) -> Result<u32, StorageError> {

@@ -119,6 +119,29 @@ fn RecordBody(id: RecordId, kind: RecordKind) -> impl IntoView {
     };
     // Observers read; editors of a recommendation start in the editor and can switch.
     let reading = RwSignal::new(!session.can_edit());
+    let message = RwSignal::new(None::<(bool, String)>);
+    let erase = move |_| {
+        if !window()
+            .confirm_with_message(t_string!(i18n, record_erase_confirm))
+            .unwrap_or(false)
+        {
+            return;
+        }
+        let offline = t_string!(i18n, needs_connection);
+        let done = t_string!(i18n, record_erased);
+        leptos::task::spawn_local(async move {
+            let path = format!("{}/{id}", tern_domain::api::ERASE_PATH);
+            match crate::session::call::<(), ()>("POST", &path, None).await {
+                Ok(()) => {
+                    message.set(Some((true, done.to_owned())));
+                    workspace.sync_now();
+                }
+                Err(failure) => message.set(Some((false, failure.reason(offline)))),
+            }
+        });
+    };
+    let personal = kind.def().personal_data;
+    let online = crate::status::use_online();
     view! {
         <RecordStateBadge id />
         <Show when=move || deleted.get()>
@@ -142,6 +165,11 @@ fn RecordBody(id: RecordId, kind: RecordKind) -> impl IntoView {
                     {move || if archived.get() { t_string!(i18n, record_restore) } else { t_string!(i18n, record_archive) }}
                 </button>
             </Show>
+            <Show when=move || personal && session.is_secretariat()>
+                <button type="button" id="erase" class="danger" on:click=erase disabled=move || !online.get()>
+                    {move || t_string!(i18n, record_erase)}
+                </button>
+            </Show>
             <Show when=move || session.is_secretariat()>
                 {move || if deleted.get() {
                     view! { <button type="button" id="undelete" on:click=move |_| set(DELETED, false)>
@@ -154,6 +182,7 @@ fn RecordBody(id: RecordId, kind: RecordKind) -> impl IntoView {
                 }}
             </Show>
         </p>
+        <crate::widgets::FormMessage id="record-message" message />
         {move || if kind == RecordKind::Recommendation && reading.get() {
             view! { <lazy::ReadingView id /> }.into_any()
         } else {

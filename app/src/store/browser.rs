@@ -1006,11 +1006,16 @@ async fn reset_refused_record(
     };
     // The copy holds what was typed up to now (its ops go with the record's).
     workspace.flush_drafts();
+    // An erased record's personal data is not kept, not even as the user's copy.
+    let erased = matches!(
+        tern_domain::auth::Denied::from_wire(&reason),
+        Some(tern_domain::auth::Denied::Erased(_))
+    );
     let version = REPLICA.with_borrow(|replica| {
         let record = replica.as_ref()?.record(id)?;
         Some((record.kind()?, record.title(), record.state()))
     });
-    if let Some((kind, title, state)) = version {
+    if let Some((kind, title, state)) = version.filter(|_| !erased) {
         let mut copy = LocalCopy {
             key: 0,
             record: id,
