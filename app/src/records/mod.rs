@@ -65,6 +65,7 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
     let Ok(id) = id.parse::<RecordId>() else {
         return view! { {heading} <p>{not_here}</p> }.into_any();
     };
+    let message = RwSignal::new(None::<(bool, String)>);
     let exists = move || {
         workspace
             .projection(id)
@@ -79,13 +80,16 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
         <Show when=move || workspace.ready.get() && !session.can_edit()>
             <p class="hint" id="read-only">{move || t_string!(i18n, read_only_hint)}</p>
         </Show>
+        // Outside the record's body: the confirmation of an erasure stays after
+        // the record is gone.
+        <crate::widgets::FormMessage id="record-message" message />
         <Show
             when=exists
             fallback=move || view! {
                 <p>{move || if workspace.ready.get() { not_here() } else { t_string!(i18n, loading).to_owned() }}</p>
             }
         >
-            <RecordBody id kind />
+            <RecordBody id kind message />
         </Show>
         <Show when=move || session.is_secretariat()>
             <lazy::AccessPanel id />
@@ -95,7 +99,7 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
 }
 
 #[component]
-fn RecordBody(id: RecordId, kind: RecordKind) -> impl IntoView {
+fn RecordBody(id: RecordId, kind: RecordKind, message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
     let session = use_session();
@@ -119,7 +123,6 @@ fn RecordBody(id: RecordId, kind: RecordKind) -> impl IntoView {
     };
     // Observers read; editors of a recommendation start in the editor and can switch.
     let reading = RwSignal::new(!session.can_edit());
-    let message = RwSignal::new(None::<(bool, String)>);
     let erase = move |_| {
         if !window()
             .confirm_with_message(t_string!(i18n, record_erase_confirm))
@@ -182,7 +185,6 @@ fn RecordBody(id: RecordId, kind: RecordKind) -> impl IntoView {
                 }}
             </Show>
         </p>
-        <crate::widgets::FormMessage id="record-message" message />
         {move || if kind == RecordKind::Recommendation && reading.get() {
             view! { <lazy::ReadingView id /> }.into_any()
         } else {

@@ -1,0 +1,178 @@
+// The kinds of record beyond recommendations and projects, end to end in Chromium as the
+// secretariat and a member use them: people, a consultation made offline with participants
+// and linked to a recommendation, links both ways, a filtered list exported as CSV, and
+// erasing a person.
+//
+// Run from the repo root:  node --test --test-concurrency=1 tests/browser/records.test.mjs
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, test } from 'node:test';
+
+import {
+  createUser,
+  launchBrowser,
+  newSignedInContext,
+  recordConsole,
+  startServer,
+  waitHydrated,
+  waitInPage,
+  waitSwControl,
+  withServerLogs,
+} from './harness.mjs';
+
+let server;
+let browser;
+const servers = () => [server];
+
+before(async () => {
+  [server, browser] = await Promise.all([startServer({ name: 'tern' }), launchBrowser()]);
+}, { timeout: 90_000 });
+
+after(async () => {
+  await Promise.allSettled([browser?.close(), server?.stop()]);
+});
+
+async function open(page, url) {
+  await page.goto(url);
+  await waitHydrated(page);
+}
+
+/** Waits until the record on the page is saved and acknowledged by the server. */
+async function waitSynced(page, timeout = 20_000) {
+  await waitInPage(page, 'the record synced', () => document.querySelector('.record-state')?.dataset.state === 'synced',
+    null, { timeout, describe: () => document.querySelector('.record-state')?.textContent.trim() ?? '<no state>' });
+}
+
+/** Creates a record of the list at `path` and returns its page's URL. */
+async function create(page, path, button) {
+  await open(page, `${server.url}${path}`);
+  await page.getByRole('button', { name: button }).click();
+  await page.waitForURL(new RegExp(`${path}/[0-9a-f-]{36}$`));
+  return page.url();
+}
+
+/** Chooses a record in a picker (a select that lists records once it has focus). */
+async function pick(select, label) {
+  await select.focus();
+  await select.selectOption({ label });
+}
+
+async function listedTitles(page) {
+  return page.locator('.record-row th a').allTextContents();
+}
+
+test('a consultation made offline with participants links both ways, lists filter and export, and an erased person vanishes', { timeout: 240_000 }, withServerLogs(servers, async () => {
+  const colleagueUser = await createUser(server, { role: 'member', member_state: 'PL', name: 'Piotr' });
+  const secretariat = await newSignedInContext(browser, server);
+  const colleague = await newSignedInContext(browser, server, colleagueUser);
+  try {
+    const page = await secretariat.newPage();
+    recordConsole(page, [], 'secretariat');
+    // Two people and a recommendation, online.
+    const people = [['Anna Berg', 'Estonia'], ['Piotr Nowak', 'Poland']];
+    const personUrls = {};
+    for (const [name, country] of people) {
+      personUrls[name] = await create(page, '/people', 'New person');
+      await page.getByLabel('Name', { exact: true }).fill(name);
+      await page.getByLabel('Name', { exact: true }).blur();
+      await page.getByLabel('Country', { exact: true }).selectOption({ label: country });
+      await waitSynced(page);
+    }
+    const recommendationUrl = await create(page, '/recommendations', 'New recommendation');
+    await page.getByLabel('Title', { exact: true }).fill('Child-friendly justice');
+    await page.getByLabel('Title', { exact: true }).blur();
+    await waitSynced(page);
+
+    // Offline: a consultation with both as participants, informing the recommendation.
+    await open(page, `${server.url}/consultations`);
+    await waitSwControl(page);
+    await secretariat.setOffline(true);
+    await page.getByRole('button', { name: 'New consultation' }).click();
+    await page.waitForURL(/\/consultations\/[0-9a-f-]{36}$/);
+    const consultationUrl = page.url();
+    await page.getByLabel('Title', { exact: true }).fill('Riga expert consultation');
+    await page.getByLabel('Title', { exact: true }).blur();
+    for (const [index, [name], role] of [[0, people[0], 'Speaker'], [1, people[1], 'Expert']]) {
+      await page.getByRole('button', { name: 'Add participant' }).click();
+      await pick(page.getByRole('combobox', { name: 'Person' }).nth(index), name);
+      await page.getByRole('combobox', { name: 'Role at the meeting' }).nth(index).selectOption({ label: role });
+    }
+    await pick(page.getByRole('combobox', { name: 'Add a link' }), 'Child-friendly justice');
+    await waitInPage(page, 'the recommendation linked',
+      () => [...document.querySelectorAll('.ref-list a')].some((a) => a.textContent === 'Child-friendly justice'));
+    // A reload offline keeps all of it.
+    await page.reload();
+    await waitHydrated(page);
+    await waitInPage(page, 'the participants after the reload',
+      () => document.querySelectorAll('[data-list="participants"] .item').length === 2);
+    assert.equal(await page.getByLabel('Title', { exact: true }).inputValue(), 'Riga expert consultation');
+    assert.equal(await page.getByRole('combobox', { name: 'Role at the meeting' }).nth(1).inputValue(), 'expert');
+    assert.equal(await page.locator('.record-state').getAttribute('data-state'), 'saved-locally');
+    await secretariat.setOffline(false);
+    await waitSynced(page, 30_000);
+
+    // The colleague sees the consultation, its participants and the links both ways.
+    const other = await colleague.newPage();
+    recordConsole(other, [], 'colleague');
+    await open(other, `${server.url}/consultations`);
+    await waitInPage(other, 'the consultation listed',
+      () => [...document.querySelectorAll('.record-row a')].some((a) => a.textContent === 'Riga expert consultation'), null, { timeout: 20_000 });
+    await open(other, consultationUrl);
+    await waitInPage(other, 'both participants named', () => {
+      const names = [...document.querySelectorAll('[data-list="participants"] .ref-target a')].map((a) => a.textContent);
+      return names.includes('Anna Berg') && names.includes('Piotr Nowak');
+    });
+    await open(other, personUrls['Anna Berg']);
+    const backlinks = other.locator('#links');
+    await waitInPage(other, 'the person\'s consultations', () => /Consultations they took part in/.test(document.querySelector('#links')?.textContent ?? ''));
+    assert.equal(await backlinks.getByRole('link', { name: 'Riga expert consultation' }).count(), 1);
+    await open(other, recommendationUrl);
+    await waitInPage(other, 'the traceability panel', () => /Consultations that informed it/.test(document.querySelector('#links')?.textContent ?? ''));
+    assert.equal(await other.getByRole('heading', { name: 'Traceability' }).count(), 1);
+    assert.equal(await other.locator('#links').getByRole('link', { name: 'Riga expert consultation' }).count(), 1);
+
+    // The people list, filtered by country and exported as CSV.
+    await open(other, `${server.url}/people`);
+    await waitInPage(other, 'two people listed', () => document.querySelectorAll('.record-row').length === 2);
+    await other.getByRole('combobox', { name: 'Country' }).selectOption({ label: 'Poland' });
+    await waitInPage(other, 'one person in Poland', () => document.querySelectorAll('.record-row').length === 1);
+    assert.deepEqual(await listedTitles(other), ['Piotr Nowak']);
+    assert.match(await other.getByRole('status').filter({ hasText: ' of ' }).first().textContent(), /^1 of 2$/);
+    const [download] = await Promise.all([
+      other.waitForEvent('download'),
+      other.getByRole('button', { name: 'Export as CSV' }).click(),
+    ]);
+    const csv = fs.readFileSync(await download.path(), 'utf8');
+    const lines = csv.replace(/^\uFEFF/, '').trim().split(/\r\n/);
+    assert.match(lines[0], /^Name,Position,Organisation,Country,/);
+    assert.equal(lines.length, 2, csv);
+    assert.match(lines[1], /^Piotr Nowak,,,Poland,/);
+    // The filter is in the address: a reload shows the same list.
+    await other.reload();
+    await waitHydrated(other);
+    await waitInPage(other, 'the filter after a reload', () => document.querySelectorAll('.record-row').length === 1);
+
+    // The secretariat erases Piotr; he vanishes from the colleague's device.
+    await open(page, personUrls['Piotr Nowak']);
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('button', { name: 'Erase this person' }).click();
+    await waitInPage(page, 'the erasure confirmed', () => /Erased/.test(document.querySelector('#record-message')?.textContent ?? ''),
+      null, { describe: () => document.querySelector('#record-message')?.textContent ?? '<no message>' });
+    await open(other, `${server.url}/people`);
+    await waitInPage(other, 'Piotr gone from the list', () =>
+      ![...document.querySelectorAll('.record-row a')].some((a) => a.textContent === 'Piotr Nowak')
+      && document.querySelectorAll('.record-row').length === 0, null, { timeout: 30_000 });
+    await other.getByRole('combobox', { name: 'Country' }).selectOption({ label: 'All' });
+    await waitInPage(other, 'only Anna left', () => document.querySelectorAll('.record-row').length === 1);
+    await open(other, personUrls['Piotr Nowak']);
+    await waitInPage(other, 'his page says he is not here', () => /not on this device, or was erased/.test(document.querySelector('main')?.textContent ?? ''));
+    await open(other, consultationUrl);
+    await waitInPage(other, 'the participant no longer named', () => {
+      const text = document.querySelector('[data-list="participants"]')?.textContent ?? '';
+      return !text.includes('Piotr Nowak') && text.includes('Anna Berg') && text.includes('A record you do not have access to');
+    });
+  } finally {
+    await Promise.allSettled([secretariat.close(), colleague.close()]);
+  }
+}));
