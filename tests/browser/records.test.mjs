@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import {
+  axeSource,
   createUser,
   launchBrowser,
   newSignedInContext,
@@ -58,6 +59,19 @@ async function pick(select, label) {
   await select.selectOption({ label });
 }
 
+/** WCAG 2.1 A/AA violations axe-core finds on the page, one line each. */
+async function violations(page) {
+  await page.addScriptTag({ content: axeSource() });
+  return page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return result.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
+
 async function listedTitles(page) {
   return page.locator('.record-row th a').allTextContents();
 }
@@ -65,7 +79,8 @@ async function listedTitles(page) {
 test('a consultation made offline with participants links both ways, lists filter and export, and an erased person vanishes', { timeout: 240_000 }, withServerLogs(servers, async () => {
   const colleagueUser = await createUser(server, { role: 'member', member_state: 'PL', name: 'Piotr' });
   const secretariat = await newSignedInContext(browser, server);
-  const colleague = await newSignedInContext(browser, server, colleagueUser);
+  // bypassCSP: axe-core is injected into the colleague's pages (this context only).
+  const colleague = await newSignedInContext(browser, server, colleagueUser, { bypassCSP: true });
   try {
     const page = await secretariat.newPage();
     recordConsole(page, [], 'secretariat');
@@ -123,10 +138,12 @@ test('a consultation made offline with participants links both ways, lists filte
       const names = [...document.querySelectorAll('[data-list="participants"] .ref-target a')].map((a) => a.textContent);
       return names.includes('Anna Berg') && names.includes('Piotr Nowak');
     });
+    assert.deepEqual(await violations(other), [], 'the consultation\'s form');
     await open(other, personUrls['Anna Berg']);
     const backlinks = other.locator('#links');
     await waitInPage(other, 'the person\'s consultations', () => /Consultations they took part in/.test(document.querySelector('#links')?.textContent ?? ''));
     assert.equal(await backlinks.getByRole('link', { name: 'Riga expert consultation' }).count(), 1);
+    assert.deepEqual(await violations(other), [], 'a person with backlinks');
     await open(other, recommendationUrl);
     await waitInPage(other, 'the traceability panel', () => /Consultations that informed it/.test(document.querySelector('#links')?.textContent ?? ''));
     assert.equal(await other.getByRole('heading', { name: 'Traceability' }).count(), 1);
@@ -138,6 +155,7 @@ test('a consultation made offline with participants links both ways, lists filte
     await other.getByRole('combobox', { name: 'Country' }).selectOption({ label: 'Poland' });
     await waitInPage(other, 'one person in Poland', () => document.querySelectorAll('.record-row').length === 1);
     assert.deepEqual(await listedTitles(other), ['Piotr Nowak']);
+    assert.deepEqual(await violations(other), [], 'the filtered people list');
     assert.match(await other.getByRole('status').filter({ hasText: ' of ' }).first().textContent(), /^1 of 2$/);
     const [download] = await Promise.all([
       other.waitForEvent('download'),
