@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod email;
 pub mod record;
 pub mod region;
 pub mod sync;

@@ -791,3 +791,174 @@ async fn record_states_for_a_device_behind_the_compacted_log_are_only_the_visibl
     let (records, _) = pull_records(&app, &member.client, Seq(0)).await;
     assert_eq!(records, BTreeSet::from([shared, private]));
 }
+
+/// The role × operation matrix for every kind of record: create, edit its
+/// title, archive, remove (the secretariat's), see its links, erase (a
+/// person, by the secretariat). Contributors and observers were invited to a
+/// recommendation only, so every other record is one they cannot see.
+#[tokio::test]
+async fn every_role_does_exactly_what_it_may_with_every_kind() {
+    let world = World::new().await;
+    for kind in RecordKind::ALL {
+        let def = kind.def();
+        // One record of the kind, made by the secretariat, pointing at the
+        // shared recommendation where the kind can.
+        let id = new_record_id();
+        let (record, created) = Record::create(id, kind, unique());
+        let mut updates = vec![created];
+        updates.push(
+            record
+                .set_text(def.title, "Made by the secretariat")
+                .expect("title"),
+        );
+        let link = def.fields.iter().find(|field| {
+            matches!(field.ty, tern_domain::record::schema::FieldType::Refs(kinds) if kinds.contains(&RecordKind::Recommendation))
+        });
+        if let Some(field) = link {
+            updates.push(
+                record
+                    .change(
+                        &FieldPath::top(field.key),
+                        FieldEdit::IncludeRef {
+                            target: world.shared,
+                            kind: RecordKind::Recommendation,
+                            included: true,
+                        },
+                    )
+                    .expect("a link"),
+            );
+        }
+        for update in &updates {
+            let outcome = push(&world.app, &world.app.client, op(id, kind, update)).await;
+            check(
+                Who::Secretariat,
+                "makes the record",
+                &outcome,
+                &Expect::Applied,
+            );
+        }
+        let rid = id.to_string();
+        for who in EVERYONE {
+            let what = |operation: &str| format!("{operation} a {}", def.tag);
+            // Create one of their own.
+            let own = new_record_id();
+            let (_, created) = Record::create(own, kind, unique());
+            let outcome = push(&world.app, world.client(who), op(own, kind, &created)).await;
+            let expected = match who {
+                Who::Secretariat | Who::Member => Expect::Applied,
+                Who::Invited | Who::Uninvited => rejected(Denied::NotInvited(own.to_string())),
+                Who::Given | Who::NotGiven => rejected(Denied::ReadOnly),
+            };
+            check(who, &what("creates"), &outcome, &expected);
+
+            // Edit the title, archive, remove the secretariat's record.
+            let not_theirs = match who {
+                Who::Invited | Who::Uninvited => Some(rejected(Denied::NotInvited(rid.clone()))),
+                Who::Given | Who::NotGiven => Some(rejected(Denied::ReadOnly)),
+                Who::Secretariat | Who::Member => None,
+            };
+            let copy = server_copy(&world.app, id).await;
+            let edits: [(&str, Update, Expect); 3] = [
+                (
+                    "edits the title of",
+                    copy.set_text(def.title, &format!("Edited by {who:?}"))
+                        .expect("title"),
+                    Expect::Applied,
+                ),
+                (
+                    "archives",
+                    copy.change(&FieldPath::top("archived"), FieldEdit::Flag(true))
+                        .expect("archived"),
+                    Expect::Applied,
+                ),
+                (
+                    "removes",
+                    copy.change(&FieldPath::top("deleted"), FieldEdit::Flag(true))
+                        .expect("removed"),
+                    match who {
+                        Who::Secretariat => Expect::Applied,
+                        _ => rejected(Denied::SecretariatField("deleted".into())),
+                    },
+                ),
+            ];
+            for (operation, update, expected) in edits {
+                let outcome = push(&world.app, world.client(who), op(id, kind, &update)).await;
+                let expected = not_theirs
+                    .as_ref()
+                    .map(|expect| match expect {
+                        Expect::Rejected(text) => Expect::Rejected(text.clone()),
+                        Expect::Applied => Expect::Applied,
+                    })
+                    .unwrap_or(expected);
+                check(who, &what(operation), &outcome, &expected);
+            }
+            // Undo the archive and removal for the next one.
+            let restore = server_copy(&world.app, id).await;
+            for key in ["archived", "deleted"] {
+                let update = restore
+                    .change(&FieldPath::top(key), FieldEdit::Flag(false))
+                    .expect("restored");
+                push(&world.app, &world.app.client, op(id, kind, &update)).await;
+            }
+
+            // The link to the shared recommendation shows to those who see the record.
+            if link.is_some() {
+                let response = world
+                    .client(who)
+                    .get(world.app.url(&format!(
+                        "{}/{}{}",
+                        tern_domain::api::FIND_PATH,
+                        world.shared,
+                        tern_domain::api::LINKS_SUFFIX
+                    )))
+                    .send()
+                    .await
+                    .expect("sent");
+                assert_eq!(response.status(), 200);
+                let links: Vec<tern_domain::api::LinkFrom> = response.json().await.expect("links");
+                let sees = links.iter().any(|link| link.source == id);
+                assert_eq!(
+                    sees,
+                    matches!(who, Who::Secretariat | Who::Member),
+                    "{who:?} and the link from a {}",
+                    def.tag
+                );
+            }
+        }
+
+        // Erasure: the secretariat, people only; everyone else is refused
+        // (asked first, while there is still something to erase).
+        for who in EVERYONE.into_iter().rev() {
+            let status = world
+                .client(who)
+                .post(
+                    world
+                        .app
+                        .url(&format!("{}/{id}", tern_domain::api::ERASE_PATH)),
+                )
+                .send()
+                .await
+                .expect("sent")
+                .status()
+                .as_u16();
+            let expected = match (who, def.personal_data) {
+                (Who::Secretariat, true) => 204,
+                (Who::Secretariat, false) => 400,
+                _ => 403,
+            };
+            assert_eq!(status, expected, "{who:?} erases a {}", def.tag);
+            if expected == 204 {
+                // Nothing is taken for it again, from anyone.
+                let copy = Record::create(id, kind, unique()).1;
+                let outcome = push(&world.app, &world.app.client, op(id, kind, &copy)).await;
+                check(
+                    who,
+                    "writes to an erased person",
+                    &outcome,
+                    &rejected(Denied::Erased(rid.clone())),
+                );
+                break;
+            }
+        }
+    }
+}

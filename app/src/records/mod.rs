@@ -99,7 +99,11 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
 }
 
 #[component]
-fn RecordBody(id: RecordId, kind: RecordKind, message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
+fn RecordBody(
+    id: RecordId,
+    kind: RecordKind,
+    message: RwSignal<Option<(bool, String)>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
     let session = use_session();

@@ -2,7 +2,8 @@
 //! [`Replica`] and saved in IndexedDB before the UI calls an edit saved.
 //!
 //! Pages read records through [`Workspace`] and change them only through the
-//! typed API of `tern_domain::record`, via [`Workspace::edit`] or, for text
+//! record API of `tern_domain::record` (fields by path), via
+//! [`Workspace::change`] / [`Workspace::edit`] or, for text
 //! that is being typed, [`Workspace::draft_text`] (applied at most 300 ms
 //! later, or at once on blur and when the page is hidden).
 //!

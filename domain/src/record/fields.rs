@@ -552,7 +552,7 @@ fn check_edit_fits(own_id: RecordId, field: &FieldDef, edit: &FieldEdit) -> Resu
     match (field.ty, edit) {
         (FieldType::Text | FieldType::LongText, FieldEdit::Text(_)) => Ok(()),
         (FieldType::Email, FieldEdit::Text(text)) => check(
-            text.trim().is_empty() || crate::auth::is_plausible_email(text),
+            text.trim().is_empty() || crate::email::is_plausible_email(text),
             FieldError::NotAnEmail,
         ),
         (FieldType::Phone, FieldEdit::Text(text)) => check(is_phone(text), FieldError::NotAPhone),

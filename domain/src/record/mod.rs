@@ -2,9 +2,10 @@
 //!
 //! Text fields are CRDT text, so concurrent edits merge character by character;
 //! ordered collections are CRDT arrays; scalar fields are map entries (last
-//! writer wins); sets are maps of member → true. The typed views
-//! ([`Recommendation`], [`Project`]) are the only way the app touches a
-//! document, so no UI code depends on CRDT internals.
+//! writer wins); sets are maps of member → true. Every kind is declared once
+//! ([`schema`], [`kinds`]); fields are read and written by [`FieldPath`] from
+//! that declaration alone, which is the only way the app touches a document,
+//! so no UI code depends on CRDT internals.
 //!
 //! Every edit returns the [`Update`] it produced: the bytes to save in the outbox
 //! and send to the server, which merges them into its copy the same way.
