@@ -156,6 +156,22 @@ impl Replica {
             .collect()
     }
 
+    /// Every record's projection but one, which is left as it was read last
+    /// (the record open for typing reads its backlinks without projecting
+    /// itself again on every keystroke; a record never links to itself).
+    pub fn projections_except(&self, skipped: RecordId) -> Vec<(RecordId, Arc<Projection>)> {
+        let stale: Vec<RecordId> = self.stale.borrow().iter().copied().collect();
+        for id in stale.into_iter().filter(|id| *id != skipped) {
+            self.settle(id);
+        }
+        self.projections
+            .borrow()
+            .iter()
+            .filter(|(id, _)| **id != skipped)
+            .map(|(id, projection)| (*id, projection.clone()))
+            .collect()
+    }
+
     /// Marks a record's projection to be read again.
     fn refresh(&mut self, id: RecordId) {
         self.stale.get_mut().insert(id);

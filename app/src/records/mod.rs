@@ -66,10 +66,12 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
         return view! { {heading} <p>{not_here}</p> }.into_any();
     };
     let message = RwSignal::new(None::<(bool, String)>);
+    // Cheap reads of the document: the page re-reads them on every change,
+    // and projecting a long recommendation each keystroke would not be.
     let exists = move || {
         workspace
-            .projection(id)
-            .is_some_and(|projection| projection.kind == kind)
+            .with_record(id, |record| record.kind() == Some(kind))
+            .unwrap_or(false)
     };
     view! {
         {heading}
@@ -107,10 +109,12 @@ fn RecordBody(
     let i18n = use_i18n();
     let workspace = use_workspace();
     let session = use_session();
-    let flag = move |key: &str| {
+    let flag = move |key: &'static str| {
         workspace
-            .projection(id)
-            .is_some_and(|projection| projection.flag(key))
+            .with_record(id, |record| record.read(&FieldPath::top(key)))
+            .flatten()
+            .and_then(|value| value.as_bool())
+            .unwrap_or(false)
     };
     let archived = Signal::derive(move || flag(ARCHIVED));
     let deleted = Signal::derive(move || flag(DELETED));

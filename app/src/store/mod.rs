@@ -255,7 +255,7 @@ impl Workspace {
     pub fn backlinks(self, id: RecordId) -> Vec<(RecordId, Arc<Projection>, String)> {
         self.read(|replica| {
             replica
-                .projections()
+                .projections_except(id)
                 .into_iter()
                 .flat_map(|(source, projection)| {
                     projection

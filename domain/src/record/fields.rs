@@ -133,7 +133,8 @@ impl FieldError {
 
 /// A top-level field's home, taken before a transaction opens (taking a root
 /// inside one deadlocks).
-enum Top {
+#[derive(Clone)]
+pub(crate) enum Top {
     Text(TextRef),
     Meta,
     Map(MapRef),
@@ -160,7 +161,16 @@ impl Record {
         Some(self.kind()?.def())
     }
 
-    fn top(&self, field: &FieldDef) -> Top {
+    fn top(&self, field: &'static FieldDef) -> Top {
+        if let Some((_, top)) = self.tops.borrow().iter().find(|(key, _)| *key == field.key) {
+            return top.clone();
+        }
+        let top = self.take_top(field);
+        self.tops.borrow_mut().push((field.key, top.clone()));
+        top
+    }
+
+    fn take_top(&self, field: &FieldDef) -> Top {
         let doc = self.doc();
         match field.ty {
             FieldType::Text | FieldType::LongText => Top::Text(doc.get_or_insert_text(field.key)),
@@ -262,15 +272,34 @@ impl Record {
         Ok(Update(txn.encode_update_v1()))
     }
 
-    /// The live items of a list field, in order.
+    /// The live items of a list field, in order (without reading them: a
+    /// form asks for them on every change).
     pub fn item_ids(&self, list: &FieldPath) -> Vec<ItemId> {
-        match self.read(list) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|item| Some(ItemId(item.get("id")?.as_str()?.to_owned())))
-                .collect(),
-            _ => Vec::new(),
-        }
+        let Some(def) = self.def() else {
+            return Vec::new();
+        };
+        let Some(resolved) = resolve(def, list) else {
+            return Vec::new();
+        };
+        let FieldType::Items(items) = resolved.field.ty else {
+            return Vec::new();
+        };
+        let first = resolved
+            .lists
+            .first()
+            .map_or(resolved.field, |(list, _)| *list);
+        let top = self.top(first);
+        let txn = self.doc().transact();
+        let Some(item) = walk(&txn, &top, &resolved.lists) else {
+            return Vec::new();
+        };
+        let place = match &item {
+            Some(item) => Place::Item(item),
+            None => Place::Top(&top),
+        };
+        list_at(&txn, place, resolved.field, items)
+            .map(|list| list.ids(&txn).into_iter().map(ItemId).collect())
+            .unwrap_or_default()
     }
 
     /// Every field, top level, as one JSON object (the projection's fields).

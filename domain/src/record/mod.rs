@@ -142,6 +142,9 @@ pub struct Record {
     // Root refs are taken once, up front: taking one needs a write lock on the
     // document, which would deadlock inside an open transaction.
     meta: MapRef,
+    /// The roots of top-level fields, by key, as first taken: taking a root
+    /// opens and commits a write transaction, too dear for every read.
+    tops: std::cell::RefCell<Vec<(&'static str, fields::Top)>>,
 }
 
 impl Record {
@@ -165,7 +168,12 @@ impl Record {
             ..Options::default()
         });
         let meta = doc.get_or_insert_map(roots::META);
-        Record { id, doc, meta }
+        Record {
+            id,
+            doc,
+            meta,
+            tops: std::cell::RefCell::new(Vec::new()),
+        }
     }
 
     /// A replica from a saved state (as returned by [`Record::state`]).
