@@ -11,7 +11,7 @@
 
 use super::date::Date;
 use super::items::{List, REMOVED};
-use super::path::{resolve, FieldPath, ItemId};
+use super::path::{resolve, FieldPath, ItemId, Resolved};
 use super::schema::{Choices, FieldDef, FieldType, ItemsDef, KindDef, Rule, SetOf, MAX_TAG_CHARS};
 use super::text::splice_to;
 use super::{Record, RecordId, RecordKind, Update};
@@ -155,7 +155,28 @@ fn order_key(field: &FieldDef, items: &ItemsDef, top: bool) -> String {
     }
 }
 
+/// Where an item step lands: inside the item, or at the top level.
+fn place<'a>(item: &'a Option<MapRef>, top: &'a Top) -> Place<'a> {
+    match item {
+        Some(item) => Place::Item(item),
+        None => Place::Top(top),
+    }
+}
+
 impl Record {
+    /// A path resolved against this record's kind, with the root its first
+    /// step lives in (taken before any transaction opens).
+    fn locate(&self, path: &FieldPath) -> Result<(Resolved, Top), FieldError> {
+        let def = self.def().ok_or(FieldError::NoKind)?;
+        let resolved = resolve(def, path).ok_or(FieldError::UnknownField)?;
+        let first = resolved
+            .lists
+            .first()
+            .map_or(resolved.field, |(list, _)| *list);
+        let top = self.top(first);
+        Ok((resolved, top))
+    }
+
     /// The declaration of this record's kind; `None` until its kind is known.
     pub fn def(&self) -> Option<&'static KindDef> {
         Some(self.kind()?.def())
@@ -188,19 +209,10 @@ impl Record {
     /// A field's value as plain data (see [`super::Projection`] for the
     /// shapes); `None` for a field the kind lacks or an item not in its list.
     pub fn read(&self, path: &FieldPath) -> Option<Value> {
-        let def = self.def()?;
-        let resolved = resolve(def, path)?;
-        let first = resolved
-            .lists
-            .first()
-            .map_or(resolved.field, |(list, _)| *list);
-        let top = self.top(first);
+        let (resolved, top) = self.locate(path).ok()?;
         let txn = self.doc().transact();
         let item = walk(&txn, &top, &resolved.lists)?;
-        let place = match &item {
-            Some(item) => Place::Item(item),
-            None => Place::Top(&top),
-        };
+        let place = place(&item, &top);
         Some(self.read_at(&txn, place, resolved.field))
     }
 
@@ -209,19 +221,10 @@ impl Record {
     /// [`Record::read`]: typing and sync read text, and should not carry every
     /// type's reader with them.
     pub fn text(&self, path: &FieldPath) -> Option<String> {
-        let def = self.def()?;
-        let resolved = resolve(def, path)?;
-        let first = resolved
-            .lists
-            .first()
-            .map_or(resolved.field, |(list, _)| *list);
-        let top = self.top(first);
+        let (resolved, top) = self.locate(path).ok()?;
         let txn = self.doc().transact();
         let item = walk(&txn, &top, &resolved.lists)?;
-        let place = match &item {
-            Some(item) => Place::Item(item),
-            None => Place::Top(&top),
-        };
+        let place = place(&item, &top);
         let key = resolved.field.key;
         match resolved.field.ty {
             FieldType::Text | FieldType::LongText => Some(
@@ -246,16 +249,10 @@ impl Record {
     /// Makes a text field read `value`, as the smallest splice (what typing
     /// does). The same as [`Record::change`] with [`FieldEdit::Text`].
     pub fn set_text_at(&self, path: &FieldPath, value: &str) -> Result<Update, FieldError> {
-        let def = self.def().ok_or(FieldError::NoKind)?;
-        let resolved = resolve(def, path).ok_or(FieldError::UnknownField)?;
+        let (resolved, top) = self.locate(path)?;
         if !resolved.field.is_text() {
             return Err(FieldError::WrongEdit);
         }
-        let first = resolved
-            .lists
-            .first()
-            .map_or(resolved.field, |(list, _)| *list);
-        let top = self.top(first);
         let mut txn = self.doc().transact_mut();
         let item = walk(&txn, &top, &resolved.lists).ok_or(FieldError::NoSuchItem)?;
         let key = resolved.field.key;
@@ -275,28 +272,17 @@ impl Record {
     /// The live items of a list field, in order (without reading them: a
     /// form asks for them on every change).
     pub fn item_ids(&self, list: &FieldPath) -> Vec<ItemId> {
-        let Some(def) = self.def() else {
-            return Vec::new();
-        };
-        let Some(resolved) = resolve(def, list) else {
+        let Ok((resolved, top)) = self.locate(list) else {
             return Vec::new();
         };
         let FieldType::Items(items) = resolved.field.ty else {
             return Vec::new();
         };
-        let first = resolved
-            .lists
-            .first()
-            .map_or(resolved.field, |(list, _)| *list);
-        let top = self.top(first);
         let txn = self.doc().transact();
         let Some(item) = walk(&txn, &top, &resolved.lists) else {
             return Vec::new();
         };
-        let place = match &item {
-            Some(item) => Place::Item(item),
-            None => Place::Top(&top),
-        };
+        let place = place(&item, &top);
         list_at(&txn, place, resolved.field, items)
             .map(|list| list.ids(&txn).into_iter().map(ItemId).collect())
             .unwrap_or_default()
@@ -414,28 +400,22 @@ impl Record {
 
     /// Changes one field. Refused edits change nothing and say why.
     pub fn change(&self, path: &FieldPath, edit: FieldEdit) -> Result<Update, FieldError> {
-        let def = self.def().ok_or(FieldError::NoKind)?;
-        let resolved = resolve(def, path).ok_or(FieldError::UnknownField)?;
+        let (resolved, top) = self.locate(path)?;
         let field = resolved.field;
         check_edit_fits(self.id(), field, &edit)?;
         if let (true, FieldEdit::Text(text)) = (field.is_text(), &edit) {
             return self.set_text_at(path, text);
         }
-        let first = resolved.lists.first().map_or(field, |(list, _)| *list);
-        let top = self.top(first);
         let rules: &[Rule] = match resolved.lists.last() {
             Some((list, _)) => match list.ty {
                 FieldType::Items(items) => items.rules,
                 _ => &[],
             },
-            None => def.rules,
+            None => self.def().map_or(&[], |def| def.rules),
         };
         let mut txn = self.doc().transact_mut();
         let item = walk(&txn, &top, &resolved.lists).ok_or(FieldError::NoSuchItem)?;
-        let place = match &item {
-            Some(item) => Place::Item(item),
-            None => Place::Top(&top),
-        };
+        let place = place(&item, &top);
         if let FieldEdit::Date(Some(date)) = &edit {
             self.check_date_rules(&txn, place, field.key, *date, rules)?;
         }
