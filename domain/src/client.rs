@@ -145,29 +145,25 @@ impl Replica {
 
     /// Every record's projection, by id (ids are time-ordered).
     pub fn projections(&self) -> Vec<(RecordId, Arc<Projection>)> {
-        let stale: Vec<RecordId> = self.stale.borrow().iter().copied().collect();
-        for id in stale {
-            self.settle(id);
-        }
-        self.projections
-            .borrow()
-            .iter()
-            .map(|(id, projection)| (*id, projection.clone()))
-            .collect()
+        self.projections_but(None)
     }
 
     /// Every record's projection but one, which is left as it was read last
     /// (the record open for typing reads its backlinks without projecting
     /// itself again on every keystroke; a record never links to itself).
     pub fn projections_except(&self, skipped: RecordId) -> Vec<(RecordId, Arc<Projection>)> {
+        self.projections_but(Some(skipped))
+    }
+
+    fn projections_but(&self, skipped: Option<RecordId>) -> Vec<(RecordId, Arc<Projection>)> {
         let stale: Vec<RecordId> = self.stale.borrow().iter().copied().collect();
-        for id in stale.into_iter().filter(|id| *id != skipped) {
+        for id in stale.into_iter().filter(|id| Some(*id) != skipped) {
             self.settle(id);
         }
         self.projections
             .borrow()
             .iter()
-            .filter(|(id, _)| **id != skipped)
+            .filter(|(id, _)| Some(**id) != skipped)
             .map(|(id, projection)| (*id, projection.clone()))
             .collect()
     }

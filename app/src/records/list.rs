@@ -171,8 +171,10 @@ fn cell(i18n: I18n, field: &FieldDef, projection: &Projection) -> String {
                 .map_or_else(|| value.to_owned(), |m| m.name.to_owned()),
             FieldType::Set(SetOf::FocusAreas) => labels::focus_area(i18n, value),
             FieldType::Set(SetOf::Choices(choices)) => labels::choice(i18n, choices, value),
-            FieldType::Ref(_) => use_workspace()
-                .projection(value.parse().unwrap_or(RecordId::v7(0, [0; 10])))
+            FieldType::Ref(_) => value
+                .parse::<RecordId>()
+                .ok()
+                .and_then(|target| use_workspace().projection(target))
                 .map(|target| target.title().to_owned())
                 .unwrap_or_default(),
             _ => value.to_owned(),

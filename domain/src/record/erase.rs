@@ -9,7 +9,7 @@
 //! by merging the tombstone; one that never did takes it as it is; either way
 //! the kind is gone, so the record leaves every list and reads as not there.
 
-use super::{Record, RecordError, Update};
+use super::{Record, Update};
 use yrs::encoding::write::Write as _;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
@@ -76,18 +76,6 @@ impl Record {
         }
         deleted.encode(&mut encoder);
         encoder.to_vec()
-    }
-
-    /// Replaces this replica's content by a tombstone (see [`Record::tombstone`]),
-    /// so not even a key of the erased content stays on this device.
-    pub fn replaced_by_tombstone(
-        &self,
-        tombstone: &[u8],
-        client_id: u64,
-    ) -> Result<Record, RecordError> {
-        let record = Record::load(self.id(), client_id, tombstone)?;
-        debug_assert!(record.kind().is_none());
-        Ok(record)
     }
 }
 
@@ -176,9 +164,8 @@ mod tests {
             had_it.projection().is_none(),
             "merging the tombstone deletes the content"
         );
-        let cleaned = had_it
-            .replaced_by_tombstone(&tombstone, 6)
-            .expect("replaced");
+        // What a device does once a record loses its kind (`Replica::apply_change`).
+        let cleaned = Record::load(id, 6, &tombstone).expect("replaced");
         assert_eq!(cleaned.state_vector(), newcomer.state_vector());
         assert!(!contains(&cleaned.state(), "Kowalczyk"));
         // Nothing can be added to a field of the erased record's kind any more.

@@ -12,6 +12,7 @@
 
 #[cfg(any(test, feature = "testing"))]
 pub mod arbitrary;
+mod checks;
 mod date;
 mod erase;
 mod fields;
