@@ -96,7 +96,7 @@ async fn acknowledged_edits_survive_kill_minus_nine() {
     pull_everything(&client, &tern.address, &mut reader, &mut Traffic::default()).await;
     let text: String = [record(1), record(2)]
         .iter()
-        .filter_map(|id| reader.record(*id)?.text(&FieldPath::top("summary")))
+        .filter_map(|id| reader.copy_of(*id)?.text(&FieldPath::top("summary")))
         .collect();
     let missing: Vec<usize> = acknowledged
         .iter()

@@ -68,7 +68,7 @@ async fn push_and_pull_ten_thousand_edits() {
     let total = started.elapsed();
 
     let pulled = jonas
-        .record(id)
+        .copy_of(id)
         .and_then(|r| r.text(&FieldPath::top("summary")));
     assert_eq!(pulled.as_deref(), Some(text.as_str()), "the copies differ");
     assert!(anna.outbox().is_empty());

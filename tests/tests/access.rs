@@ -616,7 +616,7 @@ async fn a_grant_brings_the_record_to_the_invitee_whatever_their_cursor() {
     // The expert's device is up to date: its cursor is past every change of
     // the private record, none of which it got.
     sync_device(app, &mut device, expert).await;
-    assert!(device.record(world.private).is_none());
+    assert!(!device.contains(world.private));
     let before = device.cursor();
     assert!(before.0 >= 4, "{before:?}");
 
@@ -626,7 +626,7 @@ async fn a_grant_brings_the_record_to_the_invitee_whatever_their_cursor() {
     );
     sync_device(app, &mut device, expert).await;
     let title = device
-        .record(world.private)
+        .copy_of(world.private)
         .and_then(|record| record.text(&FieldPath::top("title")));
     assert_eq!(title.as_deref(), Some("Private draft"));
     assert_eq!(get_record(app, expert, world.private).await.status(), 200);
@@ -644,7 +644,7 @@ async fn a_grant_brings_the_record_to_the_invitee_whatever_their_cursor() {
     sync_device(app, &mut colleague, member).await;
     assert_eq!(
         colleague
-            .record(world.private)
+            .copy_of(world.private)
             .and_then(|record| record.text(&FieldPath::top("title")))
             .as_deref(),
         Some("Private draft")

@@ -183,7 +183,7 @@ async fn a_device_behind_the_horizon_converges_with_one_that_followed_the_log() 
     assert_eq!(title(&behind, x).as_deref(), Some("Alpha"));
     assert_eq!(title(&behind, y).as_deref(), Some("Beta"));
     let status = behind
-        .record(x)
+        .copy_of(x)
         .and_then(|r| r.projection())
         .and_then(|p| p.status().map(str::to_owned));
     assert_eq!(status.as_deref(), Some("in_consultation"));
@@ -203,7 +203,7 @@ async fn many_devices_and_records_converge_through_compaction() {
     for round in 0..6u8 {
         for (n, replica) in devices.iter_mut().enumerate() {
             let id = record_id(1 + (round + n as u8) % 4);
-            if replica.record(id).and_then(|r| r.kind()).is_none() {
+            if replica.projection(id).is_none() {
                 replica.create(id, RecordKind::Recommendation);
             }
             replica.edit(id, |r| {

@@ -32,7 +32,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tern_domain::client::Replica;
+use tern_domain::client::{Replica, SavedRecord};
 use tern_domain::record::kinds::{project, recommendation};
 use tern_domain::record::{
     Date, FieldEdit, FieldPath, ItemId, Record, RecordId, RecordKind, Update,
@@ -201,22 +201,35 @@ struct Client {
     sections_made: usize,
     /// What the device last saved (its cursor and record states) for a reload;
     /// its outbox is saved with every edit and answer, so it is always current.
-    saved: (Seq, Vec<(RecordId, Vec<u8>)>),
+    saved: (Seq, Vec<SavedRecord>),
     sessions: u64,
     /// This session's replica id.
     client_id: u64,
+}
+
+/// What a device saves: each record's state and, as the browser does, its
+/// projection (so a reload rests records without loading them).
+fn saved_records(replica: &Replica) -> Vec<SavedRecord> {
+    replica
+        .ids()
+        .into_iter()
+        .filter_map(|id| {
+            Some(SavedRecord {
+                id,
+                state: replica.state(id)?,
+                projection: replica
+                    .projection(id)
+                    .map(|projection| (*projection).clone()),
+            })
+        })
+        .collect()
 }
 
 impl Client {
     /// Saves the cursor and the record states together (the store writes them
     /// lazily: a reload may find states older than the outbox).
     fn save(&mut self) {
-        let states = self
-            .replica
-            .records()
-            .map(|record| (record.id(), record.state()))
-            .collect();
-        self.saved = (self.replica.cursor(), states);
+        self.saved = (self.replica.cursor(), saved_records(&self.replica));
     }
 }
 
@@ -463,8 +476,9 @@ impl World {
     fn edit(&mut self, c: usize) {
         let known: Vec<(RecordId, RecordKind)> = self.clients[c]
             .replica
-            .records()
-            .filter_map(|record| Some((record.id(), record.kind()?)))
+            .projections()
+            .into_iter()
+            .map(|(id, projection)| (id, projection.kind))
             .collect();
         // A device that holds nothing yet usually syncs before it starts a record.
         if known.is_empty() && self.server.head() > Seq(0) && self.rng.chance(70) {
@@ -498,7 +512,7 @@ impl World {
             self.tokens.len() + self.spoiled.len() + self.ops.len()
         );
         let client = &mut self.clients[c];
-        let record = client.replica.record(id).expect("the record is known");
+        let record = client.replica.open(id).expect("the record is known");
         let rng = &mut self.rng;
         let mut text_edit: Option<(Field, String, String, bool)> = None;
         let mut removed: Option<ItemId> = None;
@@ -1086,11 +1100,7 @@ async fn share_records(world: &mut World) -> Result<(), String> {
         })
         .await?;
     let cursor = world.server.head();
-    let states: Vec<(RecordId, Vec<u8>)> = world.clients[0]
-        .replica
-        .records()
-        .map(|record| (record.id(), record.state()))
-        .collect();
+    let states = saved_records(&world.clients[0].replica);
     for c in 1..world.clients.len() {
         let client = &mut world.clients[c];
         client.replica = Replica::restore(
@@ -1247,7 +1257,8 @@ async fn run(world: &mut World) -> Result<Stats, String> {
     }
     let server = read_server(&mut world.server).await?;
     // The records endpoint must serve the same documents as the log.
-    for record in server.records() {
+    for record in server.ids().into_iter().filter_map(|id| server.copy_of(id)) {
+        let record = &record;
         let stored = world
             .server
             .record(record.id())
@@ -1283,11 +1294,12 @@ fn acknowledged_ops_present(
         by_record.entry(op.record).or_default().push(op);
     }
     for (id, ops) in &by_record {
-        let Some(stored) = server.record(*id) else {
+        let Some(stored) = server.copy_of(*id) else {
             return Err(format!(
                 "record {id} had acknowledged ops but the server lacks it"
             ));
         };
+        let stored = &stored;
         let state = stored.state();
         let before = (state_vector(stored)?, stored.projection());
         let copy = Record::load(*id, 0x0c_0f_fe, &state).map_err(|e| e.to_string())?;
@@ -1343,9 +1355,9 @@ fn check(world: &World, server: &Replica) -> Result<Stats, String> {
             }
         }
         let record = server
-            .record(token.record)
+            .copy_of(token.record)
             .ok_or_else(|| format!("record {} is missing", token.record))?;
-        let text = read_field(record, &token.field).ok_or_else(|| {
+        let text = read_field(&record, &token.field).ok_or_else(|| {
             format!(
                 "{:?} of {} is gone, with acknowledged token {}",
                 token.field, token.record, token.text
@@ -1362,9 +1374,9 @@ fn check(world: &World, server: &Replica) -> Result<Stats, String> {
         }
         tokens_checked += 1;
     }
-    let server_ids: Vec<RecordId> = server.records().map(Record::id).collect();
+    let server_ids: Vec<RecordId> = server.ids();
     for (c, client) in world.clients.iter().enumerate() {
-        let ids: Vec<RecordId> = client.replica.records().map(Record::id).collect();
+        let ids: Vec<RecordId> = client.replica.ids();
         if ids != server_ids {
             return Err(format!(
                 "client {c} holds records {ids:?}, the server {server_ids:?}"
@@ -1373,8 +1385,9 @@ fn check(world: &World, server: &Replica) -> Result<Stats, String> {
         if !client.replica.outbox().is_empty() {
             return Err(format!("client {c} still has ops to push"));
         }
-        for record in client.replica.records() {
-            let theirs = server.record(record.id()).expect("the same ids");
+        for record in ids.iter().filter_map(|id| client.replica.copy_of(*id)) {
+            let record = &record;
+            let theirs = &server.copy_of(record.id()).expect("the same ids");
             if state_vector(record)? != state_vector(theirs)? {
                 return Err(format!(
                     "client {c} has seen other edits of {} than the server: {:?} vs {:?}",

@@ -218,10 +218,12 @@ impl Workspace {
         REPLICA.with_borrow(|replica| replica.as_ref().map(reader))
     }
 
-    /// Reads one record, tracking changes.
+    /// Reads one record, tracking changes. The record is loaded into memory
+    /// if it was resting (see `tern_domain::client`); lists and links read
+    /// [`Self::projection`] instead, which never loads one.
     pub fn with_record<T>(self, id: RecordId, reader: impl FnOnce(&Record) -> T) -> Option<T> {
-        self.read(|replica| replica.record(id).map(reader))
-            .flatten()
+        self.revision.track();
+        REPLICA.with_borrow_mut(|replica| replica.as_mut()?.open(id).map(reader))
     }
 
     /// One record's projection, tracking changes.

@@ -188,6 +188,11 @@ impl Record {
         self.id
     }
 
+    /// The replica id this copy writes under.
+    pub fn client_id(&self) -> u64 {
+        self.doc.client_id().get()
+    }
+
     /// The kind set at creation; `None` until the creating update has arrived.
     pub fn kind(&self) -> Option<RecordKind> {
         RecordKind::parse(&self.meta_string(roots::KIND)?)

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use tern_domain::client::Replica;
-use tern_domain::record::{Record, RecordId};
+use tern_domain::record::RecordId;
 use tern_domain::sync::{
     self, DeviceId, PullQuery, PullResponse, PushRequest, PushResponse, MAX_PUSH_BYTES, PUSH_PATH,
 };
@@ -101,20 +101,26 @@ pub async fn sync(app: &TestApp, replica: &mut Replica) {
 
 pub fn title(replica: &Replica, id: RecordId) -> Option<String> {
     replica
-        .record(id)?
+        .copy_of(id)?
         .text(&tern_domain::record::FieldPath::top("title"))
 }
 
 pub fn summary_text(replica: &Replica, id: RecordId) -> Option<String> {
     replica
-        .record(id)?
+        .copy_of(id)?
         .text(&tern_domain::record::FieldPath::top("summary"))
 }
 
 /// Every record of `replica` as plain data, in id order.
 pub fn documents(replica: &Replica) -> Vec<(RecordId, Option<tern_domain::record::Projection>)> {
     replica
-        .records()
-        .map(|record: &Record| (record.id(), record.projection()))
+        .ids()
+        .into_iter()
+        .map(|id| {
+            (
+                id,
+                replica.copy_of(id).and_then(|record| record.projection()),
+            )
+        })
         .collect()
 }
