@@ -8,7 +8,7 @@
 
 use crate::accounts::SignedIn;
 use crate::error::ApiError;
-use crate::http::AppState;
+use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderValue};
@@ -29,7 +29,7 @@ pub(crate) async fn export_record(
     signed: SignedIn,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    let change = crate::http::visible_record(&state, &signed, &id).await?;
+    let change = crate::sync_api::visible_record(&state, &signed, &id).await?;
     let id = change.record;
     let projection = Record::load(id, 1, &change.update)
         .ok()
@@ -37,7 +37,7 @@ pub(crate) async fn export_record(
         .ok_or_else(|| ApiError::UnknownRecord(id.to_string()))?;
     let mut titles = std::collections::BTreeMap::new();
     for link in projection.links() {
-        let title = crate::http::visible_record(&state, &signed, &link.target.to_string())
+        let title = crate::sync_api::visible_record(&state, &signed, &link.target.to_string())
             .await
             .ok()
             .and_then(|change| Record::load(change.record, 1, &change.update).ok())

@@ -1,81 +1,25 @@
 //! HTTP: the router, the page handler, health, static assets and security headers.
 
-use crate::accounts::http::Auth;
-use crate::accounts::{Accounts, SignedIn};
 use crate::error::ApiError;
-use crate::storage::Storage;
+use crate::state::AppState;
+use crate::sync_api;
 use axum::body::Body;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::Stream;
-use std::convert::Infallible;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tern_app::routes::Page;
 use tern_app::{is_known_language, AssetManifest, LANGUAGE_COOKIE};
 use tern_domain::api::{
     HealthReport, HealthStatus, API_PREFIX, EXPORT_PATH, HEALTH_PATH, MAX_RENDER_BYTES, RENDER_PATH,
 };
-use tern_domain::record::{validate_update, RecordId};
-use tern_domain::sync::{
-    self, DeviceId, PullQuery, PushRequest, PushResponse, Seq, EVENTS_PATH, MAX_PULL_LIMIT,
-    MAX_PUSH_BYTES, PULL_PATH, PUSH_PATH, RECORDS_PATH,
-};
-use tokio::sync::watch;
+use tern_domain::sync::{EVENTS_PATH, MAX_PUSH_BYTES, PULL_PATH, PUSH_PATH, RECORDS_PATH};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub storage: Arc<dyn Storage>,
-    pub accounts: Arc<dyn Accounts>,
-    pub auth: Arc<Auth>,
-    pub site: Site,
-    /// Turns true when shutdown begins: long-lived responses (server-sent
-    /// events) end, so graceful shutdown does not wait for them forever.
-    pub stopping: watch::Receiver<bool>,
-}
-
-/// The built site: where its files are and the hashed names of this build's assets.
-#[derive(Clone)]
-pub struct Site {
-    dir: PathBuf,
-    assets: Option<AssetManifest>,
-}
-
-impl Site {
-    /// Reads `asset-manifest.json`. A missing site is not fatal (the API still
-    /// works), but pages will not hydrate, so say so loudly.
-    pub fn load(dir: &Path) -> Site {
-        let manifest = dir.join("asset-manifest.json");
-        let assets = match std::fs::read(&manifest) {
-            Ok(bytes) => match serde_json::from_slice::<AssetManifest>(&bytes) {
-                Ok(assets) => Some(assets),
-                Err(error) => {
-                    tracing::warn!(path = %manifest.display(), %error, "asset manifest unreadable; pages will not hydrate");
-                    None
-                }
-            },
-            Err(_) => {
-                tracing::warn!(path = %manifest.display(), "site not built (run scripts/build-site.sh); pages will not hydrate");
-                None
-            }
-        };
-        Site {
-            dir: dir.to_path_buf(),
-            assets,
-        }
-    }
-}
 
 /// Hashed assets never change under their name.
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
@@ -127,10 +71,13 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let sync = Router::new()
-        .route(PUSH_PATH, post(sync_push))
-        .route(PULL_PATH, get(sync_pull))
-        .route(EVENTS_PATH, get(sync_events))
-        .route(&format!("{RECORDS_PATH}/{{id}}"), get(sync_record))
+        .route(PUSH_PATH, post(sync_api::sync_push))
+        .route(PULL_PATH, get(sync_api::sync_pull))
+        .route(EVENTS_PATH, get(sync_api::sync_events))
+        .route(
+            &format!("{RECORDS_PATH}/{{id}}"),
+            get(sync_api::sync_record),
+        )
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));
     let export = Router::new()
         .route(
@@ -200,136 +147,6 @@ async fn health(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, Json(report)).into_response()
         }
     }
-}
-
-/// `POST /api/sync/v1/push`: merge a device's outbox. The whole request is checked
-/// before anything is applied, so a bad body changes no state.
-async fn sync_push(
-    State(state): State<AppState>,
-    signed: SignedIn,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(MAX_PUSH_BYTES),
-        _ => ApiError::MalformedSyncBody,
-    })?;
-    let request: PushRequest = sync::decode(&body).map_err(|_| ApiError::MalformedSyncBody)?;
-    for op in &request.ops {
-        validate_update(&op.update)
-            .map_err(|problem| ApiError::MalformedUpdate(op.record.to_string(), problem))?;
-    }
-    let outcomes = state.storage.push(&signed.actor(), request.ops).await?;
-    Ok(sync_body(&PushResponse { outcomes }))
-}
-
-#[derive(serde::Deserialize)]
-struct PullParams {
-    since: u64,
-    limit: Option<u32>,
-    device: Option<String>,
-    kinds: Option<String>,
-}
-
-/// `GET /api/sync/v1/pull?since=<seq>&limit=<n>&device=<hex>&kinds=<tags>`: the
-/// changes after a cursor (record states if the cursor is behind the compacted
-/// log), of the kinds the device knows.
-async fn sync_pull(
-    State(state): State<AppState>,
-    signed: SignedIn,
-    params: Result<Query<PullParams>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|_| ApiError::MalformedSyncQuery)?;
-    let device = params
-        .device
-        .map(|text| text.parse::<DeviceId>())
-        .transpose()
-        .map_err(|_| ApiError::MalformedSyncQuery)?;
-    let query = PullQuery {
-        since: Seq(params.since),
-        limit: params.limit.unwrap_or(MAX_PULL_LIMIT),
-        device,
-        kinds: params.kinds.as_deref().map(PullQuery::parse_kinds),
-    };
-    let page = state.storage.pull(&signed.actor(), query).await?;
-    Ok(sync_body(&page))
-}
-
-/// `GET /api/sync/v1/records/<id>`: one record's whole state as a `Change`
-/// (its `seq` the record's latest), for a device whose copy cannot settle.
-async fn sync_record(
-    State(state): State<AppState>,
-    signed: SignedIn,
-    UrlPath(id): UrlPath<String>,
-) -> Result<Response, ApiError> {
-    Ok(sync_body(&visible_record(&state, &signed, &id).await?))
-}
-
-/// The whole state of the record with the id in a path, if the user may read
-/// it: 400 for a malformed id, and 404 alike for a record that does not exist
-/// and one the user cannot see (no guessing which ids exist).
-pub(crate) async fn visible_record(
-    state: &AppState,
-    signed: &SignedIn,
-    id: &str,
-) -> Result<tern_domain::sync::Change, ApiError> {
-    let id: RecordId = id
-        .parse()
-        .map_err(|error: tern_domain::record::InvalidRecordId| {
-            ApiError::MalformedRecordId(error.to_string())
-        })?;
-    state
-        .storage
-        .record(&signed.actor(), id)
-        .await?
-        .ok_or_else(|| ApiError::UnknownRecord(id.to_string()))
-}
-
-/// How often an idle event stream sends a comment, so proxies and the browser
-/// keep it open.
-const EVENTS_KEEP_ALIVE: Duration = Duration::from_secs(15);
-
-/// `GET /api/sync/v1/events`: server-sent events. The first event carries the
-/// current last seq, then one `data: <seq>` each time the log grows (bursts are
-/// coalesced into the newest seq). Ends when the server begins to shut down.
-async fn sync_events(
-    State(state): State<AppState>,
-    _signed: SignedIn,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let mut seqs = state.storage.subscribe();
-    let first = *seqs.borrow_and_update();
-    let events = futures_util::stream::unfold(
-        (seqs, state.stopping, Some(first)),
-        |(mut seqs, mut stopping, pending)| async move {
-            if *stopping.borrow() {
-                return None;
-            }
-            if let Some(seq) = pending {
-                return Some((Ok(seq_event(seq)), (seqs, stopping, None)));
-            }
-            tokio::select! {
-                changed = seqs.changed() => {
-                    changed.ok()?;
-                    let seq = *seqs.borrow_and_update();
-                    Some((Ok(seq_event(seq)), (seqs, stopping, None)))
-                }
-                // Shutdown began, or the server is gone: end the stream.
-                _ = stopping.changed() => None,
-            }
-        },
-    );
-    Sse::new(events).keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE))
-}
-
-fn seq_event(seq: Seq) -> Event {
-    Event::default().data(seq.0.to_string())
-}
-
-fn sync_body<T: serde::Serialize>(message: &T) -> Response {
-    (
-        [(header::CONTENT_TYPE, sync::CONTENT_TYPE)],
-        sync::encode(message),
-    )
-        .into_response()
 }
 
 /// Every path that is not an asset or an API route is a page: render the shell.

@@ -6,12 +6,15 @@
 //! future, and returns once the server has stopped.
 
 pub mod accounts;
+mod clock;
 pub mod config;
 pub mod error;
 mod export;
 mod http;
 mod records_api;
+mod state;
 pub mod storage;
+mod sync_api;
 pub mod telemetry;
 
 pub use config::Config;
@@ -54,8 +57,8 @@ pub async fn launch(
         auth.rules.clone(),
         stopping_rx.clone(),
     ));
-    let site = http::Site::load(&config.site_dir);
-    let router = http::router(http::AppState {
+    let site = state::Site::load(&config.site_dir);
+    let router = http::router(state::AppState {
         storage: Arc::clone(&storage) as Arc<dyn Storage>,
         accounts: storage as Arc<dyn Accounts>,
         auth: Arc::new(auth),

@@ -4,7 +4,7 @@
 
 use crate::accounts::SignedIn;
 use crate::error::ApiError;
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::storage::RecordQuery;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::Json;

@@ -816,7 +816,7 @@ async fn the_page_csp_allows_no_inline_script_and_no_eval_but_wasm() {
 #[tokio::test]
 async fn the_sweep_deletes_expired_sessions_and_invitations_only() {
     use tern_domain::auth::UserId;
-    use tern_server::accounts::store::Session;
+    use tern_server::storage::accounts::Session;
     let data = tempfile::tempdir().expect("temp dir");
     let storage = SurrealStorage::open(&Config::for_data_dir(data.path()))
         .await

@@ -3,11 +3,11 @@
 //! empty database, nobody can sign in, and the log says how to fix that.
 
 use super::passwords;
-use super::store::{Account, Accounts};
 use super::tokens;
+use crate::clock::unix_now;
 use crate::config::{Config, ADMIN_PASSWORD_VAR};
 use crate::error::{one_line, StartupError};
-use crate::storage::unix_now;
+use crate::storage::accounts::{Account, Accounts};
 use tern_domain::auth::{check_new_password, is_plausible_email, normalize_email, Role, UserId};
 
 /// Creates the secretariat account `config` names unless an account has its

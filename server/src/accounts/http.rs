@@ -8,13 +8,14 @@
 use super::limits::Limiter;
 use super::passwords::{self, Passwords};
 use super::sessions::{cookie_value, randomness_failed, SessionRules, SignedIn};
-use super::store::{Account, Accounts, GrantChange};
 use super::tokens;
+use super::AccountsState;
+use crate::clock::unix_now;
 use crate::config::Config;
 use crate::error::AuthError;
-use crate::http::AppState;
-use crate::storage::unix_now;
+use crate::storage::accounts::{Account, Accounts, GrantChange};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::FromRef;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path as UrlPath, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -110,7 +111,11 @@ impl Limits {
     }
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AccountsState: FromRef<S>,
+{
     Router::new()
         .route(SIGN_IN_PATH, post(sign_in))
         .route(SIGN_OUT_PATH, post(sign_out))
@@ -139,7 +144,11 @@ pub fn routes() -> Router<AppState> {
 /// else `http(s)://<Host>`. Without `Origin`, only `Sec-Fetch-Site:
 /// same-origin` passes. Together with SameSite=Lax cookies this stops
 /// cross-site request forgery.
-pub async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn check_origin(
+    State(state): State<AccountsState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -242,7 +251,7 @@ async fn session_info(
 /// Starts a session and marks the browser as a device that signed in to the
 /// account (reusing its device token if it has one): the cookies to set.
 async fn sign_in_cookies(
-    state: &AppState,
+    state: &AccountsState,
     headers: &HeaderMap,
     account: &Account,
 ) -> Result<Vec<HeaderValue>, AuthError> {
@@ -265,7 +274,7 @@ async fn sign_in_cookies(
 /// unknown email, a wrong password, a disabled account and one without a
 /// password is the same, after the same argon2 work.
 async fn sign_in(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Json<SignInRequest>, JsonRejection>,
@@ -320,7 +329,7 @@ async fn sign_in(
 /// `POST SIGN_OUT_PATH`: ends this session on the server (if there is one)
 /// and clears the cookie.
 async fn sign_out(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     headers: HeaderMap,
 ) -> Result<Response, AuthError> {
     let rules = &state.auth.rules;
@@ -341,7 +350,7 @@ async fn sign_out(
 
 /// `POST SIGN_OUT_OTHERS_PATH`: ends every other session of the user.
 async fn sign_out_others(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     signed: SignedIn,
 ) -> Result<Json<SignedOutOthers>, AuthError> {
     let ended = state
@@ -354,7 +363,7 @@ async fn sign_out_others(
 
 /// `GET SESSION_PATH`: who is signed in.
 async fn session(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     signed: SignedIn,
 ) -> Result<Json<SessionInfo>, AuthError> {
     Ok(Json(
@@ -365,7 +374,7 @@ async fn session(
 /// `POST PASSWORD_PATH`: the user changes their own password; their other
 /// sessions end.
 async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     signed: SignedIn,
@@ -410,7 +419,7 @@ async fn hash_password(password: String) -> Result<String, AuthError> {
 /// `POST INVITATION_PATH`: the token of an invitation link and a new password
 /// → the password is set, the link is used up, and the user is signed in.
 async fn accept_invitation(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Json<AcceptInvitation>, JsonRejection>,
@@ -457,7 +466,7 @@ async fn accept_invitation(
 }
 
 /// Makes a fresh invitation link for `user`, replacing any open one.
-async fn invite(state: &AppState, user: &UserId) -> Result<Invitation, AuthError> {
+async fn invite(state: &AccountsState, user: &UserId) -> Result<Invitation, AuthError> {
     let accounts = state.accounts.as_ref();
     let token = tokens::new_token().ok_or_else(randomness_failed)?;
     let expires_at = unix_now() + state.auth.invitation_secs;
@@ -495,7 +504,7 @@ fn check_profile(account: &Account, members: &[MemberState]) -> Result<(), AuthE
 
 /// `GET USERS_PATH`: every user (secretariat only).
 async fn list_users(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     signed: SignedIn,
 ) -> Result<Json<Vec<UserEntry>>, AuthError> {
     require_secretariat(&signed, "list users")?;
@@ -506,7 +515,7 @@ async fn list_users(
 /// `POST USERS_PATH`: creates a user without a password and answers their
 /// invitation link (secretariat only).
 async fn create_user(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     signed: SignedIn,
     body: Result<Json<NewUser>, JsonRejection>,
 ) -> Result<Response, AuthError> {
@@ -553,7 +562,7 @@ async fn account_at(accounts: &dyn Accounts, id: &str) -> Result<Account, AuthEr
 /// organisation or active flag (secretariat only). Disabling ends the user's
 /// sessions and open invitation; a role change applies from their next request.
 async fn change_user(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     signed: SignedIn,
     UrlPath(id): UrlPath<String>,
     body: Result<Json<UserChange>, JsonRejection>,
@@ -607,7 +616,7 @@ async fn change_user(
 /// `POST USERS_PATH/<id>/invitation`: a password reset. The password is
 /// cleared, every session ends, and a fresh link is answered (secretariat only).
 async fn reset_user(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     signed: SignedIn,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<Invitation>, AuthError> {
@@ -622,7 +631,7 @@ async fn reset_user(
 
 /// `GET MEMBERS_PATH`: the member states (every signed-in user).
 async fn list_members(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     _signed: SignedIn,
 ) -> Result<Json<Vec<MemberState>>, AuthError> {
     Ok(Json(state.accounts.member_states().await?))
@@ -630,7 +639,7 @@ async fn list_members(
 
 /// `POST MEMBERS_PATH`: marks a member active or not (secretariat only).
 async fn change_member(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     signed: SignedIn,
     body: Result<Json<MemberStateChange>, JsonRejection>,
 ) -> Result<Json<Vec<MemberState>>, AuthError> {
@@ -675,7 +684,7 @@ async fn grants_of(accounts: &dyn Accounts, record: RecordId) -> Result<Vec<Gran
 
 /// `GET GRANTS_PATH?record=<id>`: who was invited to a record (secretariat only).
 async fn list_grants(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     signed: SignedIn,
     query: Result<Query<GrantsQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Grant>>, AuthError> {
@@ -690,7 +699,7 @@ async fn list_grants(
 /// `POST GRANTS_PATH`: invites a contributor or observer to a record, or
 /// withdraws the invitation (secretariat only); answers the record's grants.
 async fn change_grant(
-    State(state): State<AppState>,
+    State(state): State<AccountsState>,
     signed: SignedIn,
     body: Result<Json<Grant>, JsonRejection>,
 ) -> Result<Json<Vec<Grant>>, AuthError> {

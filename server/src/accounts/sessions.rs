@@ -5,13 +5,14 @@
 //! session up and loads the user afresh, so a role change or a disabled account
 //! takes effect on the next request.
 
-use super::store::{Account, Accounts, Session};
 use super::tokens;
+use super::AccountsState;
 use super::Actor;
+use crate::clock::unix_now;
 use crate::config::Config;
 use crate::error::AuthError;
-use crate::http::AppState;
-use crate::storage::unix_now;
+use crate::storage::accounts::{Account, Accounts, Session};
+use axum::extract::FromRef;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -220,10 +221,15 @@ impl SignedIn {
     }
 }
 
-impl FromRequestParts<AppState> for SignedIn {
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    AccountsState: FromRef<S>,
+{
     type Rejection = AuthError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AuthError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthError> {
+        let state = AccountsState::from_ref(state);
         let signed = state
             .auth
             .rules

@@ -6,8 +6,9 @@
 //! noted so no op is taken for it again. Who may erase is the domain's rule
 //! (`Access::check_erase`).
 
-use super::{projections, to_i64, unix_now, SurrealStorage, SERVER_CLIENT_ID};
-use crate::accounts::Actor;
+use super::Actor;
+use super::{projections, to_i64, SurrealStorage, SERVER_CLIENT_ID};
+use crate::clock::unix_now;
 use crate::error::StorageError;
 use surrealdb::types::{Bytes, SurrealValue};
 use tern_domain::auth::Denied;
@@ -75,7 +76,7 @@ impl SurrealStorage {
             .bind(("now", to_i64(unix_now())))
             .await
             .map_err(StorageError::Unavailable)?;
-        super::transaction_outcome(response)
+        super::push::transaction_outcome(response)
             .map_err(|(_, error)| StorageError::Unavailable(error))?;
         *last = next;
         self.events.send_replace(next);

@@ -4,8 +4,8 @@
 //! rule as sync. What a projection holds is the domain's business
 //! (`Record::projection`); this is only where it is stored and found.
 
+use super::Actor;
 use super::{SurrealStorage, PULL_BYTE_BUDGET};
-use crate::accounts::Actor;
 use crate::error::StorageError;
 use surrealdb::types::{Bytes, SurrealValue};
 use tern_domain::api::LinkFrom;

@@ -2,8 +2,8 @@
 //! behind the [`Accounts`] trait (implemented by the same [`SurrealStorage`]
 //! that holds the records, so a grant and its log row commit together).
 
+use super::{to_i64, to_u64, StoredChange, SurrealStorage};
 use crate::error::StorageError;
-use crate::storage::{to_i64, to_u64, StoredChange, SurrealStorage};
 use async_trait::async_trait;
 use std::collections::HashSet;
 use surrealdb::types::{Bytes, SurrealValue};
