@@ -21,7 +21,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  ADMIN, CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, newSignedInContext, startServer, waitHydrated,
+  ADMIN, CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, newSignedInContext, startServer, waitHydrated, waitInPage,
 } from '../tests/browser/harness.mjs';
 
 const RECORDS = Number(process.env.TERN_VOLUME_RECORDS || 10_000);
@@ -43,14 +43,15 @@ function rendererRss() {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      // Zygote-forked processes rewrite their command line as one space-separated string.
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       return { pid: Number(pid), parent, cmdline, rssMb: rss ? Number(rss[1]) / 1024 : 0 };
     } catch {
       return null;
     }
   }).filter(Boolean);
-  const root = processes.find((p) => p.cmdline.includes(MARKER) && !p.cmdline.some((a) => a.startsWith('--type=')));
+  const root = processes.find((p) => p.cmdline.includes(MARKER) && !p.cmdline.includes('--type='));
   if (!root) throw new Error('the benchmark browser process was not found');
   const ours = new Set([root.pid]);
   for (let grew = true; grew;) {
@@ -59,7 +60,9 @@ function rendererRss() {
       if (!ours.has(p.pid) && ours.has(p.parent)) { ours.add(p.pid); grew = true; }
     }
   }
-  const renderers = processes.filter((p) => ours.has(p.pid) && p.cmdline.includes('--type=renderer'));
+  // The page's renderer, not the browser's own UI (--top-chrome-webui).
+  const renderers = processes.filter((p) => ours.has(p.pid) && p.cmdline.includes('--type=renderer')
+    && !p.cmdline.includes('--top-chrome-webui'));
   return {
     max: Math.max(0, ...renderers.map((p) => p.rssMb)),
     sum: renderers.reduce((n, p) => n + p.rssMb, 0),
@@ -106,6 +109,7 @@ try {
     return all === people && document.querySelector('#sync-status')?.dataset.state === 'synced';
   }, PEOPLE, { timeout: 120_000, polling: 50 });
   const syncMs = Date.now() - started;
+  console.log(`initial sync done in ${syncMs} ms`);
   const afterSync = rendererRss();
   const { shown } = await countShown(page);
 
@@ -121,20 +125,27 @@ try {
     await page.waitForTimeout(600);
   }
   const keystrokes = await page.evaluate(() => globalThis.__ternPersistMs);
+  console.log(`typed; keystrokes ${keystrokes.map((k) => k.toFixed(1)).join(' ')}`);
   const afterOpen = rendererRss();
 
   // Give the device its lazy writes (the checkpoint runs within 3 s), then reload to the list.
+  const back = Date.now();
   await page.goto(list);
-  await page.waitForFunction(() => document.querySelector('#sync-status')?.dataset.state === 'synced',
-    null, { timeout: 30_000 });
+  await waitInPage(page, 'the list synced again', () => document.querySelector('#sync-status')?.dataset.state === 'synced',
+    null, { timeout: 60_000, describe: () => `${document.querySelector('#sync-status')?.textContent} / ${document.querySelector('#list-count')?.textContent}` });
+  console.log(`back on the list and synced in ${Date.now() - back} ms`);
   await page.waitForTimeout(4_000);
   const reloading = Date.now();
   await page.reload();
-  await page.waitForFunction(([people, shownBefore]) => {
+  // The list's first page of rows (it shows more on request), with the count of all.
+  await waitInPage(page, 'the filtered list from the device', ([people, shownBefore]) => {
     const text = document.querySelector('#list-count')?.textContent ?? '';
     const [shown, all] = (text.match(/\d+/g) ?? []).map(Number);
-    return all === people && shown === shownBefore && document.querySelectorAll('tr.record-row').length === shown;
-  }, [PEOPLE, shown], { timeout: 30_000, polling: 20 });
+    return all === people && shown === shownBefore && document.querySelectorAll('tr.record-row').length > 0;
+  }, [PEOPLE, shown], {
+    timeout: 30_000,
+    describe: () => `${document.querySelector('#list-count')?.textContent}, ${document.querySelectorAll('tr.record-row').length} rows`,
+  });
   const reloadMs = Date.now() - reloading;
   await waitHydrated(page);
   await page.waitForTimeout(2_000);

@@ -255,20 +255,8 @@ impl Workspace {
 
     /// Every record that points to `id`: (record, its projection, the field).
     pub fn backlinks(self, id: RecordId) -> Vec<(RecordId, Arc<Projection>, String)> {
-        self.read(|replica| {
-            replica
-                .projections_except(id)
-                .into_iter()
-                .flat_map(|(source, projection)| {
-                    projection
-                        .links()
-                        .into_iter()
-                        .filter(|link| link.target == id)
-                        .map(move |link| (source, projection.clone(), link.field))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+        self.read(|replica| replica.backlinks(id))
+            .unwrap_or_default()
     }
 
     /// Ops waiting for the server (this tab's view of the shared outbox).

@@ -32,6 +32,10 @@ pub(super) struct Held {
     clock: u64,
     projections: RefCell<BTreeMap<RecordId, Arc<Projection>>>,
     stale: RefCell<BTreeSet<RecordId>>,
+    /// Every link in the projections, by target: (source, field). Kept as
+    /// projections change, so a record's backlinks are a lookup, not a scan
+    /// of every record.
+    links_to: RefCell<BTreeMap<RecordId, BTreeSet<(RecordId, String)>>>,
 }
 
 struct Open {
@@ -56,6 +60,7 @@ impl Held {
             clock: 0,
             projections: RefCell::new(BTreeMap::new()),
             stale: RefCell::new(BTreeSet::new()),
+            links_to: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -157,7 +162,7 @@ impl Held {
         let client_id = self.client_id;
         self.resting.insert(id, Resting { state, client_id });
         self.stale.get_mut().remove(&id);
-        self.projections.get_mut().insert(id, Arc::new(projection));
+        self.set_projection(id, Some(Arc::new(projection)));
     }
 
     pub(super) fn remove(&mut self, id: RecordId) {
@@ -178,20 +183,15 @@ impl Held {
         self.projections.borrow().get(&id).cloned()
     }
 
-    /// Every record's projection but `skipped`, which is left as it was read
-    /// last.
-    pub(super) fn projections_but(
-        &self,
-        skipped: Option<RecordId>,
-    ) -> Vec<(RecordId, Arc<Projection>)> {
+    /// Every record's projection, by id.
+    pub(super) fn all_projections(&self) -> Vec<(RecordId, Arc<Projection>)> {
         let stale: Vec<RecordId> = self.stale.borrow().iter().copied().collect();
-        for id in stale.into_iter().filter(|id| Some(*id) != skipped) {
+        for id in stale {
             self.settle(id);
         }
         self.projections
             .borrow()
             .iter()
-            .filter(|(id, _)| Some(**id) != skipped)
             .map(|(id, projection)| (*id, projection.clone()))
             .collect()
     }
@@ -202,15 +202,59 @@ impl Held {
             return;
         }
         let projection = self.get_open(id).and_then(Record::projection);
-        let mut projections = self.projections.borrow_mut();
-        match projection {
-            Some(projection) => {
-                projections.insert(id, Arc::new(projection));
+        self.set_projection(id, projection.map(Arc::new));
+    }
+
+    /// Replaces a record's projection and its links in the index.
+    fn set_projection(&self, id: RecordId, projection: Option<Arc<Projection>>) {
+        let added = projection.as_ref().map(|p| p.links()).unwrap_or_default();
+        let old = {
+            let mut projections = self.projections.borrow_mut();
+            match projection {
+                Some(projection) => projections.insert(id, projection),
+                None => projections.remove(&id),
             }
-            None => {
-                projections.remove(&id);
+        };
+        let removed = old.map(|p| p.links()).unwrap_or_default();
+        if removed == added {
+            return;
+        }
+        let mut index = self.links_to.borrow_mut();
+        for link in removed {
+            if let Some(sources) = index.get_mut(&link.target) {
+                sources.remove(&(id, link.field));
+                if sources.is_empty() {
+                    index.remove(&link.target);
+                }
             }
         }
+        for link in added {
+            index
+                .entry(link.target)
+                .or_default()
+                .insert((id, link.field));
+        }
+    }
+
+    /// The records whose projections link to `target`, with the field, each
+    /// projection as read now. `target` itself is not read again (a record
+    /// never links to itself, and the record being typed in is not projected
+    /// again for every keystroke).
+    pub(super) fn backlinks(&self, target: RecordId) -> Vec<(RecordId, Arc<Projection>, String)> {
+        let stale: Vec<RecordId> = self.stale.borrow().iter().copied().collect();
+        for id in stale.into_iter().filter(|id| *id != target) {
+            self.settle(id);
+        }
+        let index = self.links_to.borrow();
+        let projections = self.projections.borrow();
+        index
+            .get(&target)
+            .into_iter()
+            .flatten()
+            .filter_map(|(source, field)| {
+                Some((*source, projections.get(source)?.clone(), field.clone()))
+            })
+            .collect()
     }
 
     /// Lets every open record rest but the [`RECENTLY_USED`] most recently

@@ -188,14 +188,13 @@ impl Replica {
 
     /// Every record's projection, by id (ids are time-ordered).
     pub fn projections(&self) -> Vec<(RecordId, Arc<Projection>)> {
-        self.records.projections_but(None)
+        self.records.all_projections()
     }
 
-    /// Every record's projection but one, which is left as it was read last
-    /// (the record open for typing reads its backlinks without projecting
-    /// itself again on every keystroke; a record never links to itself).
-    pub fn projections_except(&self, skipped: RecordId) -> Vec<(RecordId, Arc<Projection>)> {
-        self.records.projections_but(Some(skipped))
+    /// The records that link to `target` (source, its projection, the
+    /// field), from an index kept as projections change.
+    pub fn backlinks(&self, target: RecordId) -> Vec<(RecordId, Arc<Projection>, String)> {
+        self.records.backlinks(target)
     }
 
     /// Lets records rest beyond the recently used ones (the one used last is

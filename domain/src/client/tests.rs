@@ -1,5 +1,5 @@
 use super::*;
-use crate::record::{merge_updates, FieldPath};
+use crate::record::{merge_updates, FieldEdit, FieldPath};
 use yrs::updates::decoder::Decode;
 
 fn id(n: u8) -> RecordId {
@@ -345,4 +345,56 @@ fn a_reset_record_keeps_its_new_replica_id_after_resting() {
     assert!(update
         .state_vector()
         .contains_client(&yrs::block::ClientID::new(99)));
+}
+
+#[test]
+fn backlinks_follow_references_as_they_change_and_survive_a_restore() {
+    let (mut anna, mut log) = (replica(1), Log::default());
+    let (ministry, agency, person) = (numbered(1), numbered(2), numbered(3));
+    anna.create(ministry, RecordKind::Organisation);
+    anna.create(agency, RecordKind::Organisation);
+    anna.create(person, RecordKind::Person);
+    let link = |replica: &mut Replica, target: RecordId| {
+        replica.edit(person, |r| {
+            r.change(
+                &FieldPath::top("organisation"),
+                FieldEdit::Ref(Some((target, RecordKind::Organisation))),
+            )
+            .ok()
+        });
+    };
+    let sources = |replica: &Replica, target: RecordId| -> Vec<(RecordId, String)> {
+        replica
+            .backlinks(target)
+            .into_iter()
+            .map(|(source, _, field)| (source, field))
+            .collect()
+    };
+    link(&mut anna, ministry);
+    assert_eq!(
+        sources(&anna, ministry),
+        vec![(person, "organisation".to_owned())]
+    );
+    link(&mut anna, agency);
+    assert!(sources(&anna, ministry).is_empty());
+    assert_eq!(
+        sources(&anna, agency),
+        vec![(person, "organisation".to_owned())]
+    );
+    sync(&mut anna, &mut log);
+    let saved: Vec<SavedRecord> = anna
+        .ids()
+        .into_iter()
+        .map(|id| SavedRecord {
+            id,
+            state: anna.state(id).expect("held"),
+            projection: anna.projection(id).map(|p| (*p).clone()),
+        })
+        .collect();
+    let back =
+        Replica::restore(anna.device(), 9, anna.cursor(), saved, Vec::new()).expect("restores");
+    assert_eq!(
+        sources(&back, agency),
+        vec![(person, "organisation".to_owned())]
+    );
 }
