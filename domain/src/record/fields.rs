@@ -10,17 +10,14 @@
 //! names documents written before the schema already use.
 
 use super::date::Date;
-use super::items::{List, REMOVED};
+use super::items::List;
 use super::path::{resolve, FieldPath, ItemId, Resolved};
-use super::schema::{Choices, FieldDef, FieldType, ItemsDef, KindDef, Rule, SetOf, MAX_TAG_CHARS};
+use super::schema::{Choices, FieldDef, FieldType, ItemsDef, KindDef, SetOf, MAX_TAG_CHARS};
 use super::text::splice_to;
 use super::{Record, RecordId, RecordKind, Update};
 use crate::region::{FocusArea, MEMBERS};
 use serde_json::{Map as JsonMap, Value};
-use yrs::{
-    Any, ArrayPrelim, ArrayRef, GetString, In, Map, MapPrelim, MapRef, Out, ReadTxn, TextPrelim,
-    TextRef, Transact, TransactionMut,
-};
+use yrs::{Any, GetString, Map, MapRef, Out, ReadTxn, TextPrelim, TextRef, Transact};
 
 /// One change of one field. Which edits fit which type is checked: text goes
 /// to text, e-mail, phone and link fields; a member to a set; an item to a list.
@@ -143,12 +140,12 @@ pub(crate) enum Top {
 
 /// Where a field is read or written: the document's top level or an item.
 #[derive(Clone, Copy)]
-enum Place<'a> {
+pub(super) enum Place<'a> {
     Top(&'a Top),
     Item(&'a MapRef),
 }
 
-fn order_key(field: &FieldDef, items: &ItemsDef, top: bool) -> String {
+pub(super) fn order_key(field: &FieldDef, items: &ItemsDef, top: bool) -> String {
     match (top, items.order_root) {
         (true, Some(root)) => root.to_owned(),
         _ => format!("{}_order", field.key),
@@ -156,7 +153,7 @@ fn order_key(field: &FieldDef, items: &ItemsDef, top: bool) -> String {
 }
 
 /// Where an item step lands: inside the item, or at the top level.
-fn place<'a>(item: &'a Option<MapRef>, top: &'a Top) -> Place<'a> {
+pub(super) fn place<'a>(item: &'a Option<MapRef>, top: &'a Top) -> Place<'a> {
     match item {
         Some(item) => Place::Item(item),
         None => Place::Top(top),
@@ -166,7 +163,7 @@ fn place<'a>(item: &'a Option<MapRef>, top: &'a Top) -> Place<'a> {
 impl Record {
     /// A path resolved against this record's kind, with the root its first
     /// step lives in (taken before any transaction opens).
-    fn locate(&self, path: &FieldPath) -> Result<(Resolved, Top), FieldError> {
+    pub(super) fn locate(&self, path: &FieldPath) -> Result<(Resolved, Top), FieldError> {
         let def = self.def().ok_or(FieldError::NoKind)?;
         let resolved = resolve(def, path).ok_or(FieldError::UnknownField)?;
         let first = resolved
@@ -182,7 +179,7 @@ impl Record {
         Some(self.kind()?.def())
     }
 
-    fn top(&self, field: &'static FieldDef) -> Top {
+    pub(super) fn top(&self, field: &'static FieldDef) -> Top {
         if let Some((_, top)) = self.tops.borrow().iter().find(|(key, _)| *key == field.key) {
             return top.clone();
         }
@@ -191,7 +188,7 @@ impl Record {
         top
     }
 
-    fn take_top(&self, field: &FieldDef) -> Top {
+    pub(super) fn take_top(&self, field: &FieldDef) -> Top {
         let doc = self.doc();
         match field.ty {
             FieldType::Text | FieldType::LongText => Top::Text(doc.get_or_insert_text(field.key)),
@@ -305,7 +302,7 @@ impl Record {
             .collect()
     }
 
-    fn read_at<T: ReadTxn>(&self, txn: &T, place: Place, field: &FieldDef) -> Value {
+    pub(super) fn read_at<T: ReadTxn>(&self, txn: &T, place: Place, field: &FieldDef) -> Value {
         match field.ty {
             FieldType::Text | FieldType::LongText => Value::String(
                 text_at(txn, place, field.key)
@@ -397,167 +394,11 @@ impl Record {
             }
         }
     }
-
-    /// Changes one field. Refused edits change nothing and say why.
-    pub fn change(&self, path: &FieldPath, edit: FieldEdit) -> Result<Update, FieldError> {
-        let (resolved, top) = self.locate(path)?;
-        let field = resolved.field;
-        super::checks::check_edit_fits(self.id(), field, &edit)?;
-        if let (true, FieldEdit::Text(text)) = (field.is_text(), &edit) {
-            return self.set_text_at(path, text);
-        }
-        let rules: &[Rule] = match resolved.lists.last() {
-            Some((list, _)) => match list.ty {
-                FieldType::Items(items) => items.rules,
-                _ => &[],
-            },
-            None => self.def().map_or(&[], |def| def.rules),
-        };
-        let mut txn = self.doc().transact_mut();
-        let item = walk(&txn, &top, &resolved.lists).ok_or(FieldError::NoSuchItem)?;
-        let place = place(&item, &top);
-        if let FieldEdit::Date(Some(date)) = &edit {
-            self.check_date_rules(&txn, place, field.key, *date, rules)?;
-        }
-        self.apply(&mut txn, place, field, edit)?;
-        Ok(Update(txn.encode_update_v1()))
-    }
-
-    fn check_date_rules<T: ReadTxn>(
-        &self,
-        txn: &T,
-        place: Place,
-        key: &str,
-        date: Date,
-        rules: &[Rule],
-    ) -> Result<(), FieldError> {
-        let other = |key: &str| {
-            scalar_string(txn, self.meta(), place, key).and_then(|text| Date::parse(&text))
-        };
-        for rule in rules {
-            let Rule::NotBefore { earlier, later } = *rule;
-            let broken = if key == earlier {
-                other(later).is_some_and(|end| end < date)
-            } else if key == later {
-                other(earlier).is_some_and(|start| date < start)
-            } else {
-                false
-            };
-            if broken {
-                return Err(FieldError::EndBeforeStart { earlier, later });
-            }
-        }
-        Ok(())
-    }
-
-    fn apply(
-        &self,
-        txn: &mut TransactionMut,
-        place: Place,
-        field: &FieldDef,
-        edit: FieldEdit,
-    ) -> Result<(), FieldError> {
-        let key = field.key;
-        match edit {
-            // Text fields take the typing path, `set_text_at`; this is e-mail,
-            // phone and links.
-            FieldEdit::Text(value) => {
-                set_scalar(txn, self.meta(), place, key, Some(value.trim().into()));
-            }
-            FieldEdit::Date(date) => {
-                set_scalar(
-                    txn,
-                    self.meta(),
-                    place,
-                    key,
-                    Some(date.map(|d| d.to_string()).unwrap_or_default().into()),
-                );
-            }
-            FieldEdit::Choice(value) => {
-                set_scalar(
-                    txn,
-                    self.meta(),
-                    place,
-                    key,
-                    Some(value.unwrap_or_default().into()),
-                );
-            }
-            FieldEdit::Ref(target) => {
-                let value = target.map(|(id, _)| id.to_string()).unwrap_or_default();
-                set_scalar(txn, self.meta(), place, key, Some(value.into()));
-            }
-            FieldEdit::Flag(on) => set_scalar(txn, self.meta(), place, key, Some(Any::Bool(on))),
-            FieldEdit::Include { value, included } => {
-                let set = map_for_write(txn, place, key)?;
-                let value = match field.ty {
-                    FieldType::Set(SetOf::Tags) => value.trim().to_owned(),
-                    _ => value,
-                };
-                include(txn, &set, &value, included);
-            }
-            FieldEdit::IncludeRef {
-                target, included, ..
-            } => {
-                let set = map_for_write(txn, place, key)?;
-                include(txn, &set, &target.to_string(), included);
-            }
-            FieldEdit::Keyed { key: member, value } => {
-                let map = map_for_write(txn, place, key)?;
-                match value {
-                    Some(value) => {
-                        map.try_update(txn, member.as_str(), value.as_str());
-                    }
-                    None => {
-                        map.remove(txn, &member);
-                    }
-                }
-            }
-            FieldEdit::InsertItem { id, position } => {
-                let FieldType::Items(items) = field.ty else {
-                    return Err(FieldError::WrongEdit);
-                };
-                let list = list_for_write(txn, place, field, items)?;
-                if list.knows(txn, &id.0) {
-                    return Err(FieldError::ItemExists);
-                }
-                let visible = list.ids(txn);
-                list.contents
-                    .insert(txn, id.0.as_str(), new_item(items.fields));
-                list.place(txn, &visible, position, &id.0);
-            }
-            FieldEdit::MoveItem { id, position } => {
-                let FieldType::Items(items) = field.ty else {
-                    return Err(FieldError::WrongEdit);
-                };
-                let list = list_at(txn, place, field, items).ok_or(FieldError::NoSuchItem)?;
-                if list.live_item(txn, &id.0).is_none() {
-                    return Err(FieldError::NoSuchItem);
-                }
-                let visible: Vec<String> = list
-                    .ids(txn)
-                    .into_iter()
-                    .filter(|other| *other != id.0)
-                    .collect();
-                list.unplace(txn, &id.0);
-                list.place(txn, &visible, position, &id.0);
-            }
-            FieldEdit::RemoveItem { id } => {
-                let FieldType::Items(items) = field.ty else {
-                    return Err(FieldError::WrongEdit);
-                };
-                let list = list_at(txn, place, field, items).ok_or(FieldError::NoSuchItem)?;
-                let item = list.live_item(txn, &id.0).ok_or(FieldError::NoSuchItem)?;
-                item.insert(txn, REMOVED, true);
-                list.unplace(txn, &id.0);
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Walks from the top through the item steps; `None` if an item is missing
 /// or removed, `Some(None)` for a top-level field.
-fn walk<T: ReadTxn>(
+pub(super) fn walk<T: ReadTxn>(
     txn: &T,
     top: &Top,
     lists: &[(&'static FieldDef, ItemId)],
@@ -579,7 +420,7 @@ fn walk<T: ReadTxn>(
     Some(current)
 }
 
-fn text_at<T: ReadTxn>(txn: &T, place: Place, key: &str) -> Option<TextRef> {
+pub(super) fn text_at<T: ReadTxn>(txn: &T, place: Place, key: &str) -> Option<TextRef> {
     match place {
         Place::Top(Top::Text(text)) => Some(text.clone()),
         Place::Item(item) => match item.get(txn, key)? {
@@ -590,38 +431,26 @@ fn text_at<T: ReadTxn>(txn: &T, place: Place, key: &str) -> Option<TextRef> {
     }
 }
 
-fn scalar<T: ReadTxn>(txn: &T, meta: &MapRef, place: Place, key: &str) -> Option<Out> {
+pub(super) fn scalar<T: ReadTxn>(txn: &T, meta: &MapRef, place: Place, key: &str) -> Option<Out> {
     match place {
         Place::Top(_) => meta.get(txn, key),
         Place::Item(item) => item.get(txn, key),
     }
 }
 
-fn scalar_string<T: ReadTxn>(txn: &T, meta: &MapRef, place: Place, key: &str) -> Option<String> {
+pub(super) fn scalar_string<T: ReadTxn>(
+    txn: &T,
+    meta: &MapRef,
+    place: Place,
+    key: &str,
+) -> Option<String> {
     match scalar(txn, meta, place, key)? {
         Out::Any(Any::String(text)) if !text.is_empty() => Some(text.to_string()),
         _ => None,
     }
 }
 
-/// Sets a scalar; an unchanged value makes no edit.
-fn set_scalar(
-    txn: &mut TransactionMut,
-    meta: &MapRef,
-    place: Place,
-    key: &str,
-    value: Option<Any>,
-) {
-    let map = match place {
-        Place::Top(_) => meta,
-        Place::Item(item) => item,
-    };
-    if let Some(value) = value {
-        map.try_update(txn, key, value);
-    }
-}
-
-fn map_at<T: ReadTxn>(txn: &T, place: Place, key: &str) -> Option<MapRef> {
+pub(super) fn map_at<T: ReadTxn>(txn: &T, place: Place, key: &str) -> Option<MapRef> {
     match place {
         Place::Top(Top::Map(map)) => Some(map.clone()),
         Place::Item(item) => match item.get(txn, key)? {
@@ -632,19 +461,12 @@ fn map_at<T: ReadTxn>(txn: &T, place: Place, key: &str) -> Option<MapRef> {
     }
 }
 
-/// A set's map, made inside an item that predates the field. Top-level maps
-/// are roots, taken before the transaction.
-fn map_for_write(txn: &mut TransactionMut, place: Place, key: &str) -> Result<MapRef, FieldError> {
-    if let Some(map) = map_at(txn, place, key) {
-        return Ok(map);
-    }
-    match place {
-        Place::Item(item) => Ok(item.insert(txn, key, MapPrelim::default())),
-        Place::Top(_) => Err(FieldError::WrongEdit),
-    }
-}
-
-fn list_at<T: ReadTxn>(txn: &T, place: Place, field: &FieldDef, items: &ItemsDef) -> Option<List> {
+pub(super) fn list_at<T: ReadTxn>(
+    txn: &T,
+    place: Place,
+    field: &FieldDef,
+    items: &ItemsDef,
+) -> Option<List> {
     match place {
         Place::Top(Top::Items(list)) => Some(list.clone()),
         Place::Item(item) => {
@@ -662,64 +484,8 @@ fn list_at<T: ReadTxn>(txn: &T, place: Place, field: &FieldDef, items: &ItemsDef
     }
 }
 
-fn list_for_write(
-    txn: &mut TransactionMut,
-    place: Place,
-    field: &FieldDef,
-    items: &ItemsDef,
-) -> Result<List, FieldError> {
-    if let Some(list) = list_at(txn, place, field, items) {
-        return Ok(list);
-    }
-    match place {
-        Place::Item(item) => {
-            let contents: MapRef = item.insert(txn, field.key, MapPrelim::default());
-            let order: ArrayRef = item.insert(
-                txn,
-                order_key(field, items, false).as_str(),
-                ArrayPrelim::default(),
-            );
-            Ok(List { contents, order })
-        }
-        Place::Top(_) => Err(FieldError::WrongEdit),
-    }
-}
-
-/// A new item with an empty container for each text, set and list sub-field,
-/// so two people typing into a new item's field never each make their own.
-fn new_item(fields: &[FieldDef]) -> MapPrelim {
-    let mut item = MapPrelim::default();
-    for field in fields {
-        match field.ty {
-            FieldType::Text | FieldType::LongText => {
-                item.insert(field.key.into(), In::from(TextPrelim::new("")));
-            }
-            FieldType::Set(_) | FieldType::Refs(_) | FieldType::PerMember(_) => {
-                item.insert(field.key.into(), In::from(MapPrelim::default()));
-            }
-            FieldType::Items(items) => {
-                item.insert(field.key.into(), In::from(MapPrelim::default()));
-                item.insert(
-                    order_key(field, items, false).into(),
-                    In::from(ArrayPrelim::default()),
-                );
-            }
-            _ => {}
-        }
-    }
-    item
-}
-
-fn include(txn: &mut TransactionMut, set: &MapRef, value: &str, included: bool) {
-    if included {
-        set.try_update(txn, value, true);
-    } else {
-        set.remove(txn, value);
-    }
-}
-
 /// A set's members in the order its kind of set keeps, unknown ones dropped.
-fn canonical_set(of: SetOf, mut members: Vec<String>) -> Vec<String> {
+pub(super) fn canonical_set(of: SetOf, mut members: Vec<String>) -> Vec<String> {
     let ordered = |order: &mut dyn Iterator<Item = &'static str>| -> Vec<String> {
         order
             .filter(|known| members.iter().any(|member| member == known))

@@ -24,6 +24,7 @@ mod projection;
 pub mod schema;
 mod text;
 mod untrusted;
+mod write;
 
 pub use date::Date;
 pub use fields::{FieldEdit, FieldError};
