@@ -756,7 +756,8 @@ impl World {
         let queued = outbox.len();
         client.replica =
             Replica::restore(client.replica.device(), client_id, cursor, states, outbox)
-                .map_err(|(id, error)| format!("client {c} does not restore {id}: {error}"))?;
+                .map_err(|(id, error)| format!("client {c} does not restore {id}: {error}"))?
+                .replica;
         client.push = None;
         client.pull = None;
         self.note(|| {
@@ -1110,7 +1111,8 @@ async fn share_records(world: &mut World) -> Result<(), String> {
             states.clone(),
             Vec::new(),
         )
-        .map_err(|(id, error)| format!("client {c} does not restore {id}: {error}"))?;
+        .map_err(|(id, error)| format!("client {c} does not restore {id}: {error}"))?
+        .replica;
         client.saved = (cursor, states.clone());
     }
     world.note(|| {

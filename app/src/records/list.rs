@@ -359,7 +359,13 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
             </p>
         </section>
         <p id="list-count" class="list-count" role="status">
-            {move || format!("{} {} {}", rows.get().len(), t_string!(i18n, list_of), all.get().len())}
+            {move || {
+                // `all` is read before `rows`: when a sync brings records but
+                // none match the filter, `rows` stays the same empty list, and
+                // the count read only through it would keep the old total.
+                let total = all.with(Vec::len);
+                format!("{} {} {total}", rows.with(Vec::len), t_string!(i18n, list_of))
+            }}
         </p>
         <Show
             when=move || !all.get().is_empty()

@@ -94,15 +94,20 @@ impl Replica {
     /// state (with the projection saved beside it, if any), and the outbox
     /// (whose updates may be newer than the saved states, which are written
     /// lazily). A record saved with its projection rests until it is read.
+    /// A saved state that no longer reads is left out and the whole log is
+    /// pulled again, which brings the record back from the server; a queued
+    /// edit that does not apply is an error (queued edits are never left out).
     pub fn restore(
         device: DeviceId,
         client_id: u64,
         cursor: Seq,
         saved: impl IntoIterator<Item = SavedRecord>,
         outbox: Vec<PushOp>,
-    ) -> Result<Replica, (RecordId, RecordError)> {
+    ) -> Result<Restored, (RecordId, RecordError)> {
         let mut replica = Replica::new(device, client_id);
         replica.cursor = cursor;
+        let mut projected = Vec::new();
+        let mut unreadable = Vec::new();
         for SavedRecord {
             id,
             state,
@@ -111,14 +116,17 @@ impl Replica {
         {
             match projection {
                 Some(projection) => replica.records.insert_resting(id, state, projection),
-                None => {
-                    replica
-                        .records
-                        .load(id, &state)
-                        .map_err(|error| (id, error))?;
-                    replica.rest();
-                }
+                None => match replica.records.load(id, &state) {
+                    Ok(()) => {
+                        projected.push(id);
+                        replica.rest();
+                    }
+                    Err(_) => unreadable.push(id),
+                },
             }
+        }
+        if !unreadable.is_empty() {
+            replica.cursor = Seq(0);
         }
         replica.outbox = outbox;
         let outbox = replica.outbox.clone();
@@ -130,7 +138,11 @@ impl Replica {
                 .map_err(|error| (op.record, error))?;
         }
         replica.rest();
-        Ok(replica)
+        Ok(Restored {
+            replica,
+            projected,
+            unreadable,
+        })
     }
 
     pub fn device(&self) -> DeviceId {
@@ -455,6 +467,16 @@ impl Replica {
     pub fn records_needing_repair(&self) -> Vec<RecordId> {
         self.records.needing_repair()
     }
+}
+
+/// A restored replica, and what restoring found.
+pub struct Restored {
+    pub replica: Replica,
+    /// Records saved without their projection, projected now: saved again
+    /// with it, the next start need not load them.
+    pub projected: Vec<RecordId>,
+    /// Records whose saved state did not read; left out, and pulled again.
+    pub unreadable: Vec<RecordId>,
 }
 
 /// A record as a device saved it: its state and, when saved with it, its

@@ -129,7 +129,9 @@ fn a_restored_replica_keeps_queued_edits_newer_than_its_saved_state() {
         state: saved,
         projection: None,
     };
-    let mut back = Replica::restore(anna.device(), 7, Seq(0), [saved], outbox).expect("restores");
+    let mut back = Replica::restore(anna.device(), 7, Seq(0), [saved], outbox)
+        .expect("restores")
+        .replica;
     let title = back
         .open(id(1))
         .and_then(|record| record.text(&FieldPath::top("title")));
@@ -309,8 +311,10 @@ fn a_restored_replica_lists_from_saved_projections_without_opening_records() {
             projection: anna.projection(id).map(|p| (*p).clone()),
         })
         .collect();
-    let mut back =
+    let restored =
         Replica::restore(anna.device(), 9, anna.cursor(), saved, Vec::new()).expect("restores");
+    assert!(restored.projected.is_empty() && restored.unreadable.is_empty());
+    let mut back = restored.replica;
     assert_eq!(back.open_count(), 0);
     assert_eq!(back.projections().len(), 20);
     assert_eq!(
@@ -391,10 +395,39 @@ fn backlinks_follow_references_as_they_change_and_survive_a_restore() {
             projection: anna.projection(id).map(|p| (*p).clone()),
         })
         .collect();
-    let back =
-        Replica::restore(anna.device(), 9, anna.cursor(), saved, Vec::new()).expect("restores");
+    let back = Replica::restore(anna.device(), 9, anna.cursor(), saved, Vec::new())
+        .expect("restores")
+        .replica;
     assert_eq!(
         sources(&back, agency),
         vec![(person, "organisation".to_owned())]
     );
+}
+
+#[test]
+fn a_saved_state_that_does_not_read_is_left_out_and_pulled_again() {
+    let (mut anna, mut log) = (replica(1), Log::default());
+    anna.create(id(1), RecordKind::Project);
+    anna.create(id(2), RecordKind::Project);
+    sync(&mut anna, &mut log);
+    let saved = vec![
+        SavedRecord {
+            id: id(1),
+            state: anna.state(id(1)).expect("held"),
+            projection: None,
+        },
+        SavedRecord {
+            id: id(2),
+            state: vec![0xff, 0x01, 0x02],
+            projection: None,
+        },
+    ];
+    let restored =
+        Replica::restore(anna.device(), 9, anna.cursor(), saved, Vec::new()).expect("restores");
+    assert_eq!(restored.projected, vec![id(1)]);
+    assert_eq!(restored.unreadable, vec![id(2)]);
+    let mut back = restored.replica;
+    assert_eq!(back.cursor(), Seq(0));
+    sync(&mut back, &mut log);
+    assert!(back.projection(id(2)).is_some());
 }

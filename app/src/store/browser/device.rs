@@ -33,6 +33,26 @@ pub(super) fn record_ms(name: &str, ms: f64) {
     times.push(&JsValue::from_f64(ms));
 }
 
+/// Lets the benchmarks read the size of this module's memory
+/// (`globalThis.__ternMemory.buffer.byteLength`): the records live there.
+pub(super) fn expose_memory() {
+    let _ = js_sys::Reflect::set(
+        &js_sys::global(),
+        &JsValue::from_str("__ternMemory"),
+        &leptos::wasm_bindgen::memory(),
+    );
+}
+
+/// What the last start read from IndexedDB, for `bench/volume.mjs`:
+/// `globalThis.__ternStart = { records, projected, ms }`.
+pub(super) fn record_start(records: usize, projected: usize, ms: f64) {
+    let figures = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&figures, &"records".into(), &(records as f64).into());
+    let _ = js_sys::Reflect::set(&figures, &"projected".into(), &(projected as f64).into());
+    let _ = js_sys::Reflect::set(&figures, &"ms".into(), &ms.into());
+    let _ = js_sys::Reflect::set(&js_sys::global(), &"__ternStart".into(), &figures);
+}
+
 pub(in crate::store) fn now() -> f64 {
     window()
         .performance()

@@ -13,6 +13,7 @@
 //! - `copies`: auto-increment key, value = postcard `LocalCopy`: a user's
 //!   version of a record the server refused, kept until they dismiss it.
 
+use super::device::{now, record_start};
 use super::user_key;
 use crate::store::LocalCopyWithText;
 use crate::store::{LocalCopy, LocalProblem, REPLICA};
@@ -47,49 +48,24 @@ pub(super) async fn open_and_load(
     device: DeviceId,
     client_id: u64,
 ) -> Result<(Replica, Vec<LocalCopy>), LocalProblem> {
+    let started = now();
     let db = open_db().await.map_err(LocalProblem::Unavailable)?;
-    let mut saved = load(&db).await.map_err(LocalProblem::Unavailable)?;
-    let copies = saved.copies.clone();
+    let saved = load(&db).await.map_err(LocalProblem::Unavailable)?;
     DB.with_borrow_mut(|slot| *slot = Some(db.clone()));
-    loop {
-        let restored = Replica::restore(
-            device,
-            client_id,
-            saved.cursor,
-            saved.states.clone(),
-            saved.outbox.clone(),
-        );
-        match restored {
-            Ok(replica) => {
-                // Records saved before projections were saved beside them are
-                // written again with theirs, so the next start lists them
-                // without loading a document.
-                let unprojected: Vec<RecordId> = saved
-                    .states
-                    .iter()
-                    .filter(|record| record.projection.is_none())
-                    .map(|record| record.id)
-                    .collect();
-                let stored = unprojected
-                    .into_iter()
-                    .filter_map(|id| Some((id, encode_stored(&replica, id)?)))
-                    .collect();
-                // Not written is not lost: the next start projects them again.
-                let _ = write_states(&db, stored, None, &[]).await;
-                return Ok((replica, copies));
-            }
-            // A saved state that no longer reads is left out and the whole log
-            // pulled again, which brings the record back from the server; queued
-            // edits are never left out.
-            Err((id, _)) if saved.states.iter().any(|record| record.id == id) => {
-                saved.states.retain(|record| record.id != id);
-                saved.cursor = Seq(0);
-            }
-            Err((id, error)) => {
-                return Err(LocalProblem::Unavailable(format!("record {id}: {error}")));
-            }
-        }
-    }
+    let count = saved.states.len();
+    let restored = Replica::restore(device, client_id, saved.cursor, saved.states, saved.outbox)
+        .map_err(|(id, error)| LocalProblem::Unavailable(format!("record {id}: {error}")))?;
+    // Records saved before projections were saved beside them are written
+    // again with theirs, so the next start lists them without loading a
+    // document. Not written is not lost: the next start projects them again.
+    let stored = restored
+        .projected
+        .iter()
+        .filter_map(|id| Some((*id, encode_stored(&restored.replica, *id)?)))
+        .collect();
+    let _ = write_states(&db, stored, None, &[]).await;
+    record_start(count, restored.projected.len(), now() - started);
+    Ok((restored.replica, saved.copies))
 }
 
 /// The kinds this build pulls, as the stored cursor names them.
@@ -206,11 +182,7 @@ pub(super) async fn load(db: &Database) -> Result<Saved, String> {
             Some(copy)
         })
         .collect();
-    let states = all_values(&tx, RECORDS)
-        .await?
-        .iter()
-        .filter_map(|bytes| decode_stored(bytes))
-        .collect();
+    let states = all_decoded(&tx, RECORDS, decode_stored).await?;
     let outbox = all_values(&tx, OUTBOX)
         .await?
         .iter()
@@ -250,6 +222,32 @@ pub(super) async fn all_values(
                 .map_err(|e| e.to_string())
         })
         .collect()
+}
+
+/// Every value of a store, decoded one at a time: the raw bytes of ten
+/// thousand records are never all in memory at once beside what they decode
+/// to (the module's memory never shrinks, so its peak is what a device keeps).
+async fn all_decoded<T>(
+    tx: &indexed_db_futures::transaction::Transaction<'_>,
+    store: &str,
+    decode: impl Fn(&[u8]) -> Option<T>,
+) -> Result<Vec<T>, String> {
+    let store = tx.object_store(store).map_err(|e| e.to_string())?;
+    let values = store
+        .get_all::<JsValue>()
+        .primitive()
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut buffer = Vec::new();
+    let mut decoded = Vec::new();
+    for value in values {
+        let array = js_sys::Uint8Array::new(&value.map_err(|e| e.to_string())?);
+        buffer.resize(array.length() as usize, 0);
+        array.copy_to(&mut buffer);
+        decoded.extend(decode(&buffer));
+    }
+    Ok(decoded)
 }
 
 pub(super) async fn all_keys(

@@ -23,7 +23,7 @@ pub(super) use sync_loop::{request_sync, save_op, schedule_draft_flush};
 
 use crate::session::Session;
 use crate::store::{SyncPhase, Workspace, REPLICA};
-use device::{ask_for_persistent_storage, device_id, load_recent, random_client_id};
+use device::{ask_for_persistent_storage, device_id, expose_memory, load_recent, random_client_id};
 use events::{listen_for_connectivity, open_events};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -41,6 +41,7 @@ thread_local! {
 /// Opens the store, loads the workspace and starts syncing. Runs once, after hydration.
 pub(super) fn start(workspace: Workspace, session: Session, user: UserId) {
     workspace.recent.set(load_recent(&user));
+    expose_memory();
     USER.with_borrow_mut(|slot| *slot = Some((user, session)));
     spawn_local(async move {
         let device = device_id();

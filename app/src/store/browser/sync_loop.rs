@@ -6,7 +6,7 @@ use super::device::{
     clock_time, local_timestamp, now, random_client_id, record_ms, remember_recent,
 };
 use super::local::{
-    append_to_outbox, db, forget_record_ops, save_states, store_copy, stored_outbox,
+    append_to_outbox, db, forget_record_ops, save_states, store_copy, stored_outbox, write_states,
 };
 use super::net::{get, post, SyncError};
 use super::tabs::{broadcast, TabMessage};
@@ -257,11 +257,20 @@ pub(super) async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         let Some(Ok(pulled)) = pulled else { break };
         let changed: Vec<RecordId> = pulled.changed.into_iter().collect();
         let cursor = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::cursor));
-        // Others' changes are written at once, so an offline reload shows them;
-        // a page of only this device's own ops just moves the cursor, later.
-        match (&db, changed.is_empty()) {
-            (Some(db), false) => save_states(db, &changed, cursor, &[]).await?,
-            _ => checkpoint_later(workspace, &[], cursor, &[]),
+        // Others' changes are written at once, so an offline reload shows them.
+        // A page of only this device's own ops moves just the cursor, also at
+        // once (a small write): the server counts the cursor a device pulls
+        // from as seen and may compact the log up to it, so a stored cursor
+        // left behind would, after a reload, bring every record again. The
+        // ops stay in the stored outbox until their records' states are
+        // written, so the stored device still holds what the cursor covers.
+        if let Some(db) = &db {
+            let stored = if changed.is_empty() {
+                write_states(db, Vec::new(), cursor, &[]).await
+            } else {
+                save_states(db, &changed, cursor, &[]).await
+            };
+            stored?;
         }
         for change in &page.changes {
             broadcast(&TabMessage::Merged(change.record, change.update.clone()));
