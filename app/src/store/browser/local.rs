@@ -51,6 +51,7 @@ pub(super) async fn open_and_load(
     let started = now();
     let db = open_db().await.map_err(LocalProblem::Unavailable)?;
     let saved = load(&db).await.map_err(LocalProblem::Unavailable)?;
+    let read = now() - started;
     DB.with_borrow_mut(|slot| *slot = Some(db.clone()));
     let count = saved.states.len();
     let restored = Replica::restore(device, client_id, saved.cursor, saved.states, saved.outbox)
@@ -64,7 +65,7 @@ pub(super) async fn open_and_load(
         .filter_map(|id| Some((*id, encode_stored(&restored.replica, *id)?)))
         .collect();
     let _ = write_states(&db, stored, None, &[]).await;
-    record_start(count, restored.projected.len(), now() - started);
+    record_start(count, restored.projected.len(), read, now() - started);
     Ok((restored.replica, saved.copies))
 }
 
