@@ -53,6 +53,9 @@ bench/size.sh
 step "Keystroke-to-persisted in a 50-page recommendation (Chromium; goal 16 ms)"
 node bench/keystroke.mjs
 
+step "A busy device: 10,000 records synced into Chromium (sync, reload, memory, keystroke)"
+TERN_VOLUME_GATE=steady node bench/volume.mjs
+
 passed=$(awk '/^test result:/ { n += $4 } /^# pass / { n += $3 } END { print n + 0 }' "$results")
 failed=$(awk '/^test result:/ { n += $6 } /^# fail / { n += $3 } END { print n + 0 }' "$results")
 echo

@@ -365,7 +365,7 @@ async fn main() {
     let client = client_with(base, Some(&cookies.join("; ")));
 
     let mut seeder = Seeder {
-        rng: Rng(0x5eed_0f_7e4e),
+        rng: Rng(0x005e_ed0f_7e4e),
         replica: Replica::new(DeviceId([0x5e; 16]), 0x5eed),
         seeded: BTreeMap::new(),
         clock: 0,
