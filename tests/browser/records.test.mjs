@@ -166,6 +166,17 @@ test('a consultation made offline with participants links both ways, lists filte
     assert.match(lines[0], /^Name,Position,Organisation,Country,/);
     assert.equal(lines.length, 2, csv);
     assert.match(lines[1], /^Piotr Nowak,,,Poland,/);
+    // A link to a filtered list that matches nobody, opened first on a new device: once
+    // synced, it says how many there are in all.
+    const laptop = await newSignedInContext(browser, server, colleagueUser);
+    try {
+      const fresh = await laptop.newPage();
+      await open(fresh, `${server.url}/people?country=DK`);
+      await waitInPage(fresh, 'none of two people', () => document.querySelector('#list-count')?.textContent === '0 of 2',
+        null, { timeout: 20_000, describe: () => document.querySelector('#list-count')?.textContent });
+    } finally {
+      await laptop.close();
+    }
     // The filter is in the address: a reload shows the same list.
     await other.reload();
     await waitHydrated(other);
