@@ -14,6 +14,7 @@
 //!   version of a record the server refused, kept until they dismiss it.
 
 use super::device::{now, record_start};
+use super::json;
 use super::user_key;
 use crate::store::LocalCopyWithText;
 use crate::store::{LocalCopy, LocalProblem, REPLICA};
@@ -25,7 +26,7 @@ use leptos::wasm_bindgen::JsValue;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use tern_domain::client::{Replica, SavedRecord};
-use tern_domain::record::{RecordId, RecordKind, PROJECTION_VERSION};
+use tern_domain::record::{Projection, RecordId, RecordKind, PROJECTION_VERSION};
 use tern_domain::sync::{self, Change, DeviceId, OpId, PushOp, Seq};
 
 pub(super) const DB_PREFIX: &str = "tern-";
@@ -111,28 +112,34 @@ pub(super) async fn open_db() -> Result<Database, String> {
         .map_err(|error| error.to_string())
 }
 
-/// A record as IndexedDB holds it: its state, and its projection (as JSON,
-/// with the version of projections it was made under) so a start lists it
-/// without loading its document.
+/// A record as IndexedDB holds it: its state, and its projection (the kind,
+/// and the fields as JSON, with the version of projections it was made
+/// under) so a start lists it without loading its document. The fields are a
+/// plain JSON map: a `Projection` as one JSON object (its kind flattened in)
+/// would cost the first load ~30 KB of serde's buffering code, and the JSON
+/// is read and written by the browser (see `json`).
 #[derive(Serialize, Deserialize)]
 pub(super) struct StoredRecord {
     id: RecordId,
     state: Vec<u8>,
     projection_version: u32,
-    projection: String,
+    kind: Option<RecordKind>,
+    fields: String,
 }
 
 pub(super) fn encode_stored(replica: &Replica, id: RecordId) -> Option<Vec<u8>> {
     let state = replica.state(id)?;
-    let projection = replica
-        .projection(id)
-        .and_then(|projection| serde_json::to_string(&*projection).ok())
+    let projection = replica.projection(id);
+    let fields = projection
+        .as_ref()
+        .and_then(|projection| json::stringify(&projection.fields))
         .unwrap_or_default();
     Some(sync::encode(&StoredRecord {
         id,
         state,
         projection_version: PROJECTION_VERSION,
-        projection,
+        kind: projection.map(|projection| projection.kind),
+        fields,
     }))
 }
 
@@ -141,9 +148,12 @@ pub(super) fn encode_stored(replica: &Replica, id: RecordId) -> Option<Vec<u8>> 
 /// projected again.
 pub(super) fn decode_stored(bytes: &[u8]) -> Option<SavedRecord> {
     if let Ok(stored) = sync::decode::<StoredRecord>(bytes) {
-        let projection = (stored.projection_version == PROJECTION_VERSION)
-            .then(|| serde_json::from_str(&stored.projection).ok())
-            .flatten();
+        let projection = match stored.kind {
+            Some(kind) if stored.projection_version == PROJECTION_VERSION => {
+                json::parse(&stored.fields).map(|fields| Projection { kind, fields })
+            }
+            _ => None,
+        };
         return Some(SavedRecord {
             id: stored.id,
             state: stored.state,

@@ -12,6 +12,7 @@
 
 mod device;
 mod events;
+mod json;
 mod local;
 mod net;
 mod sync_loop;
