@@ -35,7 +35,9 @@ pub(super) struct Held {
     /// Every link in the projections, by target: (source, field). Kept as
     /// projections change, so a record's backlinks are a lookup, not a scan
     /// of every record.
-    links_to: RefCell<BTreeMap<RecordId, BTreeSet<(RecordId, String)>>>,
+    /// Sorted (target, source, field): a plain vector costs the browser build
+    /// far less code than a map of sets.
+    links_to: RefCell<Vec<(RecordId, RecordId, String)>>,
 }
 
 struct Open {
@@ -60,7 +62,7 @@ impl Held {
             clock: 0,
             projections: RefCell::new(BTreeMap::new()),
             stale: RefCell::new(BTreeSet::new()),
-            links_to: RefCell::new(BTreeMap::new()),
+            links_to: RefCell::new(Vec::new()),
         }
     }
 
@@ -221,18 +223,16 @@ impl Held {
         }
         let mut index = self.links_to.borrow_mut();
         for link in removed {
-            if let Some(sources) = index.get_mut(&link.target) {
-                sources.remove(&(id, link.field));
-                if sources.is_empty() {
-                    index.remove(&link.target);
-                }
+            let entry = (link.target, id, link.field);
+            if let Ok(at) = index.binary_search(&entry) {
+                index.remove(at);
             }
         }
         for link in added {
-            index
-                .entry(link.target)
-                .or_default()
-                .insert((id, link.field));
+            let entry = (link.target, id, link.field);
+            if let Err(at) = index.binary_search(&entry) {
+                index.insert(at, entry);
+            }
         }
     }
 
@@ -247,11 +247,11 @@ impl Held {
         }
         let index = self.links_to.borrow();
         let projections = self.projections.borrow();
-        index
-            .get(&target)
-            .into_iter()
-            .flatten()
-            .filter_map(|(source, field)| {
+        let start = index.partition_point(|(to, _, _)| *to < target);
+        index[start..]
+            .iter()
+            .take_while(|(to, _, _)| *to == target)
+            .filter_map(|(_, source, field)| {
                 Some((*source, projections.get(source)?.clone(), field.clone()))
             })
             .collect()
