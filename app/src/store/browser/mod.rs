@@ -12,7 +12,6 @@
 
 mod device;
 mod events;
-mod json;
 mod local;
 mod net;
 mod sync_loop;
