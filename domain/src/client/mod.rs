@@ -128,8 +128,6 @@ impl Replica {
         if !unreadable.is_empty() {
             replica.cursor = Seq(0);
         }
-        replica.outbox = outbox;
-        let outbox = replica.outbox.clone();
         for op in &outbox {
             replica
                 .records
@@ -137,6 +135,7 @@ impl Replica {
                 .apply_update(&op.update)
                 .map_err(|error| (op.record, error))?;
         }
+        replica.outbox = outbox;
         replica.rest();
         Ok(Restored {
             replica,

@@ -238,6 +238,19 @@ fn a_reset_record_is_the_servers_copy_and_its_later_ops_are_dropped() {
     assert!(!anna.contains(id(2)) && anna.outbox().len() == 1);
 }
 
+/// What a device saves: every record's state with its projection.
+fn saved_records(replica: &Replica) -> Vec<SavedRecord> {
+    replica
+        .ids()
+        .into_iter()
+        .map(|id| SavedRecord {
+            id,
+            state: replica.state(id).expect("held"),
+            projection: replica.projection(id).map(|p| (*p).clone()),
+        })
+        .collect()
+}
+
 fn numbered(n: u16) -> RecordId {
     let mut random = [0u8; 10];
     random[..2].copy_from_slice(&n.to_be_bytes());
@@ -302,15 +315,7 @@ fn a_restored_replica_lists_from_saved_projections_without_opening_records() {
         });
     }
     sync(&mut anna, &mut log);
-    let saved: Vec<SavedRecord> = anna
-        .ids()
-        .into_iter()
-        .map(|id| SavedRecord {
-            id,
-            state: anna.state(id).expect("held"),
-            projection: anna.projection(id).map(|p| (*p).clone()),
-        })
-        .collect();
+    let saved = saved_records(&anna);
     let restored =
         Replica::restore(anna.device(), 9, anna.cursor(), saved, Vec::new()).expect("restores");
     assert!(restored.projected.is_empty() && restored.unreadable.is_empty());
@@ -386,15 +391,7 @@ fn backlinks_follow_references_as_they_change_and_survive_a_restore() {
         vec![(person, "organisation".to_owned())]
     );
     sync(&mut anna, &mut log);
-    let saved: Vec<SavedRecord> = anna
-        .ids()
-        .into_iter()
-        .map(|id| SavedRecord {
-            id,
-            state: anna.state(id).expect("held"),
-            projection: anna.projection(id).map(|p| (*p).clone()),
-        })
-        .collect();
+    let saved = saved_records(&anna);
     let back = Replica::restore(anna.device(), 9, anna.cursor(), saved, Vec::new())
         .expect("restores")
         .replica;

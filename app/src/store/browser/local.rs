@@ -221,20 +221,7 @@ pub(super) async fn all_values(
     tx: &indexed_db_futures::transaction::Transaction<'_>,
     store: &str,
 ) -> Result<Vec<Vec<u8>>, String> {
-    let store = tx.object_store(store).map_err(|e| e.to_string())?;
-    let values = store
-        .get_all::<JsValue>()
-        .primitive()
-        .map_err(|e| e.to_string())?
-        .await
-        .map_err(|e| e.to_string())?;
-    values
-        .map(|value| {
-            value
-                .map(|value| js_sys::Uint8Array::new(&value).to_vec())
-                .map_err(|e| e.to_string())
-        })
-        .collect()
+    all_decoded(tx, store, |bytes| Some(bytes.to_vec())).await
 }
 
 /// Every value of a store, decoded one at a time: the raw bytes of ten
