@@ -199,6 +199,13 @@ pub fn refusal(i18n: I18n, reason: &str) -> String {
     }
 }
 
+/// Tags in the order a reader expects, without regard to case (records keep
+/// them by code point; see `canonical_set` in the domain).
+pub fn reading_order(mut tags: Vec<String>) -> Vec<String> {
+    tags.sort_by_cached_key(|tag| (tag.to_lowercase(), tag.clone()));
+    tags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +337,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn tags_read_without_regard_to_case() {
+        let tags = ["barnahus", "Advocacy", "Child", "advocacy"].map(String::from);
+        assert_eq!(
+            reading_order(tags.to_vec()),
+            ["Advocacy", "advocacy", "barnahus", "Child"]
+        );
     }
 }

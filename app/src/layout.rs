@@ -40,12 +40,12 @@ pub fn Layout() -> impl IntoView {
 
     view! {
         <StoppedBanner />
-        <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
+        <a class="skip-link" href="#main">{move || t_string!(i18n, skip_to_content)}</a>
         <header class="app-header">
             <a class="brand" href="/">
                 <img class="brand-mark" src="/icons/favicon-32.png" alt="" width="32" height="32" />
-                <span class="brand-name">{t!(i18n, app_name)}</span>
-                <span class="brand-tagline">{t!(i18n, app_tagline)}</span>
+                <span class="brand-name">{move || t_string!(i18n, app_name)}</span>
+                <span class="brand-tagline">{move || t_string!(i18n, app_tagline)}</span>
             </a>
             <div class="header-status">
                 <ConnectionStatus />
@@ -68,7 +68,7 @@ pub fn Layout() -> impl IntoView {
                 {move || (mounted.get() && session.is_secretariat()).then(|| view! {
                     <li>
                         <a href=USERS_PATH aria-current=move || (page.get() == Page::Users).then_some("page")>
-                            {t!(i18n, nav_users)}
+                            {move || t_string!(i18n, nav_users)}
                         </a>
                     </li>
                 })}
@@ -84,12 +84,12 @@ pub fn Layout() -> impl IntoView {
                 } else if mounted.get() && known.get() {
                     view! { <PageView page=page.get() /> }.into_any()
                 } else {
-                    view! { <p class="loading">{t!(i18n, loading)}</p> }.into_any()
+                    view! { <p class="loading">{move || t_string!(i18n, loading)}</p> }.into_any()
                 }
             }}
         </main>
         <footer class="app-footer">
-            <p>{t!(i18n, footer_text)}</p>
+            <p>{move || t_string!(i18n, footer_text)}</p>
         </footer>
     }
 }
@@ -160,8 +160,8 @@ fn UpdateBanner() -> impl IntoView {
     view! {
         <Show when=move || available.get()>
             <div id="update-banner" class="update-banner" role="status">
-                <span>{t!(i18n, update_available)}</span>
-                <button type="button" on:click=apply>{t!(i18n, update_reload)}</button>
+                <span>{move || t_string!(i18n, update_available)}</span>
+                <button type="button" on:click=apply>{move || t_string!(i18n, update_reload)}</button>
             </div>
         </Show>
     }
@@ -197,7 +197,7 @@ fn LocalProblemBanner() -> impl IntoView {
                 <div id="local-problem" class="local-problem" role="alert">
                     <span>{words}</span>
                     <button type="button" on:click=move |_| download_edits(workspace)>
-                        {t!(i18n, export_edits)}
+                        {move || t_string!(i18n, export_edits)}
                     </button>
                 </div>
             }

@@ -25,7 +25,7 @@ pub fn PageView(page: Page) -> impl IntoView {
         attempt.track();
         let page = page.clone();
         view! {
-            <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            <Suspense fallback=move || view! { <p class="loading">{move || t_string!(i18n, loading)}</p> }>
                 {Suspend::new(async move {
                     load_page(page).await.unwrap_or_else(|PageCodeMissing| {
                         view! { <PageUnavailable retry=move || attempt.update(|n| *n += 1) /> }
@@ -132,10 +132,10 @@ fn PageUnavailable(retry: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     view! {
         <section class="page-unavailable" role="alert">
             <PageHeading title=move || t_string!(i18n, page_unavailable_title) />
-            <p>{t!(i18n, page_unavailable_body)}</p>
+            <p>{move || t_string!(i18n, page_unavailable_body)}</p>
             <p>
                 <button type="button" id="page-retry" on:click=move |_| retry()>
-                    {t!(i18n, page_unavailable_retry)}
+                    {move || t_string!(i18n, page_unavailable_retry)}
                 </button>
             </p>
         </section>

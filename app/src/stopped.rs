@@ -27,13 +27,13 @@ pub fn StoppedBanner() -> impl IntoView {
     view! {
         <div id=BANNER_ID class="stopped-banner" role="alert" hidden=true
             data-copied=move || t_string!(i18n, stopped_copied)>
-            <p class="stopped-message">{t!(i18n, stopped_message)}</p>
-            <button type="button" id="stopped-reload">{t!(i18n, stopped_reload)}</button>
+            <p class="stopped-message">{move || t_string!(i18n, stopped_message)}</p>
+            <button type="button" id="stopped-reload">{move || t_string!(i18n, stopped_reload)}</button>
             <details>
-                <summary>{t!(i18n, stopped_details)}</summary>
-                <label for="stopped-error">{t!(i18n, stopped_error_label)}</label>
+                <summary>{move || t_string!(i18n, stopped_details)}</summary>
+                <label for="stopped-error">{move || t_string!(i18n, stopped_error_label)}</label>
                 <textarea id="stopped-error" readonly=true rows="6" spellcheck="false"></textarea>
-                <button type="button" id="stopped-copy">{t!(i18n, stopped_copy)}</button>
+                <button type="button" id="stopped-copy">{move || t_string!(i18n, stopped_copy)}</button>
             </details>
         </div>
     }

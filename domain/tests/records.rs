@@ -501,3 +501,80 @@ mod written_before_the_schema {
         assert_eq!(empty.title(), "");
     }
 }
+
+/// Projections list sets, references and per-member values in one order on
+/// every device, whatever order the edits came in.
+#[test]
+fn projections_order_sets_references_and_positions_the_same_everywhere() {
+    let include = |record: &Record, key: &'static str, value: &str| {
+        record
+            .change(
+                &FieldPath::top(key),
+                FieldEdit::Include {
+                    value: value.into(),
+                    included: true,
+                },
+            )
+            .expect("included");
+    };
+    let (practice, _) = Record::create(id(), RecordKind::GoodPractice, 1);
+    for tag in ["barnahus", "Advocacy", "Child", "advocacy"] {
+        include(&practice, "tags", tag);
+    }
+    let projection = practice.projection().expect("kind");
+    assert_eq!(
+        projection.set("tags"),
+        ["Advocacy", "Child", "advocacy", "barnahus"],
+        "by code point (screens order them for reading)"
+    );
+
+    let (recommendation, _) = Record::create(id(), RecordKind::Recommendation, 1);
+    for n in [3, 1, 2] {
+        recommendation
+            .change(
+                &FieldPath::top("cites"),
+                FieldEdit::IncludeRef {
+                    target: other(n),
+                    kind: RecordKind::GoodPractice,
+                    included: true,
+                },
+            )
+            .expect("cited");
+    }
+    for (code, stance) in [
+        ("SE", "support"),
+        ("DK", "objection"),
+        ("EE", "reservation"),
+    ] {
+        recommendation
+            .change(
+                &FieldPath::top("positions"),
+                FieldEdit::Keyed {
+                    key: code.into(),
+                    value: Some(stance.into()),
+                },
+            )
+            .expect("position");
+    }
+    let projection = recommendation.projection().expect("kind");
+    let cited: Vec<RecordId> = projection.refs("cites");
+    assert_eq!(cited, [other(1), other(2), other(3)]);
+    assert_eq!(
+        projection.per_member("positions"),
+        [
+            ("DK", "objection"),
+            ("EE", "reservation"),
+            ("SE", "support")
+        ]
+    );
+    assert_eq!(
+        projection.links(),
+        [1, 2, 3]
+            .map(|n| Link {
+                target: other(n),
+                field: "cites".into()
+            })
+            .to_vec(),
+        "each target once, in the field's order"
+    );
+}

@@ -290,7 +290,7 @@ pub fn SetField(
             <fieldset class="tags">
                 <legend>{label}</legend>
                 <ul class="tag-list">
-                    {move || members.get().into_iter().map(|tag| {
+                    {move || labels::reading_order(members.get()).into_iter().map(|tag| {
                         let toggle = toggle.clone();
                         let remove = tag.clone();
                         view! {

@@ -17,7 +17,7 @@ where
 {
     let i18n = use_i18n();
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{move || t_string!(i18n, loading)}</p> }>
             {
                 let part = load();
                 Suspend::new(async move {

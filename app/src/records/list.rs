@@ -182,12 +182,18 @@ fn cell(i18n: I18n, field: &FieldDef, projection: &Projection) -> String {
     };
     match value {
         serde_json::Value::String(text) => one(text),
-        serde_json::Value::Array(values) => values
-            .iter()
-            .filter_map(|value| value.as_str())
-            .map(one)
-            .collect::<Vec<_>>()
-            .join(", "),
+        serde_json::Value::Array(values) => {
+            let texts: Vec<String> = values
+                .iter()
+                .filter_map(|value| value.as_str())
+                .map(one)
+                .collect();
+            if matches!(field.ty, FieldType::Set(SetOf::Tags)) {
+                labels::reading_order(texts).join(", ")
+            } else {
+                texts.join(", ")
+            }
+        }
         serde_json::Value::Bool(true) => "✓".into(),
         _ => String::new(),
     }

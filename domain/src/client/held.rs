@@ -10,10 +10,14 @@
 //!
 //! Invariant: a resting record's projection is up to date (a record is
 //! projected before it rests), so only open records are ever stale.
+//!
+//! Everything about a record sits in one map entry ([`Slot`]): each map or
+//! set of another type would add its own copy of the B-tree code to the
+//! browser's first load (several kilobytes each).
 
 use crate::record::{Projection, Record, RecordError, RecordId, RecordKind};
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// How many records stay open beyond the ones kept for unsynced edits: the
@@ -23,15 +27,11 @@ pub const RECENTLY_USED: usize = 8;
 pub(super) struct Held {
     /// The replica id new documents write under.
     client_id: u64,
-    open: BTreeMap<RecordId, Open>,
-    resting: BTreeMap<RecordId, Resting>,
-    /// Records whose resting state did not load again: their copy is asked
-    /// of the server as a whole (see `Replica::records_needing_repair`).
-    damaged: BTreeSet<RecordId>,
+    slots: BTreeMap<RecordId, Slot>,
+    /// The open ones among them (few), so that resting never scans them all.
+    open_ids: Vec<RecordId>,
     /// A use counter, for "least recently used".
     clock: u64,
-    projections: RefCell<BTreeMap<RecordId, Arc<Projection>>>,
-    stale: RefCell<BTreeSet<RecordId>>,
     /// Every link in the projections, by target: (source, field). Kept as
     /// projections change, so a record's backlinks are a lookup, not a scan
     /// of every record.
@@ -40,105 +40,140 @@ pub(super) struct Held {
     links_to: RefCell<Vec<(RecordId, RecordId, String)>>,
 }
 
-struct Open {
-    record: Record,
-    used: u64,
+struct Slot {
+    body: Body,
+    /// The record's resting state did not load again: its copy is asked of
+    /// the server as a whole (see `Replica::records_needing_repair`).
+    damaged: bool,
+    /// `None` until the record's kind is known.
+    projection: RefCell<Option<Arc<Projection>>>,
+    /// The projection is to be read again from the open record.
+    stale: Cell<bool>,
 }
 
-struct Resting {
-    state: Vec<u8>,
-    /// The replica id its document wrote under (a record reset after a
-    /// refusal continues under a new one, and must keep it).
-    client_id: u64,
+enum Body {
+    Open {
+        record: Record,
+        used: u64,
+    },
+    Resting {
+        state: Vec<u8>,
+        /// The replica id its document wrote under (a record reset after a
+        /// refusal continues under a new one, and must keep it).
+        client_id: u64,
+    },
+}
+
+impl Slot {
+    fn open(record: Record) -> Slot {
+        Slot {
+            body: Body::Open { record, used: 0 },
+            damaged: false,
+            projection: RefCell::new(None),
+            stale: Cell::new(true),
+        }
+    }
+
+    fn record(&self) -> Option<&Record> {
+        match &self.body {
+            Body::Open { record, .. } => Some(record),
+            Body::Resting { .. } => None,
+        }
+    }
 }
 
 impl Held {
     pub(super) fn new(client_id: u64) -> Held {
         Held {
             client_id,
-            open: BTreeMap::new(),
-            resting: BTreeMap::new(),
-            damaged: BTreeSet::new(),
+            slots: BTreeMap::new(),
+            open_ids: Vec::new(),
             clock: 0,
-            projections: RefCell::new(BTreeMap::new()),
-            stale: RefCell::new(BTreeSet::new()),
             links_to: RefCell::new(Vec::new()),
         }
     }
 
     pub(super) fn contains(&self, id: RecordId) -> bool {
-        self.open.contains_key(&id) || self.resting.contains_key(&id)
+        self.slots.contains_key(&id)
     }
 
     /// Every record's id, in order (ids are time-ordered).
     pub(super) fn ids(&self) -> Vec<RecordId> {
-        let mut ids: Vec<RecordId> = self
-            .open
-            .keys()
-            .chain(self.resting.keys())
-            .copied()
-            .collect();
-        ids.sort_unstable();
-        ids
+        self.slots.keys().copied().collect()
     }
 
     pub(super) fn is_open(&self, id: RecordId) -> bool {
-        self.open.contains_key(&id)
+        self.get_open(id).is_some()
     }
 
     pub(super) fn open_count(&self) -> usize {
-        self.open.len()
+        self.open_ids.len()
+    }
+
+    fn now_open(&mut self, id: RecordId) {
+        if !self.open_ids.contains(&id) {
+            self.open_ids.push(id);
+        }
+    }
+
+    fn now_resting(&mut self, id: RecordId) {
+        self.open_ids.retain(|open| *open != id);
     }
 
     /// A record if it is open, without opening it.
     pub(super) fn get_open(&self, id: RecordId) -> Option<&Record> {
-        self.open.get(&id).map(|open| &open.record)
+        self.slots.get(&id)?.record()
     }
 
     /// The record's kind, read without opening it.
     pub(super) fn kind(&self, id: RecordId) -> Option<RecordKind> {
-        match self.open.get(&id) {
-            Some(open) => open.record.kind(),
-            None => self
-                .projections
-                .borrow()
-                .get(&id)
-                .map(|projection| projection.kind),
+        let slot = self.slots.get(&id)?;
+        match slot.record() {
+            Some(record) => record.kind(),
+            None => slot.projection.borrow().as_ref().map(|p| p.kind),
         }
     }
 
     /// The record's whole state, from memory either way.
     pub(super) fn state(&self, id: RecordId) -> Option<Vec<u8>> {
-        match self.open.get(&id) {
-            Some(open) => Some(open.record.state()),
-            None => self.resting.get(&id).map(|resting| resting.state.clone()),
+        match &self.slots.get(&id)?.body {
+            Body::Open { record, .. } => Some(record.state()),
+            Body::Resting { state, .. } => Some(state.clone()),
         }
     }
 
     /// Opens a record the replica holds (loading it if it rests).
     pub(super) fn open(&mut self, id: RecordId) -> Option<&Record> {
-        if !self.open.contains_key(&id) {
-            let resting = self.resting.remove(&id)?;
-            let record = match Record::load(id, resting.client_id, &resting.state) {
+        self.clock += 1;
+        let clock = self.clock;
+        let slot = self.slots.get_mut(&id)?;
+        if let Body::Resting { state, client_id } = &slot.body {
+            let record = match Record::load(id, *client_id, state) {
                 Ok(record) => record,
                 Err(_) => {
-                    self.damaged.insert(id);
-                    Record::empty(id, resting.client_id)
+                    slot.damaged = true;
+                    Record::empty(id, *client_id)
                 }
             };
-            self.open.insert(id, Open { record, used: 0 });
+            slot.body = Body::Open { record, used: 0 };
+            self.now_open(id);
         }
-        self.clock += 1;
-        let open = self.open.get_mut(&id)?;
-        open.used = self.clock;
-        Some(&open.record)
+        let slot = self.slots.get_mut(&id)?;
+        match &mut slot.body {
+            Body::Open { record, used } => {
+                *used = clock;
+                Some(record)
+            }
+            Body::Resting { .. } => None,
+        }
     }
 
     /// Opens a record, starting an empty one if the replica has none.
     pub(super) fn entry(&mut self, id: RecordId) -> &Record {
         if !self.contains(id) {
-            let record = Record::empty(id, self.client_id);
-            self.open.insert(id, Open { record, used: 0 });
+            self.slots
+                .insert(id, Slot::open(Record::empty(id, self.client_id)));
+            self.now_open(id);
         }
         self.mark_stale(id);
         match self.open(id) {
@@ -150,73 +185,92 @@ impl Held {
     /// Puts `record` in place of whatever copy the replica had.
     pub(super) fn replace(&mut self, record: Record) {
         let id = record.id();
-        self.resting.remove(&id);
-        self.damaged.remove(&id);
-        self.open.insert(id, Open { record, used: 0 });
-        self.mark_stale(id);
+        match self.slots.get_mut(&id) {
+            Some(slot) => {
+                slot.body = Body::Open { record, used: 0 };
+                slot.damaged = false;
+                slot.stale.set(true);
+            }
+            None => {
+                self.slots.insert(id, Slot::open(record));
+            }
+        }
+        self.now_open(id);
         self.open(id);
     }
 
     /// Takes in a saved record with its saved projection, resting: it is
     /// loaded only when something reads or changes it.
     pub(super) fn insert_resting(&mut self, id: RecordId, state: Vec<u8>, projection: Projection) {
-        self.open.remove(&id);
-        let client_id = self.client_id;
-        self.resting.insert(id, Resting { state, client_id });
-        self.stale.get_mut().remove(&id);
-        self.set_projection(id, Some(Arc::new(projection)));
+        let projection = Arc::new(projection);
+        let slot = Slot {
+            body: Body::Resting {
+                state,
+                client_id: self.client_id,
+            },
+            damaged: false,
+            projection: RefCell::new(Some(projection.clone())),
+            stale: Cell::new(false),
+        };
+        let old = self
+            .slots
+            .insert(id, slot)
+            .and_then(|old| old.projection.into_inner());
+        self.now_resting(id);
+        self.set_projection(id, old, Some(projection));
     }
 
     pub(super) fn remove(&mut self, id: RecordId) {
-        self.open.remove(&id);
-        self.resting.remove(&id);
-        self.damaged.remove(&id);
-        self.mark_stale(id);
+        if let Some(slot) = self.slots.remove(&id) {
+            self.set_projection(id, slot.projection.into_inner(), None);
+        }
+        self.now_resting(id);
     }
 
     /// Marks a record's projection to be read again.
     pub(super) fn mark_stale(&mut self, id: RecordId) {
-        self.stale.get_mut().insert(id);
+        if let Some(slot) = self.slots.get(&id) {
+            slot.stale.set(true);
+        }
     }
 
     /// A record's projection; `None` until its kind is known.
     pub(super) fn projection(&self, id: RecordId) -> Option<Arc<Projection>> {
-        self.settle(id);
-        self.projections.borrow().get(&id).cloned()
+        let slot = self.slots.get(&id)?;
+        self.settle(id, slot);
+        slot.projection.borrow().clone()
     }
 
     /// Every record's projection, by id.
     pub(super) fn all_projections(&self) -> Vec<(RecordId, Arc<Projection>)> {
-        let stale: Vec<RecordId> = self.stale.borrow().iter().copied().collect();
-        for id in stale {
-            self.settle(id);
-        }
-        self.projections
-            .borrow()
+        self.slots
             .iter()
-            .map(|(id, projection)| (*id, projection.clone()))
+            .filter_map(|(id, slot)| {
+                self.settle(*id, slot);
+                Some((*id, slot.projection.borrow().clone()?))
+            })
             .collect()
     }
 
     /// Reads a stale projection again.
-    fn settle(&self, id: RecordId) {
-        if !self.stale.borrow_mut().remove(&id) {
+    fn settle(&self, id: RecordId, slot: &Slot) {
+        if !slot.stale.replace(false) {
             return;
         }
-        let projection = self.get_open(id).and_then(Record::projection);
-        self.set_projection(id, projection.map(Arc::new));
+        let projection = slot.record().and_then(Record::projection).map(Arc::new);
+        let old = slot.projection.replace(projection.clone());
+        self.set_projection(id, old, projection);
     }
 
-    /// Replaces a record's projection and its links in the index.
-    fn set_projection(&self, id: RecordId, projection: Option<Arc<Projection>>) {
-        let added = projection.as_ref().map(|p| p.links()).unwrap_or_default();
-        let old = {
-            let mut projections = self.projections.borrow_mut();
-            match projection {
-                Some(projection) => projections.insert(id, projection),
-                None => projections.remove(&id),
-            }
-        };
+    /// Keeps the links index true when a record's projection goes from `old`
+    /// to `new`.
+    fn set_projection(
+        &self,
+        id: RecordId,
+        old: Option<Arc<Projection>>,
+        new: Option<Arc<Projection>>,
+    ) {
+        let added = new.map(|p| p.links()).unwrap_or_default();
         let removed = old.map(|p| p.links()).unwrap_or_default();
         if removed == added {
             return;
@@ -241,18 +295,19 @@ impl Held {
     /// never links to itself, and the record being typed in is not projected
     /// again for every keystroke).
     pub(super) fn backlinks(&self, target: RecordId) -> Vec<(RecordId, Arc<Projection>, String)> {
-        let stale: Vec<RecordId> = self.stale.borrow().iter().copied().collect();
-        for id in stale.into_iter().filter(|id| *id != target) {
-            self.settle(id);
+        for (id, slot) in &self.slots {
+            if *id != target {
+                self.settle(*id, slot);
+            }
         }
         let index = self.links_to.borrow();
-        let projections = self.projections.borrow();
         let start = index.partition_point(|(to, _, _)| *to < target);
         index[start..]
             .iter()
             .take_while(|(to, _, _)| *to == target)
             .filter_map(|(_, source, field)| {
-                Some((*source, projections.get(source)?.clone(), field.clone()))
+                let projection = self.slots.get(source)?.projection.borrow().clone()?;
+                Some((*source, projection, field.clone()))
             })
             .collect()
     }
@@ -261,58 +316,68 @@ impl Held {
     /// used and those `keep` names. A record waiting for an update that has
     /// not arrived stays open: its repair needs to see that it waits.
     pub(super) fn rest_beyond(&mut self, keep: impl Fn(RecordId) -> bool) {
-        if self.open.len() <= RECENTLY_USED {
+        if self.open_ids.len() <= RECENTLY_USED {
             return;
         }
         let mut candidates: Vec<(u64, RecordId)> = self
-            .open
+            .open_ids
             .iter()
-            .filter(|(id, _)| !keep(**id))
-            .map(|(id, open)| (open.used, *id))
+            .filter(|id| !keep(**id))
+            .filter_map(|id| match &self.slots.get(id)?.body {
+                Body::Open { used, .. } => Some((*used, *id)),
+                Body::Resting { .. } => None,
+            })
             .collect();
-        if candidates.len() <= RECENTLY_USED {
-            return;
-        }
-        candidates.sort_unstable();
-        let resting = candidates.len() - RECENTLY_USED;
-        for (_, id) in candidates.into_iter().take(resting) {
+        // The least recently used first, picked one at a time: there are only
+        // a few beyond the limit, and a sort would add its code to the first load.
+        while candidates.len() > RECENTLY_USED {
+            let Some(oldest) = (0..candidates.len()).min_by_key(|at| candidates[*at].0) else {
+                break;
+            };
+            let (_, id) = candidates.swap_remove(oldest);
             self.rest(id);
         }
     }
 
     fn rest(&mut self, id: RecordId) {
-        if self
-            .get_open(id)
+        let Some(slot) = self.slots.get(&id) else {
+            return;
+        };
+        if slot
+            .record()
             .is_none_or(|record| record.has_missing_updates())
         {
             return;
         }
-        self.settle(id);
-        if let Some(open) = self.open.remove(&id) {
-            let client_id = open.record.client_id();
-            let state = open.record.state();
-            self.resting.insert(id, Resting { state, client_id });
+        self.settle(id, slot);
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return;
+        };
+        if let Body::Open { record, .. } = &slot.body {
+            let client_id = record.client_id();
+            let state = record.state();
+            slot.body = Body::Resting { state, client_id };
         }
+        self.now_resting(id);
     }
 
     /// A damaged record's whole state has come from the server.
     pub(super) fn repaired(&mut self, id: RecordId) {
-        self.damaged.remove(&id);
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.damaged = false;
+        }
     }
 
     /// Open records waiting for an update that has not arrived, and records
-    /// whose saved state did not load.
+    /// whose saved state did not load, in order.
     pub(super) fn needing_repair(&self) -> Vec<RecordId> {
-        let mut ids: Vec<RecordId> = self
-            .open
-            .values()
-            .filter(|open| open.record.has_missing_updates())
-            .map(|open| open.record.id())
-            .chain(self.damaged.iter().copied())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+        self.slots
+            .iter()
+            .filter(|(_, slot)| {
+                slot.damaged || slot.record().is_some_and(Record::has_missing_updates)
+            })
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// Loads a saved record (no projection saved with it): open, then rests

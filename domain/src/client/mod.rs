@@ -21,7 +21,7 @@ use crate::sync::{
     Seq, MAX_PULL_LIMIT,
 };
 use held::Held;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What an edit that changed nothing encodes to (no structs, no deletions).
@@ -214,8 +214,12 @@ impl Replica {
         if self.records.open_count() <= RECENTLY_USED {
             return;
         }
-        let unsynced: BTreeSet<RecordId> = self.outbox.iter().map(|op| op.record).collect();
-        self.records.rest_beyond(|id| unsynced.contains(&id));
+        // A sorted vector, not a set: see `held` on the cost of another map type.
+        let mut unsynced: Vec<RecordId> = self.outbox.iter().map(|op| op.record).collect();
+        unsynced.sort_unstable();
+        unsynced.dedup();
+        self.records
+            .rest_beyond(|id| unsynced.binary_search(&id).is_ok());
     }
 
     pub fn outbox(&self) -> &[PushOp] {
@@ -386,11 +390,13 @@ impl Replica {
             }
             match self.apply_change(change) {
                 Ok(()) => {
-                    pulled.changed.insert(change.record);
+                    pulled.changed.push(change.record);
                 }
                 Err(error) => pulled.unmergeable.push((change.record, error)),
             }
         }
+        pulled.changed.sort_unstable();
+        pulled.changed.dedup();
         self.cursor = self.cursor.max(page.cursor);
         let cursor = self.cursor;
         self.echoes.retain(|seq, _| *seq > cursor);
@@ -490,7 +496,8 @@ pub struct SavedRecord {
 /// What one pull page did.
 #[derive(Debug, Default)]
 pub struct PulledPage {
-    pub changed: BTreeSet<RecordId>,
+    /// Each once, in order.
+    pub changed: Vec<RecordId>,
     pub unmergeable: Vec<(RecordId, RecordError)>,
 }
 

@@ -156,7 +156,7 @@ fn a_device_s_own_ops_coming_back_are_not_changes_but_others_are() {
         .apply_pull(query.since, &log.pull(query))
         .expect("in order");
     // Anna's own title came back (skipped); Jonas's description is a change.
-    assert_eq!(pulled.changed.into_iter().collect::<Vec<_>>(), vec![id(1)]);
+    assert_eq!(pulled.changed, vec![id(1)]);
     assert_eq!(body(&mut anna, id(1)), "Jonas's");
     let query = anna.next_pull();
     let pulled = anna

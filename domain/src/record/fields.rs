@@ -292,14 +292,16 @@ impl Record {
             .map(|field| (field, self.top(field)))
             .collect();
         let txn = self.doc().transact();
-        tops.iter()
-            .map(|(field, top)| {
-                (
-                    field.key.to_owned(),
-                    self.read_at(&txn, Place::Top(top), field),
-                )
-            })
-            .collect()
+        // Inserted one by one: collecting into the map would sort, and the
+        // sort's code would join the browser's first load.
+        let mut fields = JsonMap::new();
+        for (field, top) in &tops {
+            fields.insert(
+                field.key.to_owned(),
+                self.read_at(&txn, Place::Top(top), field),
+            );
+        }
+        fields
     }
 
     pub(super) fn read_at<T: ReadTxn>(&self, txn: &T, place: Place, field: &FieldDef) -> Value {
@@ -312,9 +314,11 @@ impl Record {
             FieldType::Email | FieldType::Phone | FieldType::Url => {
                 Value::String(scalar_string(txn, self.meta(), place, field.key).unwrap_or_default())
             }
+            // `parse` reads only the canonical form, so a date that reads is
+            // kept as written (formatting it again would cost the first load).
             FieldType::Date => scalar_string(txn, self.meta(), place, field.key)
-                .and_then(|text| Date::parse(&text))
-                .map_or(Value::Null, |date| Value::String(date.to_string())),
+                .filter(|text| Date::parse(text).is_some())
+                .map_or(Value::Null, Value::String),
             FieldType::Choice(choices) => scalar_string(txn, self.meta(), place, field.key)
                 .filter(|value| choices.contains(value))
                 .or_else(|| choices.default.map(str::to_owned))
@@ -350,25 +354,17 @@ impl Record {
                 Value::Array(ids.into_iter().map(Value::String).collect())
             }
             FieldType::PerMember(choices) => {
-                let mut entries: Vec<(String, String)> = map_at(txn, place, field.key)
-                    .map(|map| {
-                        map.iter(txn)
-                            .filter_map(|(code, value)| match value {
-                                Out::Any(Any::String(value)) if choices.contains(&value) => {
-                                    Some((code.to_owned(), value.to_string()))
-                                }
-                                _ => None,
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                entries.sort_unstable();
-                Value::Object(
-                    entries
-                        .into_iter()
-                        .map(|(code, value)| (code, Value::String(value)))
-                        .collect(),
-                )
+                let mut entries = JsonMap::new();
+                if let Some(map) = map_at(txn, place, field.key) {
+                    for (code, value) in map.iter(txn) {
+                        if let Out::Any(Any::String(value)) = value {
+                            if choices.contains(&value) {
+                                entries.insert(code.to_owned(), Value::String(value.to_string()));
+                            }
+                        }
+                    }
+                }
+                Value::Object(entries)
             }
             FieldType::Items(items) => {
                 let Some(list) = list_at(txn, place, field, items) else {
@@ -497,8 +493,11 @@ pub(super) fn canonical_set(of: SetOf, mut members: Vec<String>) -> Vec<String> 
         SetOf::FocusAreas => ordered(&mut FocusArea::ALL.iter().map(|area| area.as_str())),
         SetOf::Choices(Choices { options, .. }) => ordered(&mut options.iter().copied()),
         SetOf::Tags => {
+            // By code point: folding case needs Unicode's case tables, which
+            // would join the browser's first load. Screens that show tags
+            // order them for reading.
             members.retain(|tag| !tag.trim().is_empty());
-            members.sort_by_key(|tag| tag.to_lowercase());
+            members.sort_unstable();
             members
         }
     }

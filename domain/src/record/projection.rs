@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map as JsonMap, Value};
 
 /// Bumped when the shape of projections changes; the server re-projects rows
-/// stored under an older version.
-pub const PROJECTION_VERSION: u32 = 1;
+/// stored under an older version (2: tags by code point, not folded case).
+pub const PROJECTION_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Projection {
@@ -128,12 +128,10 @@ impl Projection {
     }
 
     /// Every reference this record makes, items' included, each target once
-    /// per field.
+    /// per field, in the order of the fields.
     pub fn links(&self) -> Vec<Link> {
         let mut links = Vec::new();
         collect_links(self.def().fields, &self.fields, "", &mut links);
-        links.sort();
-        links.dedup();
         links
     }
 
@@ -164,19 +162,13 @@ fn collect_links(
         match (field.ty, values.get(field.key)) {
             (FieldType::Ref(_), Some(Value::String(id))) => {
                 if let Ok(target) = id.parse() {
-                    links.push(Link {
-                        target,
-                        field: name,
-                    });
+                    add_link(links, target, &name);
                 }
             }
             (FieldType::Refs(_), Some(Value::Array(ids))) => {
                 for id in ids {
                     if let Some(Ok(target)) = id.as_str().map(str::parse) {
-                        links.push(Link {
-                            target,
-                            field: name.clone(),
-                        });
+                        add_link(links, target, &name);
                     }
                 }
             }
@@ -189,6 +181,20 @@ fn collect_links(
             }
             _ => {}
         }
+    }
+}
+
+/// Adds a link unless it is there: a record makes few, and sorting to
+/// deduplicate would add the sort's code to the browser's first load.
+fn add_link(links: &mut Vec<Link>, target: RecordId, field: &str) {
+    if !links
+        .iter()
+        .any(|link| link.target == target && link.field == field)
+    {
+        links.push(Link {
+            target,
+            field: field.to_owned(),
+        });
     }
 }
 

@@ -238,9 +238,12 @@ pub(super) async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         // Refused records go back to the server's copy, the user's version kept
         // aside, before the refused ops are let go of: a round cut off here
         // pushes them again and is refused again.
-        let mut refused: Vec<(RecordId, String)> = acknowledged.rejected.clone();
-        refused.sort_unstable_by_key(|(id, _)| *id);
-        refused.dedup_by_key(|(id, _)| *id);
+        let mut refused: Vec<(RecordId, String)> = Vec::new();
+        for (id, reason) in &acknowledged.rejected {
+            if !refused.iter().any(|(seen, _)| seen == id) {
+                refused.push((*id, reason.clone()));
+            }
+        }
         for (id, reason) in refused {
             reset_refused_record(workspace, db.as_ref(), id, reason).await?;
         }
@@ -255,7 +258,7 @@ pub(super) async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         let page: PullResponse = get(&query.path()).await?;
         let pulled = apply_remote(workspace, |replica| replica.apply_pull(query.since, &page));
         let Some(Ok(pulled)) = pulled else { break };
-        let changed: Vec<RecordId> = pulled.changed.into_iter().collect();
+        let changed: Vec<RecordId> = pulled.changed;
         let cursor = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::cursor));
         // Others' changes are written at once, so an offline reload shows them.
         // A page of only this device's own ops moves just the cursor, also at
