@@ -428,3 +428,35 @@ fn a_saved_state_that_does_not_read_is_left_out_and_pulled_again() {
     sync(&mut back, &mut log);
     assert!(back.projection(id(2)).is_some());
 }
+
+#[test]
+fn an_erased_record_that_rests_leaves_the_lists_and_needs_no_repair() {
+    let (mut anna, mut log) = (replica(1), Log::default());
+    for n in 0..(RECENTLY_USED as u16 + 4) {
+        anna.create(numbered(n), RecordKind::Person);
+        anna.edit(numbered(n), |r| r.set_text("name", &format!("Person {n}")).ok());
+    }
+    sync(&mut anna, &mut log);
+    for (erased, open) in [(numbered(0), false), (numbered(RECENTLY_USED as u16 + 3), true)] {
+        erase_through_the_log(&mut anna, &mut log, erased, open);
+    }
+    assert_eq!(anna.projections().len(), RECENTLY_USED + 2);
+}
+
+fn erase_through_the_log(anna: &mut Replica, log: &mut Log, erased: RecordId, open: bool) {
+    assert_eq!(anna.is_open(erased), open);
+    // The server's erasure: the record's tombstone under a new seq.
+    let tombstone = anna.copy_of(erased).expect("held").tombstone();
+    let seq = Seq(log.changes.len() as u64 + 1);
+    log.changes.push(Change {
+        seq,
+        record: erased,
+        kind: RecordKind::Person,
+        update: tombstone,
+    });
+    sync(anna, log);
+    assert!(anna.projection(erased).is_none());
+    assert!(anna.records_needing_repair().is_empty());
+    let next = anna.next_pull();
+    assert_eq!(next.since, seq);
+}
