@@ -434,10 +434,15 @@ fn an_erased_record_that_rests_leaves_the_lists_and_needs_no_repair() {
     let (mut anna, mut log) = (replica(1), Log::default());
     for n in 0..(RECENTLY_USED as u16 + 4) {
         anna.create(numbered(n), RecordKind::Person);
-        anna.edit(numbered(n), |r| r.set_text("name", &format!("Person {n}")).ok());
+        anna.edit(numbered(n), |r| {
+            r.set_text("name", &format!("Person {n}")).ok()
+        });
     }
     sync(&mut anna, &mut log);
-    for (erased, open) in [(numbered(0), false), (numbered(RECENTLY_USED as u16 + 3), true)] {
+    for (erased, open) in [
+        (numbered(0), false),
+        (numbered(RECENTLY_USED as u16 + 3), true),
+    ] {
         erase_through_the_log(&mut anna, &mut log, erased, open);
     }
     assert_eq!(anna.projections().len(), RECENTLY_USED + 2);
