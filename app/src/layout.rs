@@ -171,7 +171,6 @@ fn UpdateBanner() -> impl IntoView {
 /// page code (fetched, or from the service worker's cache, on first use), so
 /// the frame does not carry every kind's reader.
 fn download_edits(workspace: crate::store::Workspace) {
-    workspace.flush_drafts();
     leptos::task::spawn_local(async move {
         if let Ok(text) = crate::pages::edits_as_text().await {
             workspace.download_file("tern-edits.txt", &text, "text/plain;charset=utf-8");

@@ -89,11 +89,14 @@ mod split {
         Ok(view! { <RecordPage kind id /> }.into_any())
     }
 
-    /// Every record on the device as text (the download offered when the
-    /// device cannot store edits); page code, so the frame stays small.
+    /// Every record on the device as text, text being typed included (the
+    /// download offered when the device cannot store edits); page code, so
+    /// the frame stays small.
     #[wasm_split(records, fallible)]
     pub(crate) fn edits_as_text() -> Result<String, PageCodeMissing> {
-        Ok(use_workspace().export_text())
+        let workspace = use_workspace();
+        workspace.flush_drafts();
+        Ok(workspace.export_text())
     }
 
     #[wasm_split(sync, fallible)]

@@ -78,6 +78,10 @@ fn sync_words(i18n: leptos_i18n::I18nContext<Locale>, online: bool) -> (&'static
     }
     match phase {
         SyncPhase::Starting => ("starting", t_string!(i18n, sync_state_starting).to_owned()),
+        SyncPhase::EngineMissing => (
+            "error",
+            t_string!(i18n, sync_state_engine_missing).to_owned(),
+        ),
         SyncPhase::Syncing => ("syncing", t_string!(i18n, sync_state_syncing).to_owned()),
         SyncPhase::SignedOut => {
             let words = match waiting_words {

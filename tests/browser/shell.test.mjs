@@ -687,6 +687,45 @@ test('the sign-in screen of a new device fetches no page module; signing in fetc
     await page.click('#sign-in');
     await waitH1(page, 'Recommendations');
     assert.ok(modules.includes('split_lists'), `the lists module was fetched after signing in (fetched: ${modules.join(', ')})`);
+    assert.ok(modules.includes('split_engine'), `the sync engine's module was fetched after signing in (fetched: ${modules.join(', ')})`);
+  } finally {
+    await context.close();
+  }
+}));
+
+test('when the sync engine\'s module cannot be fetched, the header says so and sync starts once it can', { timeout: 60_000 }, withServerLogs(servers, async () => {
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    let failEngine = true;
+    let refused = 0;
+    await page.route(/\/pkg\/split_engine-[\w]+\.wasm$/, (route) => {
+      if (!failEngine) return route.continue();
+      refused += 1;
+      return route.abort('internetdisconnected');
+    });
+    await page.goto(`${server.url}/sync`);
+    await waitHydrated(page);
+    await page.fill('#sign-in-email', ADMIN.email);
+    await page.fill('#sign-in-password', ADMIN.password);
+    await page.click('#sign-in');
+    const status = page.locator('#sync-status');
+    await page.waitForFunction(
+      () => /Sync could not start/.test(document.querySelector('#sync-status')?.textContent ?? ''),
+      null, { timeout: 20_000 },
+    ).catch(async () => {
+      throw new Error(`the header did not say sync could not start; it says "${await status.textContent().catch(() => '')}"`);
+    });
+    assert.ok(refused >= 1, 'the engine module was requested (and refused)');
+    assert.equal(await status.getAttribute('data-state'), 'error');
+
+    failEngine = false;
+    await page.waitForFunction(
+      () => document.querySelector('#sync-status')?.getAttribute('data-state') === 'synced',
+      null, { timeout: 30_000 },
+    ).catch(async () => {
+      throw new Error(`sync did not start once the engine could be fetched; the header says "${await status.textContent().catch(() => '')}"`);
+    });
   } finally {
     await context.close();
   }

@@ -15,6 +15,8 @@
 
 #[cfg(feature = "hydrate")]
 mod browser;
+#[cfg(feature = "hydrate")]
+mod engine;
 
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -54,6 +56,9 @@ pub enum SyncPhase {
     /// The server no longer accepts this device's session: edits stay queued
     /// until the user signs in again.
     SignedOut,
+    /// The sync engine's code could not be fetched (see `engine`); tried again
+    /// every few seconds.
+    EngineMissing,
 }
 
 /// The user's version of a record the server refused to take, kept on the
@@ -180,7 +185,7 @@ pub fn provide_workspace() {
             let started = started.unwrap_or(false);
             match session.identity.get() {
                 Some(identity) if !started => {
-                    browser::start(workspace, session, identity.user);
+                    engine::start(workspace, session, identity.user);
                     true
                 }
                 _ => started,
@@ -188,7 +193,7 @@ pub fn provide_workspace() {
         });
         Effect::new(move |_| {
             if !session.expired.get() && workspace.ready.get_untracked() {
-                browser::resume(workspace);
+                engine::resume(workspace);
             }
         });
     }

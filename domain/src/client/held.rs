@@ -28,7 +28,8 @@ pub(super) struct Held {
     /// The replica id new documents write under.
     client_id: u64,
     slots: BTreeMap<RecordId, Slot>,
-    /// The open ones among them (few), so that resting never scans them all.
+    /// The open ones among them (few), so that resting and reading stale
+    /// projections never scan them all.
     open_ids: Vec<RecordId>,
     /// A use counter, for "least recently used".
     clock: u64,
@@ -227,10 +228,24 @@ impl Held {
         self.now_resting(id);
     }
 
-    /// Marks a record's projection to be read again.
+    /// Marks an open record's projection to be read again. A resting
+    /// record's projection is always up to date, and it has no document to
+    /// read one from.
     pub(super) fn mark_stale(&mut self, id: RecordId) {
-        if let Some(slot) = self.slots.get(&id) {
+        if let Some(slot) = self.slots.get(&id).filter(|slot| slot.record().is_some()) {
             slot.stale.set(true);
+        }
+    }
+
+    /// Reads again every stale projection. Only open records are ever stale,
+    /// so this walks the few open ones, not every record.
+    fn settle_open(&self, except: Option<RecordId>) {
+        for id in &self.open_ids {
+            if Some(*id) != except {
+                if let Some(slot) = self.slots.get(id) {
+                    self.settle(*id, slot);
+                }
+            }
         }
     }
 
@@ -243,12 +258,10 @@ impl Held {
 
     /// Every record's projection, by id.
     pub(super) fn all_projections(&self) -> Vec<(RecordId, Arc<Projection>)> {
+        self.settle_open(None);
         self.slots
             .iter()
-            .filter_map(|(id, slot)| {
-                self.settle(*id, slot);
-                Some((*id, slot.projection.borrow().clone()?))
-            })
+            .filter_map(|(id, slot)| Some((*id, slot.projection.borrow().clone()?)))
             .collect()
     }
 
@@ -295,11 +308,7 @@ impl Held {
     /// never links to itself, and the record being typed in is not projected
     /// again for every keystroke).
     pub(super) fn backlinks(&self, target: RecordId) -> Vec<(RecordId, Arc<Projection>, String)> {
-        for (id, slot) in &self.slots {
-            if *id != target {
-                self.settle(*id, slot);
-            }
-        }
+        self.settle_open(Some(target));
         let index = self.links_to.borrow();
         let start = index.partition_point(|(to, _, _)| *to < target);
         index[start..]
