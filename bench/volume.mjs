@@ -17,7 +17,8 @@
 // from globalThis.__ternStart, the wasm memory's size from globalThis.__ternMemory.
 // Goals: initial sync <= 10 s, reload to list <= 1 s, renderer <= 200 MB, keystroke <= 16 ms.
 // Exits 1 over any of them (see TERN_VOLUME_GATE below). TERN_VOLUME_RECORDS changes the number
-// of records; TERN_BENCH_VERBOSE=1 prints the sync requests after the first reload.
+// of records; TERN_BENCH_VERBOSE=1 prints the sync requests of the initial sync and the
+// first reload.
 //
 // Run from the repo root after `cargo build` and a site build:  node bench/volume.mjs
 
@@ -129,6 +130,18 @@ try {
   const page = await context.newPage();
   const list = `${server.url}/people?country=PL`;
   const started = Date.now();
+  // TERN_BENCH_VERBOSE: every sync request, in ms since the phase began (initial sync, reload).
+  const since = { at: started, what: 'initial sync' };
+  if (process.env.TERN_BENCH_VERBOSE) {
+    page.on('response', async (res) => {
+      if (!res.url().includes('/api/sync/')) return;
+      const bytes = (await res.body().catch(() => Buffer.alloc(0))).length;
+      // From sending the request to the last byte of its answer: the server's and the wire's share.
+      const timing = res.request().timing();
+      const answered = timing.responseEnd >= 0 ? ` (answered in ${(timing.responseEnd - timing.requestStart).toFixed(0)} ms)` : '';
+      console.log(`${since.what} +${Date.now() - since.at} ms ${res.request().method()} ${res.url().replace(server.url, '').replace(/&device=[^&]*/, '')} ${res.status()} ${bytes} B${answered}`);
+    });
+  }
   await page.goto(list);
   await waitInPage(page, 'every person synced', (people) => {
     const text = document.querySelector('#list-count')?.textContent ?? '';
@@ -140,6 +153,10 @@ try {
   });
   const syncMs = Date.now() - started;
   console.log(`initial sync done in ${syncMs} ms`);
+  if (process.env.TERN_BENCH_VERBOSE) {
+    const pages = await page.evaluate(() => [globalThis.__ternPullApplyMs ?? [], globalThis.__ternPullStoreMs ?? []]);
+    console.log(`per pulled page: taken in ${pages[0].map((ms) => ms.toFixed(0)).join(' ')} ms; written in ${pages[1].map((ms) => ms.toFixed(0)).join(' ')} ms`);
+  }
   const cdp = await context.newCDPSession(page);
   const afterSync = rendererRss();
   console.log(`after the initial sync: ${describeMemory(afterSync, await pageMemory(page, cdp))}`);
@@ -163,11 +180,8 @@ try {
 
   // Give the device its lazy writes (the checkpoint runs within 3 s), then reload to the list.
   const back = Date.now();
-  if (process.env.TERN_BENCH_VERBOSE) {
-    page.on('response', async (res) => {
-      if (res.url().includes('/api/sync/')) console.log(`${Date.now() - back} ms ${res.request().method()} ${res.url().replace(server.url, '')} ${res.status()} ${(await res.body().catch(() => Buffer.alloc(0))).length} B`);
-    });
-  }
+  since.at = back;
+  since.what = 'reload';
   await page.goto(list);
   await waitInPage(page, 'the list synced again', () => document.querySelector('#sync-status')?.dataset.state === 'synced',
     null, { timeout: 60_000, describe: () => `${document.querySelector('#sync-status')?.textContent} / ${document.querySelector('#list-count')?.textContent}` });

@@ -465,3 +465,53 @@ fn erase_through_the_log(anna: &mut Replica, log: &mut Log, erased: RecordId, op
     let next = anna.next_pull();
     assert_eq!(next.since, seq);
 }
+
+#[test]
+#[ignore]
+fn timing_pull_ten_thousand() {
+    let (mut anna, mut jonas, mut log) = (replica(1), replica(2), Log::default());
+    let orgs: Vec<RecordId> = (0..200u16).map(wide).collect();
+    for org in &orgs {
+        anna.create(*org, RecordKind::Organisation);
+    }
+    for n in 200..10_000u16 {
+        let p = wide(n);
+        anna.create(p, RecordKind::Person);
+        let org = orgs[(n as usize * 7919) % 200];
+        anna.edit(p, |r| {
+            r.change(
+                &FieldPath::top("organisation"),
+                FieldEdit::Ref(Some((org, RecordKind::Organisation))),
+            )
+            .ok()
+        });
+        if n % 1000 == 0 {
+            sync(&mut anna, &mut log);
+        }
+    }
+    sync(&mut anna, &mut log);
+    let started = std::time::Instant::now();
+    let mut pages = 0;
+    loop {
+        let query = jonas.next_pull();
+        let since = query.since;
+        let page = log.pull(query);
+        if page.changes.is_empty() {
+            break;
+        }
+        jonas.apply_pull(since, &page).expect("in order");
+        let _ = jonas.projections().len();
+        pages += 1;
+    }
+    eprintln!(
+        "pulled {} records in {pages} pages, {:?}",
+        jonas.ids().len(),
+        started.elapsed()
+    );
+}
+
+fn wide(n: u16) -> RecordId {
+    let mut random = [0u8; 10];
+    random[3..5].copy_from_slice(&n.to_be_bytes());
+    RecordId::v7(1_760_000_000_000, random)
+}

@@ -12,8 +12,29 @@ use tern_domain::sync::{Change, DeviceId, PullQuery, PullResponse, Seq, MAX_PULL
 /// change always goes, however large): a page of whole states can be big.
 pub const PULL_BYTE_BUDGET: usize = 4 * 1024 * 1024;
 
-/// Record states are read in batches of this many while a snapshot page fills.
+/// Record states are read in batches while a snapshot page fills: the first
+/// of this many, each next one as many as the page's remaining bytes hold at
+/// the average size read so far. States can be large (a long
+/// recommendation), so a page does not read a thousand at once; and each
+/// query costs about as much as reading a thousand small rows (SurrealDB
+/// reads ahead of a small `LIMIT` on an index scan), so batches of 64 all
+/// the way made a page of a thousand small states cost sixteen such reads.
 pub(super) const SNAPSHOT_BATCH: u32 = 64;
+
+/// How many states the next snapshot batch reads: as many as fit in the
+/// bytes the page has left at the average size read so far, at least
+/// [`SNAPSHOT_BATCH`] / 4, at most the rows the page still takes.
+fn next_snapshot_batch(read: usize, read_bytes: usize, page_bytes: usize, rows_left: u32) -> u32 {
+    if read == 0 {
+        return SNAPSHOT_BATCH.min(rows_left);
+    }
+    let average = (read_bytes / read).max(1);
+    let fits = PULL_BYTE_BUDGET.saturating_sub(page_bytes) / average;
+    u32::try_from(fits)
+        .unwrap_or(u32::MAX)
+        .clamp(SNAPSHOT_BATCH / 4, rows_left.max(1))
+        .min(rows_left)
+}
 
 impl SurrealStorage {
     /// The records `actor` may see: `None` for every record (secretariat and
@@ -57,8 +78,9 @@ impl SurrealStorage {
         let mut bytes = 0usize;
         let mut after = since;
         let mut exhausted = false;
+        let (mut read, mut read_bytes) = (0usize, 0usize);
         'fill: while changes.len() < limit as usize {
-            let batch = SNAPSHOT_BATCH.min(limit - changes.len() as u32);
+            let batch = next_snapshot_batch(read, read_bytes, bytes, limit - changes.len() as u32);
             let mut response = self
                 .db
                 .query("SELECT rid, kind, doc_state, compacted_seq FROM synced_record WHERE compacted_seq > $after ORDER BY compacted_seq LIMIT $batch")
@@ -69,6 +91,8 @@ impl SurrealStorage {
                 .map_err(StorageError::Unavailable)?;
             let rows: Vec<SnapshotRow> = response.take(0).map_err(StorageError::Unavailable)?;
             let full = rows.len() == batch as usize;
+            read += rows.len();
+            read_bytes += rows.iter().map(|row| row.doc_state.len()).sum::<usize>();
             for row in rows {
                 let seq = Seq(to_u64(row.compacted_seq));
                 let kind = RecordKind::parse(&row.kind);
@@ -237,5 +261,24 @@ impl SurrealStorage {
                 update: row.doc_state.to_vec(),
             })
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_batches_grow_to_fill_the_page_with_small_states_and_stay_small_with_large_ones() {
+        assert_eq!(next_snapshot_batch(0, 0, 0, 1_000), SNAPSHOT_BATCH);
+        assert_eq!(next_snapshot_batch(0, 0, 0, 10), 10);
+        // 64 states of 1.7 KB read: the rest of the page in one more read.
+        assert_eq!(next_snapshot_batch(64, 64 * 1_700, 64 * 1_700, 936), 936);
+        // 64 states of 200 KB: the page's 4 MiB are spent; read few at a time.
+        assert_eq!(
+            next_snapshot_batch(64, 64 * 200_000, 4 * 1024 * 1024, 936),
+            SNAPSHOT_BATCH / 4
+        );
+        assert_eq!(next_snapshot_batch(16, 16 * 100_000, 1_600_000, 984), 25);
     }
 }

@@ -21,8 +21,8 @@ use std::time::Duration;
 use tern_domain::client::Replica;
 use tern_domain::record::RecordId;
 use tern_domain::sync::{
-    self, Change, OpId, PullResponse, PushOp, PushResponse, Seq, MAX_PUSH_BYTES, PUSH_PATH,
-    RECORDS_PATH,
+    self, Change, OpId, PullQuery, PullResponse, PushOp, PushResponse, Seq, MAX_PUSH_BYTES,
+    PUSH_PATH, RECORDS_PATH,
 };
 
 /// Text being typed is applied and saved at most this long after a keystroke.
@@ -253,13 +253,26 @@ pub(super) async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         broadcast(&TabMessage::Settled(acknowledged.settled));
         workspace.changed();
     }
+    // The next page is asked for while this one is written to IndexedDB: the
+    // server reads it while the device writes (a new device's first sync is
+    // mostly these two, one after the other).
+    let mut prefetched: Option<(PullQuery, Result<PullResponse, SyncError>)> = None;
     while let Some(query) = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::next_pull))
     {
-        let page: PullResponse = get(&query.path()).await?;
+        let page: PullResponse = match prefetched.take() {
+            Some((asked, page)) if asked == query => page?,
+            _ => get(&query.path()).await?,
+        };
+        let applying = now();
         let pulled = apply_remote(workspace, |replica| replica.apply_pull(query.since, &page));
+        // How long a page takes the device to take in and to write (bench/volume.mjs).
+        record_ms("__ternPullApplyMs", now() - applying);
         let Some(Ok(pulled)) = pulled else { break };
         let changed: Vec<RecordId> = pulled.changed;
         let cursor = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::cursor));
+        let next = (!page.complete)
+            .then(|| REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::next_pull)))
+            .flatten();
         // Others' changes are written at once, so an offline reload shows them.
         // A page of only this device's own ops moves just the cursor, also at
         // once (a small write): the server counts the cursor a device pulls
@@ -267,17 +280,34 @@ pub(super) async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         // left behind would, after a reload, bring every record again. The
         // ops stay in the stored outbox until their records' states are
         // written, so the stored device still holds what the cursor covers.
-        if let Some(db) = &db {
-            let stored = if changed.is_empty() {
-                write_states(db, Vec::new(), cursor, &[]).await
-            } else {
-                save_states(db, &changed, cursor, &[]).await
-            };
-            stored?;
+        let storing = now();
+        let store = async {
+            match &db {
+                Some(db) if changed.is_empty() => write_states(db, Vec::new(), cursor, &[]).await,
+                Some(db) => save_states(db, &changed, cursor, &[]).await,
+                None => Ok(()),
+            }
+        };
+        match next {
+            Some(next) => {
+                let path = next.path();
+                let store = async {
+                    let stored = store.await;
+                    record_ms("__ternPullStoreMs", now() - storing);
+                    stored
+                };
+                let (stored, next_page) = futures::future::join(store, get(&path)).await;
+                stored?;
+                prefetched = Some((next, next_page));
+            }
+            None => store.await?,
         }
-        for change in &page.changes {
-            broadcast(&TabMessage::Merged(change.record, change.update.clone()));
-        }
+        let merged = page
+            .changes
+            .iter()
+            .map(|change| (change.record, change.update.clone()))
+            .collect();
+        broadcast(&TabMessage::MergedPage(merged));
         if page.complete {
             break;
         }

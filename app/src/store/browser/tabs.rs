@@ -30,6 +30,9 @@ pub(super) enum TabMessage {
     /// The server refused an edit of the record: it went back to this state
     /// (`None`: gone), and these queued ops were dropped.
     Reset(RecordId, Option<Vec<u8>>, Vec<OpId>),
+    /// A page of changes from the server, saved in `records`: one message,
+    /// so the other tab redraws once, not once per record.
+    MergedPage(Vec<(RecordId, Vec<u8>)>),
 }
 
 pub(super) fn broadcast(message: &TabMessage) {
@@ -57,8 +60,14 @@ pub(super) fn listen_to_other_tabs(workspace: Workspace) {
                         let _ = replica.adopt_op(op);
                     }
                     TabMessage::Settled(ops) => replica.forget_ops(&ops),
+                    // Sent by a tab of the build before `MergedPage`.
                     TabMessage::Merged(record, update) => {
                         let _ = replica.apply_local(record, &update);
+                    }
+                    TabMessage::MergedPage(changes) => {
+                        for (record, update) in changes {
+                            let _ = replica.apply_local(record, &update);
+                        }
                     }
                     TabMessage::Reset(record, state, dropped) => {
                         // This tab's copy holds the refused ops too: it goes back as well.
