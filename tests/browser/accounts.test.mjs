@@ -91,7 +91,9 @@ test('sign in through the form, go offline, reload, keep editing, come back: it 
     assert.match(await page.locator('#identity').textContent(), /Kadri Tamm · Member · EE/);
 
     const id = await newRecommendation(page, 'Drafted before the trip');
-    await waitSwControl(page, 15_000);
+    // The first test of the run meets a cold server and browser: once, in a full run, the worker
+    // was active but did not control the page within 15 s (the file alone passes); cause not found.
+    await waitSwControl(page, 30_000);
 
     await context.setOffline(true);
     await page.reload();

@@ -730,3 +730,27 @@ test('when the sync engine\'s module cannot be fetched, the header says so and s
     await context.close();
   }
 }));
+
+// ---------------------------------------------------------------------------
+// Record pages
+// ---------------------------------------------------------------------------
+
+test('a record page shows no raw id, and "Copy link" puts its address on the clipboard', { timeout: 60_000 }, withServerLogs(servers, async () => {
+  const context = await newSignedInContext(browser, server, ADMIN, { permissions: ['clipboard-read', 'clipboard-write'] });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/recommendations`);
+    await waitHydrated(page);
+    await page.getByRole('button', { name: 'New recommendation' }).click();
+    await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    const id = new URL(page.url()).pathname.split('/').pop();
+    await page.getByLabel('Title', { exact: true }).waitFor();
+    assert.ok(!(await page.locator('main').innerText()).includes(id), 'the record page shows its raw id');
+
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await page.getByRole('status').filter({ hasText: 'Link copied.' }).waitFor({ timeout: 5_000 });
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), page.url(), 'the clipboard holds the record\'s address');
+  } finally {
+    await context.close();
+  }
+}));

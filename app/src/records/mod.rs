@@ -75,8 +75,9 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
     };
     view! {
         {heading}
-        <p class="record-id" data-record-id=id.to_string()>
-            {move || t_string!(i18n, record_id_label)} " " <code>{id.to_string()}</code>
+        // The id is for links, not for reading: the page offers its address.
+        <p class="record-tools" data-record-id=id.to_string()>
+            <CopyLink />
         </p>
         {move || workspace.copies_of(id).into_iter().map(|copy| view! { <LocalCopyPanel copy /> }).collect_view()}
         <Show when=move || workspace.ready.get() && !session.can_edit()>
@@ -199,5 +200,34 @@ fn RecordBody(
             view! { <RecordForm id kind locked=deleted /> }.into_any()
         }}
         <LinksPanel id kind />
+    }
+}
+
+/// "Copy link": puts the record's address on the clipboard, and says whether
+/// it could.
+#[component]
+fn CopyLink() -> impl IntoView {
+    let i18n = use_i18n();
+    let copied = RwSignal::new(None::<bool>);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let address = window().location().href().unwrap_or_default();
+            let written = window().navigator().clipboard().write_text(&address);
+            leptos::task::spawn_local(async move {
+                let ok = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
+                copied.set(Some(ok));
+            });
+        }
+    };
+    let said = move || match copied.get() {
+        Some(true) => t_string!(i18n, record_link_copied),
+        Some(false) => t_string!(i18n, record_link_not_copied),
+        None => "",
+    };
+    view! {
+        <button type="button" class="quiet" on:click=copy>{move || t_string!(i18n, record_copy_link)}</button>
+        " "
+        <span class="hint" role="status">{said}</span>
     }
 }

@@ -176,10 +176,13 @@ impl Held {
                 .insert(id, Slot::open(Record::empty(id, self.client_id)));
             self.now_open(id);
         }
+        // Opened before it is marked: only an open record can be stale, and
+        // the caller is about to change it.
+        self.open(id);
         self.mark_stale(id);
-        match self.open(id) {
+        match self.get_open(id) {
             Some(record) => record,
-            None => unreachable!("the record was just inserted"),
+            None => unreachable!("the record was just opened"),
         }
     }
 

@@ -465,3 +465,27 @@ fn erase_through_the_log(anna: &mut Replica, log: &mut Log, erased: RecordId, op
     let next = anna.next_pull();
     assert_eq!(next.since, seq);
 }
+
+#[test]
+fn a_resting_record_changed_by_a_pull_lists_its_new_title() {
+    let (mut anna, mut jonas, mut log) = (replica(1), replica(2), Log::default());
+    for n in 0..20 {
+        anna.create(numbered(n), RecordKind::Project);
+        anna.edit(numbered(n), |r| {
+            r.set_text("title", &format!("Project {n}")).ok()
+        });
+    }
+    sync(&mut anna, &mut log);
+    sync(&mut jonas, &mut log);
+    assert!(
+        !jonas.is_open(numbered(3)),
+        "the test needs a resting record"
+    );
+    anna.edit(numbered(3), |r| r.set_text("title", "Renamed in Riga").ok());
+    sync(&mut anna, &mut log);
+    sync(&mut jonas, &mut log);
+    assert_eq!(
+        jonas.projection(numbered(3)).map(|p| p.title().to_owned()),
+        Some("Renamed in Riga".to_owned())
+    );
+}
