@@ -16,7 +16,10 @@ use indexed_db_futures::database::Database;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
+use futures::future::{maybe_done, MaybeDone};
 use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 use tern_domain::client::Replica;
 use tern_domain::record::RecordId;
@@ -253,16 +256,31 @@ pub(super) async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         broadcast(&TabMessage::Settled(acknowledged.settled));
         workspace.changed();
     }
-    // The next page is asked for while this one is written to IndexedDB: the
-    // server reads it while the device writes (a new device's first sync is
-    // mostly these two, one after the other).
-    let mut prefetched: Option<(PullQuery, Result<PullResponse, SyncError>)> = None;
+    // The next page is asked for as soon as this one has arrived: the server
+    // reads it while the device takes this one in and writes it (a new
+    // device's first sync is mostly these three, and would otherwise be
+    // their sum).
+    let mut ahead: Option<(PullQuery, Pin<Box<MaybeDone<PageRequest>>>)> = None;
     while let Some(query) = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::next_pull))
     {
-        let page: PullResponse = match prefetched.take() {
-            Some((asked, page)) if asked == query => page?,
+        let page: PullResponse = match ahead.take() {
+            Some((asked, mut request)) if asked == query => {
+                request.as_mut().await;
+                request
+                    .as_mut()
+                    .take_output()
+                    .unwrap_or_else(|| Err("the next page was asked for twice".to_owned().into()))?
+            }
             _ => get(&query.path()).await?,
         };
+        if !page.complete && page.cursor > query.since {
+            // The query the replica makes once this page is in (checked on use).
+            let next = PullQuery {
+                since: page.cursor,
+                ..query.clone()
+            };
+            ahead = Some((next.clone(), send_now(next)));
+        }
         let applying = now();
         let pulled = apply_remote(workspace, |replica| replica.apply_pull(query.since, &page));
         // How long a page takes the device to take in and to write (bench/volume.mjs).
@@ -270,9 +288,6 @@ pub(super) async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         let Some(Ok(pulled)) = pulled else { break };
         let changed: Vec<RecordId> = pulled.changed;
         let cursor = REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::cursor));
-        let next = (!page.complete)
-            .then(|| REPLICA.with_borrow(|replica| replica.as_ref().map(Replica::next_pull)))
-            .flatten();
         // Others' changes are written at once, so an offline reload shows them.
         // A page of only this device's own ops moves just the cursor, also at
         // once (a small write): the server counts the cursor a device pulls
@@ -281,27 +296,12 @@ pub(super) async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         // ops stay in the stored outbox until their records' states are
         // written, so the stored device still holds what the cursor covers.
         let storing = now();
-        let store = async {
-            match &db {
-                Some(db) if changed.is_empty() => write_states(db, Vec::new(), cursor, &[]).await,
-                Some(db) => save_states(db, &changed, cursor, &[]).await,
-                None => Ok(()),
-            }
-        };
-        match next {
-            Some(next) => {
-                let path = next.path();
-                let store = async {
-                    let stored = store.await;
-                    record_ms("__ternPullStoreMs", now() - storing);
-                    stored
-                };
-                let (stored, next_page) = futures::future::join(store, get(&path)).await;
-                stored?;
-                prefetched = Some((next, next_page));
-            }
-            None => store.await?,
+        match &db {
+            Some(db) if changed.is_empty() => write_states(db, Vec::new(), cursor, &[]).await?,
+            Some(db) => save_states(db, &changed, cursor, &[]).await?,
+            None => {}
         }
+        record_ms("__ternPullStoreMs", now() - storing);
         let merged = page
             .changes
             .iter()
@@ -331,6 +331,21 @@ pub(super) async fn sync_once(workspace: Workspace) -> Result<(), SyncError> {
         }
     }
     Ok(())
+}
+
+type PageRequest = Pin<Box<dyn Future<Output = Result<PullResponse, SyncError>>>>;
+
+/// A pull request already on the wire: polled once here, which calls `fetch`,
+/// so the request leaves before the device's next long synchronous step
+/// (taking in a page) instead of at its next await.
+fn send_now(query: PullQuery) -> Pin<Box<MaybeDone<PageRequest>>> {
+    let request: PageRequest = Box::pin(async move { get(&query.path()).await });
+    let mut request = Box::pin(maybe_done(request));
+    let waker = futures::task::noop_waker();
+    let _ = request
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&waker));
+    request
 }
 
 /// What sync has changed in memory and not yet written to IndexedDB.
