@@ -181,6 +181,41 @@ test('a consultation made offline with participants links both ways, lists filte
     await other.reload();
     await waitHydrated(other);
     await waitInPage(other, 'the filter after a reload', () => document.querySelectorAll('.record-row').length === 1);
+    // A device whose saved listings are gone (its records saved by an older build, or under
+    // another projection version) lists its records all the same, and saves their listings
+    // again for the next start.
+    const stores = () => other.evaluate(async () => {
+      const [{ name }] = (await indexedDB.databases()).filter((db) => db.name.startsWith('tern-'));
+      const db = await new Promise((resolve, reject) => {
+        const request = indexedDB.open(name);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      const count = (store) => new Promise((resolve) => {
+        const request = db.transaction(store).objectStore(store).count();
+        request.onsuccess = () => resolve(request.result);
+      });
+      const counts = { records: await count('records'), listing: await count('listing') };
+      db.close();
+      return counts;
+    });
+    await other.evaluate(async () => {
+      const [{ name }] = (await indexedDB.databases()).filter((db) => db.name.startsWith('tern-'));
+      const request = indexedDB.open(name);
+      await new Promise((resolve) => { request.onsuccess = resolve; });
+      const tx = request.result.transaction('listing', 'readwrite');
+      tx.objectStore('listing').clear();
+      await new Promise((resolve) => { tx.oncomplete = resolve; });
+      request.result.close();
+    });
+    assert.equal((await stores()).listing, 0);
+    await other.reload();
+    await waitHydrated(other);
+    await waitInPage(other, 'the filtered list with no saved listings', () => document.querySelectorAll('.record-row').length === 1
+      && document.querySelector('#sync-status')?.dataset.state === 'synced');
+    assert.deepEqual(await listedTitles(other), ['Piotr Nowak']);
+    const counts = await stores();
+    assert.ok(counts.records > 0 && counts.listing === counts.records, JSON.stringify(counts));
 
     // The secretariat erases Piotr; he vanishes from the colleague's device.
     await open(page, personUrls['Piotr Nowak']);

@@ -217,9 +217,7 @@ fn saved_records(replica: &Replica) -> Vec<SavedRecord> {
             Some(SavedRecord {
                 id,
                 state: replica.state(id)?,
-                projection: replica
-                    .projection(id)
-                    .map(|projection| (*projection).clone()),
+                projection: replica.projection(id),
             })
         })
         .collect()

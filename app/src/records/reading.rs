@@ -13,7 +13,14 @@ use tern_domain::record::RecordId;
 pub fn RecommendationReading(id: RecordId) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
-    let projection = Memo::new(move |_| workspace.projection(id));
+    // The record's own projection: the device keeps listings without long
+    // text (see `tern_domain::client`), and this page shows all of it.
+    let projection = Memo::new(move |_| {
+        workspace
+            .with_record(id, |record| record.projection())
+            .flatten()
+            .map(std::sync::Arc::new)
+    });
     view! {
         <article class="reading" id="reading">
             {move || projection.get().map(|projection| {

@@ -31,6 +31,10 @@ use tern_domain::record::{
 
 thread_local! {
     static REPLICA: RefCell<Option<Replica>> = const { RefCell::new(None) };
+    /// The saved listings, read before the records' states so lists draw
+    /// while the replica is restored; emptied once it is (the replica holds
+    /// the same listings then). Sorted by id.
+    static LISTED: RefCell<Vec<(RecordId, Arc<Projection>)>> = const { RefCell::new(Vec::new()) };
     /// Text typed but not yet applied to its record, per field.
     static DRAFTS: RefCell<BTreeMap<(RecordId, FieldPath), Draft>> = const { RefCell::new(BTreeMap::new()) };
     /// Ops applied in memory whose IndexedDB write has not committed yet.
@@ -231,24 +235,35 @@ impl Workspace {
         REPLICA.with_borrow_mut(|replica| replica.as_mut()?.open(id).map(reader))
     }
 
-    /// One record's projection, tracking changes.
+    /// One record's listing (its projection without long text), tracking
+    /// changes.
     pub fn projection(self, id: RecordId) -> Option<Arc<Projection>> {
-        self.read(|replica| replica.projection(id)).flatten()
+        self.read(|replica| replica.projection(id))
+            .unwrap_or_else(|| {
+                LISTED.with_borrow(|listed| {
+                    let at = listed.binary_search_by_key(&id, |(id, _)| *id).ok()?;
+                    Some(listed[at].1.clone())
+                })
+            })
+    }
+
+    /// Every record's listing, by id, from the replica or, while it is being
+    /// restored, from the saved listings.
+    fn projections(self) -> Vec<(RecordId, Arc<Projection>)> {
+        self.read(Replica::projections)
+            .unwrap_or_else(|| LISTED.with_borrow(Clone::clone))
     }
 
     /// The projections of the records of one kind, newest first (ids are
     /// time-ordered), archived and removed ones included.
     pub fn all_of(self, kind: RecordKind) -> Vec<(RecordId, Arc<Projection>)> {
-        self.read(|replica| {
-            let mut rows: Vec<(RecordId, Arc<Projection>)> = replica
-                .projections()
-                .into_iter()
-                .filter(|(_, projection)| projection.kind == kind)
-                .collect();
-            rows.reverse();
-            rows
-        })
-        .unwrap_or_default()
+        let mut rows: Vec<(RecordId, Arc<Projection>)> = self
+            .projections()
+            .into_iter()
+            .filter(|(_, projection)| projection.kind == kind)
+            .collect();
+        rows.reverse();
+        rows
     }
 
     /// The records of one kind a list shows: not archived, not removed.

@@ -6,7 +6,9 @@
 //! with unsynced edits) and the most recently used. Every other record rests
 //! as its encoded state, a few kilobytes, and is loaded again when something
 //! reads or changes it. Lists, filters and backlinks read projections, which
-//! are kept for every record, so they never open one.
+//! are kept for every record, so they never open one. The projections kept
+//! are listings ([`Projection::listing`]): long text, most of a record's
+//! size, is read from the open record.
 //!
 //! Invariant: a resting record's projection is up to date (a record is
 //! projected before it rests), so only open records are ever stale.
@@ -203,10 +205,14 @@ impl Held {
         self.open(id);
     }
 
-    /// Takes in a saved record with its saved projection, resting: it is
-    /// loaded only when something reads or changes it.
-    pub(super) fn insert_resting(&mut self, id: RecordId, state: Vec<u8>, projection: Projection) {
-        let projection = Arc::new(projection);
+    /// Takes in a saved record with its saved listing, resting: it is loaded
+    /// only when something reads or changes it.
+    pub(super) fn insert_resting(
+        &mut self,
+        id: RecordId,
+        state: Vec<u8>,
+        projection: Arc<Projection>,
+    ) {
         let slot = Slot {
             body: Body::Resting {
                 state,
@@ -252,7 +258,7 @@ impl Held {
         }
     }
 
-    /// A record's projection; `None` until its kind is known.
+    /// A record's listing; `None` until its kind is known.
     pub(super) fn projection(&self, id: RecordId) -> Option<Arc<Projection>> {
         let slot = self.slots.get(&id)?;
         self.settle(id, slot);
@@ -273,7 +279,10 @@ impl Held {
         if !slot.stale.replace(false) {
             return;
         }
-        let projection = slot.record().and_then(Record::projection).map(Arc::new);
+        let projection = slot
+            .record()
+            .and_then(Record::projection)
+            .map(|projection| Arc::new(projection.listing()));
         let old = slot.projection.replace(projection.clone());
         self.set_projection(id, old, projection);
     }

@@ -192,7 +192,9 @@ impl Replica {
         self.records.state(id)
     }
 
-    /// A record's projection; `None` until its kind is known.
+    /// A record's listing ([`Projection::listing`]: its projection without
+    /// long text); `None` until its kind is known. Long text is read from
+    /// the record itself ([`Self::open`]).
     pub fn projection(&self, id: RecordId) -> Option<Arc<Projection>> {
         self.records.projection(id)
     }
@@ -485,12 +487,13 @@ pub struct Restored {
 }
 
 /// A record as a device saved it: its state and, when saved with it, its
-/// projection (which spares loading the record to list it).
+/// listing (which spares loading the record to list it).
 #[derive(Debug, Clone)]
 pub struct SavedRecord {
     pub id: RecordId,
     pub state: Vec<u8>,
-    pub projection: Option<Projection>,
+    /// As [`Replica::projection`] gave it.
+    pub projection: Option<Arc<Projection>>,
 }
 
 /// What one pull page did.

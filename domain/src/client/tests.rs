@@ -246,7 +246,7 @@ fn saved_records(replica: &Replica) -> Vec<SavedRecord> {
         .map(|id| SavedRecord {
             id,
             state: replica.state(id).expect("held"),
-            projection: replica.projection(id).map(|p| (*p).clone()),
+            projection: replica.projection(id),
         })
         .collect()
 }
@@ -303,6 +303,29 @@ fn a_device_with_many_records_keeps_few_in_memory_and_lists_them_all() {
         anna.projection(numbered(3)).map(|p| p.title().to_owned()),
         Some("Project 3".to_owned())
     );
+}
+
+#[test]
+fn the_device_lists_records_without_their_long_text_and_reads_it_from_the_record() {
+    let mut anna = replica(1);
+    let rec = id(1);
+    anna.create(rec, RecordKind::Recommendation);
+    anna.edit(rec, |r| r.set_text("title", "Child-friendly justice").ok());
+    anna.edit(rec, |r| r.set_text("summary", "A long summary").ok());
+    let listing = anna.projection(rec).expect("kind known");
+    assert_eq!(listing.title(), "Child-friendly justice");
+    assert!(listing.get("summary").is_none(), "{listing:?}");
+    let summary = anna
+        .open(rec)
+        .and_then(|r| r.text(&FieldPath::top("summary")));
+    assert_eq!(summary.as_deref(), Some("A long summary"));
+    // The server's projection, read from the record, keeps it.
+    let full = anna
+        .copy_of(rec)
+        .and_then(|r| r.projection())
+        .expect("kind");
+    assert_eq!(full.text("summary"), "A long summary");
+    assert_eq!(full.listing(), *listing);
 }
 
 #[test]

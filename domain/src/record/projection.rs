@@ -127,6 +127,14 @@ impl Projection {
         self.flag(super::schema::DELETED)
     }
 
+    /// This projection without its long texts (top-level and in items): what
+    /// a device keeps of every record for lists, filters and backlinks. Long
+    /// text is most of a record's size and is read from the open record.
+    pub fn listing(mut self) -> Projection {
+        strip_long_text(self.def().fields, &mut self.fields);
+        self
+    }
+
     /// Every reference this record makes, items' included, each target once
     /// per field, in the order of the fields.
     pub fn links(&self) -> Vec<Link> {
@@ -176,6 +184,26 @@ fn collect_links(
                 for item in list {
                     if let Value::Object(item) = item {
                         collect_links(items.fields, item, &format!("{name}."), links);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn strip_long_text(fields: &[FieldDef], values: &mut JsonMap<String, Value>) {
+    for field in fields {
+        match field.ty {
+            FieldType::LongText => {
+                values.remove(field.key);
+            }
+            FieldType::Items(items) => {
+                if let Some(Value::Array(list)) = values.get_mut(field.key) {
+                    for item in list {
+                        if let Value::Object(item) = item {
+                            strip_long_text(items.fields, item);
+                        }
                     }
                 }
             }

@@ -1,11 +1,15 @@
 //! IndexedDB: the device's saved records, outbox, cursor and kept copies.
 //!
-//! Each user has their own database, `tern-<user id>` (version 1), so another
-//! user signing in on the same browser never opens it. Four stores:
-//! - `records`: key = record id, value = postcard [`StoredRecord`]: the
-//!   record's state and its projection as JSON (older values are postcard
-//!   `(RecordId, state)`, projected again when read); written when the server
-//!   has acknowledged or sent changes;
+//! Each user has their own database, `tern-<user id>` (version 2), so another
+//! user signing in on the same browser never opens it. Five stores:
+//! - `records`: key = record id, value = postcard `(RecordId, state)` (version
+//!   1 kept the projection beside the state here: such a value is read once
+//!   and written again in this form); written when the server has
+//!   acknowledged or sent changes;
+//! - `listing`: key = record id, value = postcard [`StoredListing`]: the
+//!   record's listing (its projection without long text), written in the same
+//!   transaction as its state. A start reads these first, so lists draw
+//!   before the states (most of the bytes) are read;
 //! - `outbox`: auto-increment key, value = postcard `PushOp`; an edit is here
 //!   before the UI calls it saved, and leaves only in the same transaction that
 //!   writes the record's new state;
@@ -24,6 +28,7 @@ use leptos::task::spawn_local;
 use leptos::wasm_bindgen::JsValue;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
+use std::sync::Arc;
 use tern_domain::client::{Replica, SavedRecord};
 use tern_domain::record::{Projection, RecordId, RecordKind, PROJECTION_VERSION};
 use tern_domain::sync::{self, Change, DeviceId, OpId, PushOp, Seq};
@@ -31,6 +36,8 @@ use tern_domain::sync::{self, Change, DeviceId, OpId, PushOp, Seq};
 pub(super) const DB_PREFIX: &str = "tern-";
 
 pub(super) const RECORDS: &str = "records";
+
+pub(super) const LISTING: &str = "listing";
 
 pub(super) const COPIES: &str = "copies";
 
@@ -44,28 +51,42 @@ thread_local! {
     static DB: RefCell<Option<Database>> = const { RefCell::new(None) };
 }
 
+/// Opens the user's database and restores the replica in two steps, in one
+/// transaction: first the listings, which `show` puts on screen at once (a
+/// few megabytes for ten thousand records), then the states, the outbox and
+/// the rest, from which the replica is restored.
 pub(super) async fn open_and_load(
     device: DeviceId,
     client_id: u64,
+    show: impl FnOnce(Vec<(RecordId, Arc<Projection>)>),
 ) -> Result<(Replica, Vec<LocalCopy>), LocalProblem> {
     let started = now();
     let db = open_db().await.map_err(LocalProblem::Unavailable)?;
-    let saved = load(&db).await.map_err(LocalProblem::Unavailable)?;
+    let saved = load(&db, started, show)
+        .await
+        .map_err(LocalProblem::Unavailable)?;
     let read = now() - started;
     DB.with_borrow_mut(|slot| *slot = Some(db.clone()));
     let count = saved.states.len();
     let restored = Replica::restore(device, client_id, saved.cursor, saved.states, saved.outbox)
         .map_err(|(id, error)| LocalProblem::Unavailable(format!("record {id}: {error}")))?;
-    // Records saved before projections were saved beside them are written
-    // again with theirs, so the next start lists them without loading a
-    // document. Not written is not lost: the next start projects them again.
-    let stored = restored
-        .projected
+    // Records saved without a listing (by a build before listings had a store
+    // of their own, or under another projection version) are written again
+    // with theirs, so the next start lists them without loading a document.
+    // Not written is not lost: the next start projects them again.
+    let stored = saved
+        .unlisted
         .iter()
         .filter_map(|id| Some((*id, encode_stored(&restored.replica, *id)?)))
         .collect();
     let _ = write_states(&db, stored, None, &[]).await;
-    record_start(count, restored.projected.len(), read, now() - started);
+    record_start(
+        count,
+        restored.projected.len(),
+        saved.listed_ms,
+        read,
+        now() - started,
+    );
     Ok((restored.replica, saved.copies))
 }
 
@@ -93,8 +114,11 @@ pub(super) fn parse_cursor(text: &str) -> Seq {
 
 pub(super) async fn open_db() -> Result<Database, String> {
     Database::open(format!("{DB_PREFIX}{}", user_key()))
-        .with_version(1u8)
+        .with_version(2u8)
         .with_on_upgrade_needed(|event, db| {
+            if event.old_version() < 2.0 {
+                db.create_object_store(LISTING).build()?;
+            }
             if event.old_version() < 1.0 {
                 db.create_object_store(RECORDS).build()?;
                 db.create_object_store(OUTBOX)
@@ -111,15 +135,27 @@ pub(super) async fn open_db() -> Result<Database, String> {
         .map_err(|error| error.to_string())
 }
 
-/// A record as IndexedDB holds it: its state, and its projection (the kind,
-/// and the fields as JSON, with the version of projections it was made
-/// under) so a start lists it without loading its document. The fields are a
-/// plain JSON map: a `Projection` as one JSON object (its kind flattened in)
-/// would cost the first load more of serde's buffering code. (Reading the
-/// JSON through the browser's `JSON` saved 0.7 KB but made a start of 10,000
-/// records 0.2-0.4 s slower.)
+/// A record's listing as IndexedDB holds it: its kind and its fields as
+/// JSON, with the version of projections it was made under, so a start lists
+/// the record without loading its document. The fields are a plain JSON map:
+/// a `Projection` as one JSON object (its kind flattened in) would cost the
+/// engine's code more of serde's buffering code. (Reading the JSON through
+/// the browser's `JSON` saved 0.7 KB but made a start of 10,000 records
+/// 0.2-0.4 s slower.)
 #[derive(Serialize, Deserialize)]
-pub(super) struct StoredRecord {
+struct StoredListing {
+    id: RecordId,
+    projection_version: u32,
+    /// `None` for a record whose kind is not known (an erased one).
+    kind: Option<RecordKind>,
+    fields: String,
+}
+
+/// What version 1 of the database held in `records`: the state with its
+/// projection. Read once, when the record is written again in version 2's
+/// form.
+#[derive(Serialize, Deserialize)]
+struct StoredRecordV1 {
     id: RecordId,
     state: Vec<u8>,
     projection_version: u32,
@@ -127,118 +163,185 @@ pub(super) struct StoredRecord {
     fields: String,
 }
 
-pub(super) fn encode_stored(replica: &Replica, id: RecordId) -> Option<Vec<u8>> {
+/// What a record is written as: its value in `records` (postcard
+/// `(RecordId, state)`) and in `listing`.
+pub(super) struct Stored {
+    state: Vec<u8>,
+    listing: Vec<u8>,
+}
+
+pub(super) fn encode_stored(replica: &Replica, id: RecordId) -> Option<Stored> {
     let state = replica.state(id)?;
     let projection = replica.projection(id);
     let fields = projection
         .as_ref()
         .and_then(|projection| serde_json::to_string(&projection.fields).ok())
         .unwrap_or_default();
-    Some(sync::encode(&StoredRecord {
-        id,
-        state,
-        projection_version: PROJECTION_VERSION,
-        kind: projection.map(|projection| projection.kind),
-        fields,
-    }))
+    Some(Stored {
+        state: sync::encode(&(id, state)),
+        listing: sync::encode(&StoredListing {
+            id,
+            projection_version: PROJECTION_VERSION,
+            kind: projection.map(|projection| projection.kind),
+            fields,
+        }),
+    })
 }
 
-/// Reads a stored record; one stored before projections were kept beside
-/// states (or under another projection version) comes without one and is
-/// projected again.
-pub(super) fn decode_stored(bytes: &[u8]) -> Option<SavedRecord> {
-    if let Ok(stored) = sync::decode::<StoredRecord>(bytes) {
-        let projection = match stored.kind {
-            Some(kind) if stored.projection_version == PROJECTION_VERSION => {
-                serde_json::from_str(&stored.fields)
-                    .ok()
-                    .map(|fields| Projection { kind, fields })
-            }
-            _ => None,
-        };
+/// A listing made under this build's projection version, as (id, listing);
+/// `None` for one made under another (its record is projected again).
+fn decode_listing(bytes: &[u8]) -> Option<(RecordId, Option<Arc<Projection>>)> {
+    let stored = sync::decode::<StoredListing>(bytes).ok()?;
+    if stored.projection_version != PROJECTION_VERSION {
+        return None;
+    }
+    let projection = match stored.kind {
+        Some(kind) => Some(Arc::new(Projection {
+            kind,
+            fields: serde_json::from_str(&stored.fields).ok()?,
+        })),
+        None => None,
+    };
+    Some((stored.id, projection))
+}
+
+/// A record's saved state. A value version 1 wrote comes with the projection
+/// it was saved with, if it was made under this build's version.
+fn decode_state(bytes: &[u8]) -> Option<SavedRecord> {
+    if let Ok((id, state)) = sync::decode::<(RecordId, Vec<u8>)>(bytes) {
         return Some(SavedRecord {
-            id: stored.id,
-            state: stored.state,
-            projection,
+            id,
+            state,
+            projection: None,
         });
     }
-    let (id, state) = sync::decode::<(RecordId, Vec<u8>)>(bytes).ok()?;
+    let stored = sync::decode::<StoredRecordV1>(bytes).ok()?;
+    let projection = match stored.kind {
+        Some(kind) if stored.projection_version == PROJECTION_VERSION => {
+            serde_json::from_str(&stored.fields)
+                .ok()
+                .map(|fields| Arc::new(Projection { kind, fields }.listing()))
+        }
+        _ => None,
+    };
     Some(SavedRecord {
-        id,
-        state,
-        projection: None,
+        id: stored.id,
+        state: stored.state,
+        projection,
     })
 }
 
 pub(super) struct Saved {
     cursor: Seq,
     states: Vec<SavedRecord>,
+    /// Records with no listing of this build's version, to write again.
+    unlisted: Vec<RecordId>,
     outbox: Vec<PushOp>,
     copies: Vec<LocalCopy>,
+    /// From `started` until the listings were shown.
+    listed_ms: f64,
 }
 
-pub(super) async fn load(db: &Database) -> Result<Saved, String> {
+/// Reads everything in one transaction. Every request is made before the
+/// first is awaited, so the transaction stays open while `show` draws.
+pub(super) async fn load(
+    db: &Database,
+    started: f64,
+    show: impl FnOnce(Vec<(RecordId, Arc<Projection>)>),
+) -> Result<Saved, String> {
     let tx = db
-        .transaction([RECORDS, OUTBOX, META, COPIES])
+        .transaction([LISTING, RECORDS, OUTBOX, META, COPIES])
         .build()
         .map_err(|e| e.to_string())?;
-    let copy_keys = all_keys(&tx, COPIES).await?;
-    let copies = all_values(&tx, COPIES)
-        .await?
-        .iter()
+    let listing = request_all(&tx, LISTING)?;
+    let records = request_all(&tx, RECORDS)?;
+    let outbox = request_all(&tx, OUTBOX)?;
+    let copy_keys = tx
+        .object_store(COPIES)
+        .map_err(|e| e.to_string())?
+        .get_all_keys::<JsValue>()
+        .primitive()
+        .map_err(|e| e.to_string())?;
+    let copies = request_all(&tx, COPIES)?;
+    let cursor = tx
+        .object_store(META)
+        .map_err(|e| e.to_string())?
+        .get(CURSOR_KEY)
+        .primitive()
+        .map_err(|e| e.to_string())?;
+
+    let mut listed = decode_each(listing.await.map_err(|e| e.to_string())?, decode_listing)?;
+    show(
+        listed
+            .iter()
+            .filter_map(|(id, projection)| Some((*id, projection.clone()?)))
+            .collect(),
+    );
+    let listed_ms = now() - started;
+    listed.sort_unstable_by_key(|(id, _)| *id);
+    let mut unlisted = Vec::new();
+    let mut states = decode_each(records.await.map_err(|e| e.to_string())?, decode_state)?;
+    for saved in &mut states {
+        match listed.binary_search_by_key(&saved.id, |(id, _)| *id) {
+            Ok(at) => saved.projection = listed[at].1.take(),
+            Err(_) => unlisted.push(saved.id),
+        }
+    }
+    drop(listed);
+    let outbox = decode_each(outbox.await.map_err(|e| e.to_string())?, |bytes| {
+        sync::decode::<PushOp>(bytes).ok()
+    })?;
+    let copy_keys = copy_keys
+        .await
+        .map_err(|e| e.to_string())?
+        .collect::<Result<Vec<JsValue>, _>>()
+        .map_err(|e| e.to_string())?;
+    let copies = decode_each(copies.await.map_err(|e| e.to_string())?, |bytes| {
+        sync::decode::<LocalCopy>(bytes)
+            .or_else(|_| sync::decode::<LocalCopyWithText>(bytes).map(LocalCopy::from))
+            .ok()
+    })?;
+    let copies = copies
+        .into_iter()
         .zip(copy_keys)
-        .filter_map(|(bytes, key)| {
-            let mut copy = sync::decode::<LocalCopy>(bytes)
-                .or_else(|_| sync::decode::<LocalCopyWithText>(bytes).map(LocalCopy::from))
-                .ok()?;
+        .filter_map(|(mut copy, key)| {
             copy.key = key.as_f64()? as u32;
             Some(copy)
         })
         .collect();
-    let states = all_decoded(&tx, RECORDS, decode_stored).await?;
-    let outbox = all_values(&tx, OUTBOX)
-        .await?
-        .iter()
-        .filter_map(|bytes| sync::decode::<PushOp>(bytes).ok())
-        .collect();
-    let meta = tx.object_store(META).map_err(|e| e.to_string())?;
-    let cursor: Option<String> = meta
-        .get(CURSOR_KEY)
-        .primitive()
-        .map_err(|e| e.to_string())?
-        .await
-        .map_err(|e| e.to_string())?;
+    let cursor: Option<String> = cursor.await.map_err(|e| e.to_string())?;
     let cursor = cursor.as_deref().map_or(Seq(0), parse_cursor);
     Ok(Saved {
         cursor,
         states,
+        unlisted,
         outbox,
         copies,
+        listed_ms,
     })
 }
 
-pub(super) async fn all_values(
-    tx: &indexed_db_futures::transaction::Transaction<'_>,
-    store: &str,
-) -> Result<Vec<Vec<u8>>, String> {
-    all_decoded(tx, store, |bytes| Some(bytes.to_vec())).await
-}
+type GetAllRequest = indexed_db_futures::future::GetAllPrimitiveRequest<JsValue>;
 
-/// Every value of a store, decoded one at a time: the raw bytes of ten
-/// thousand records are never all in memory at once beside what they decode
-/// to (the module's memory never shrinks, so its peak is what a device keeps).
-async fn all_decoded<T>(
+/// Asks for every value of a store (the request starts now).
+fn request_all(
     tx: &indexed_db_futures::transaction::Transaction<'_>,
     store: &str,
-    decode: impl Fn(&[u8]) -> Option<T>,
-) -> Result<Vec<T>, String> {
-    let store = tx.object_store(store).map_err(|e| e.to_string())?;
-    let values = store
+) -> Result<GetAllRequest, String> {
+    tx.object_store(store)
+        .map_err(|e| e.to_string())?
         .get_all::<JsValue>()
         .primitive()
-        .map_err(|e| e.to_string())?
-        .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Every value, decoded one at a time: the raw bytes of ten thousand records
+/// are never all in the module's memory at once beside what they decode to
+/// (that memory never shrinks, so its peak is what a device keeps).
+fn decode_each<T, E: std::fmt::Display>(
+    values: impl IntoIterator<Item = Result<JsValue, E>>,
+    decode: impl Fn(&[u8]) -> Option<T>,
+) -> Result<Vec<T>, String> {
     let mut buffer = Vec::new();
     let mut decoded = Vec::new();
     for value in values {
@@ -248,6 +351,22 @@ async fn all_decoded<T>(
         decoded.extend(decode(&buffer));
     }
     Ok(decoded)
+}
+
+pub(super) async fn all_values(
+    tx: &indexed_db_futures::transaction::Transaction<'_>,
+    store: &str,
+) -> Result<Vec<Vec<u8>>, String> {
+    all_decoded(tx, store, |bytes| Some(bytes.to_vec())).await
+}
+
+async fn all_decoded<T>(
+    tx: &indexed_db_futures::transaction::Transaction<'_>,
+    store: &str,
+    decode: impl Fn(&[u8]) -> Option<T>,
+) -> Result<Vec<T>, String> {
+    let values = request_all(tx, store)?.await.map_err(|e| e.to_string())?;
+    decode_each(values, decode)
 }
 
 pub(super) async fn all_keys(
@@ -308,7 +427,7 @@ pub(super) async fn save_states(
     cursor: Option<Seq>,
     settled: &[OpId],
 ) -> Result<(), String> {
-    let stored: Vec<(RecordId, Vec<u8>)> = REPLICA.with_borrow(|replica| {
+    let stored: Vec<(RecordId, Stored)> = REPLICA.with_borrow(|replica| {
         let Some(replica) = replica.as_ref() else {
             return Vec::new();
         };
@@ -322,25 +441,21 @@ pub(super) async fn save_states(
     write_states(db, stored, cursor, settled).await
 }
 
-/// Writes stored records, the cursor, and removes settled ops, in one transaction.
+/// Writes stored records (state and listing), the cursor, and removes
+/// settled ops, in one transaction.
 pub(super) async fn write_states(
     db: &Database,
-    stored: Vec<(RecordId, Vec<u8>)>,
+    stored: Vec<(RecordId, Stored)>,
     cursor: Option<Seq>,
     settled: &[OpId],
 ) -> Result<(), String> {
     let tx = db
-        .transaction([RECORDS, OUTBOX, META])
+        .transaction([RECORDS, LISTING, OUTBOX, META])
         .with_mode(TransactionMode::Readwrite)
         .build()
         .map_err(|e| e.to_string())?;
-    let store = tx.object_store(RECORDS).map_err(|e| e.to_string())?;
     for (id, stored) in stored {
-        store
-            .put(bytes_value(&stored))
-            .with_key(id.to_string())
-            .primitive()
-            .map_err(|e| e.to_string())?;
+        put_stored(&tx, id, &stored)?;
     }
     if !settled.is_empty() {
         let outbox = tx.object_store(OUTBOX).map_err(|e| e.to_string())?;
@@ -382,6 +497,23 @@ pub(super) async fn store_copy(db: &Database, copy: &LocalCopy) -> Result<u32, S
     Ok(key.as_f64().unwrap_or_default() as u32)
 }
 
+/// Writes a record's state and listing (the transaction holds both stores).
+fn put_stored(
+    tx: &indexed_db_futures::transaction::Transaction<'_>,
+    id: RecordId,
+    stored: &Stored,
+) -> Result<(), String> {
+    for (store, value) in [(RECORDS, &stored.state), (LISTING, &stored.listing)] {
+        tx.object_store(store)
+            .map_err(|e| e.to_string())?
+            .put(bytes_value(value))
+            .with_key(id.to_string())
+            .primitive()
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Removes every stored op of `id` and writes its new state (or deletes it).
 pub(super) async fn forget_record_ops(
     db: &Database,
@@ -389,7 +521,7 @@ pub(super) async fn forget_record_ops(
     server: Option<&Change>,
 ) -> Result<(), String> {
     let tx = db
-        .transaction([RECORDS, OUTBOX])
+        .transaction([RECORDS, LISTING, OUTBOX])
         .with_mode(TransactionMode::Readwrite)
         .build()
         .map_err(|e| e.to_string())?;
@@ -401,23 +533,30 @@ pub(super) async fn forget_record_ops(
             outbox.delete(key).primitive().map_err(|e| e.to_string())?;
         }
     }
-    let records = tx.object_store(RECORDS).map_err(|e| e.to_string())?;
     match server {
         Some(change) => {
-            let stored = REPLICA
-                .with_borrow(|replica| encode_stored(replica.as_ref()?, id))
-                .unwrap_or_else(|| sync::encode(&(id, change.update.clone())));
-            records
-                .put(bytes_value(&stored))
-                .with_key(id.to_string())
-                .primitive()
-                .map_err(|e| e.to_string())?;
+            let stored = REPLICA.with_borrow(|replica| encode_stored(replica.as_ref()?, id));
+            match stored {
+                Some(stored) => put_stored(&tx, id, &stored)?,
+                // Only the state: the next start projects it.
+                None => {
+                    tx.object_store(RECORDS)
+                        .map_err(|e| e.to_string())?
+                        .put(bytes_value(&sync::encode(&(id, change.update.clone()))))
+                        .with_key(id.to_string())
+                        .primitive()
+                        .map_err(|e| e.to_string())?;
+                }
+            }
         }
         None => {
-            records
-                .delete(id.to_string())
-                .primitive()
-                .map_err(|e| e.to_string())?;
+            for store in [RECORDS, LISTING] {
+                tx.object_store(store)
+                    .map_err(|e| e.to_string())?
+                    .delete(id.to_string())
+                    .primitive()
+                    .map_err(|e| e.to_string())?;
+            }
         }
     }
     tx.commit().await.map_err(|e| e.to_string())

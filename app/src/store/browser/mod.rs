@@ -22,7 +22,7 @@ pub(super) use local::delete_copy;
 pub(super) use sync_loop::{request_sync, save_op, schedule_draft_flush};
 
 use crate::session::Session;
-use crate::store::{SyncPhase, Workspace, REPLICA};
+use crate::store::{SyncPhase, Workspace, LISTED, REPLICA};
 use device::{ask_for_persistent_storage, device_id, expose_memory, load_recent, random_client_id};
 use events::{listen_for_connectivity, open_events};
 use leptos::prelude::*;
@@ -46,7 +46,16 @@ pub(super) fn start(workspace: Workspace, session: Session, user: UserId) {
     spawn_local(async move {
         let device = device_id();
         let client_id = random_client_id();
-        match open_and_load(device, client_id).await {
+        // Lists draw from the saved listings while the records load; the
+        // record pages wait for `ready`.
+        let show = move |mut listed: Vec<_>| {
+            listed.sort_unstable_by_key(|(id, _)| *id);
+            LISTED.with_borrow_mut(|slot| *slot = listed);
+            workspace.changed();
+        };
+        let loaded = open_and_load(device, client_id, show).await;
+        LISTED.with_borrow_mut(Vec::clear);
+        match loaded {
             Ok((replica, copies)) => {
                 REPLICA.with_borrow_mut(|slot| *slot = Some(replica));
                 workspace.copies.set(copies);
