@@ -12,8 +12,9 @@
 //      also counts Chromium's executable pages shared by all its processes, is printed too;
 //   3. a keystroke in the open record (edit-to-persisted, as bench/keystroke.mjs measures it);
 //   4. reload to the filtered list: from reload until the list shows its rows from the device;
-//   5. the renderer's memory after the reload.
-// Figures of the start (records read from IndexedDB, how long, how many projected again) come
+//   5. the renderer's memory after the reload, once Chromium has freed the replaced page's.
+// Figures of the start (when IndexedDB was opened, how long its listings and the rest took, how
+// many records were projected again) come
 // from globalThis.__ternStart, the wasm memory's size from globalThis.__ternMemory.
 // Goals: initial sync <= 10 s, reload to list <= 1 s, renderer <= 200 MB, keystroke <= 16 ms.
 // Exits 1 over any of them (see TERN_VOLUME_GATE below). TERN_VOLUME_RECORDS changes the number
@@ -110,10 +111,8 @@ const browser = await chromium.launch({
 });
 let failed = false;
 // TERN_VOLUME_GATE=steady (what scripts/test.sh runs) fails only on the figures that do not
-// swing from run to run on this two-core machine: the keystroke and the memory
-// after the sync; the initial sync (around its goal here, see below), the reload (1.6-1.9 s
-// measured here, most of it IndexedDB handing over ten thousand values) and the memory right
-// after it (garbage of that read not yet collected) are printed. Without it every goal is gated.
+// swing past their goals from run to run on this two-core machine: all but the initial sync
+// (around its goal here, see below), which is printed. Without it every goal is gated.
 const STEADY_ONLY = process.env.TERN_VOLUME_GATE === 'steady';
 const report = (what, value, goal, unit, { steady = true } = {}) => {
   const over = value > goal;
@@ -187,7 +186,10 @@ try {
     null, { timeout: 60_000, describe: () => `${document.querySelector('#sync-status')?.textContent} / ${document.querySelector('#list-count')?.textContent}` });
   const startFigures = async () => {
     const start = await page.evaluate(() => globalThis.__ternStart);
-    return start ? `${start.records} records: listed from IndexedDB in ${start.listedMs.toFixed(0)} ms, all read in ${start.readMs.toFixed(0)} ms, ready in ${start.ms.toFixed(0)} ms, ${start.projected} projected again` : 'no start figures';
+    if (!start) return 'no start figures';
+    const ms = (name) => start[name].toFixed(0);
+    return `${start.records} records; IndexedDB opened ${ms('openedAt')} ms into the page, then listings read in ${ms('fetchedMs')} ms, `
+      + `decoded and shown by ${ms('listedMs')} ms, all read by ${ms('readMs')} ms, ready by ${ms('ms')} ms; ${start.projected} projected again`;
   };
   console.log(`back on the list and synced in ${Date.now() - back} ms (${await startFigures()})`);
   await page.waitForTimeout(4_000);
@@ -203,18 +205,23 @@ try {
     describe: () => `${document.querySelector('#list-count')?.textContent}, ${document.querySelectorAll('tr.record-row').length} rows`,
   });
   const reloadMs = Date.now() - reloading;
-  console.log(`reloaded: ${await startFigures()}`);
   await waitHydrated(page);
   await page.waitForTimeout(2_000);
-  const afterReload = rendererRss();
+  console.log(`reloaded: list shown in ${reloadMs} ms (${await startFigures()})`);
   const cdpAgain = await context.newCDPSession(page);
-  console.log(`after the reload: ${describeMemory(afterReload, await pageMemory(page, cdpAgain))}`);
+  console.log(`2 s after the reload: ${describeMemory(rendererRss(), await pageMemory(page, cdpAgain))}`);
+  // The replaced page's memory (its wasm memory among it) is freed by Chromium some seconds
+  // later, without a forced collection: 190-200 MB 2-6 s after the reload here, 115-120 MB at
+  // 12 s. What the device keeps is the settled figure.
+  await page.waitForTimeout(10_000);
+  const afterReload = rendererRss();
+  console.log(`12 s after the reload: ${describeMemory(afterReload, await pageMemory(page, cdpAgain))}`);
 
   console.log(`records: ${RECORDS.toLocaleString('en')}; the filtered list shows ${shown} people in Poland`);
-  // Not gated for now: 8.8-11.1 s in this stop's runs, around its goal on this two-core machine
-  // with the debug server (see the issue 10 note); gated again once it holds with margin.
+  // Not gated: 6.1-10.4 s in this machine's runs (most 8.3-9.1 s), around its goal on two cores
+  // with the debug server, so a busy moment would fail a run; see the issue 10 note.
   report('initial sync', syncMs, GOALS.syncMs, 'ms', { steady: false });
-  report('reload to the filtered list', reloadMs, GOALS.reloadMs, 'ms', { steady: false });
+  report('reload to the filtered list', reloadMs, GOALS.reloadMs, 'ms');
   // Gated: the renderer's own memory (RssAnon + RssShmem: heaps, the wasm memory, compiled
   // code). Its RSS also counts about 120 MB of Chromium's executable mapped from disk and
   // shared with every Chromium process, there with no Tern data at all (about 185 MB RSS,
@@ -222,7 +229,7 @@ try {
   const own = (rss) => rss.page.anonMb + rss.page.shmemMb;
   report('renderer memory after the initial sync', own(afterSync), GOALS.rssMb, 'MB');
   report('renderer memory after opening a record and typing', own(afterOpen), GOALS.rssMb, 'MB');
-  report('renderer memory after the reload', own(afterReload), GOALS.rssMb, 'MB', { steady: false });
+  report('renderer memory after the reload (settled)', own(afterReload), GOALS.rssMb, 'MB');
   console.log(`renderer RSS with the shared executable pages: ${afterSync.max.toFixed(0)}, ${afterOpen.max.toFixed(0)}, ${afterReload.max.toFixed(0)} MB`);
   if (keystrokes.length === 0) {
     console.error('no keystrokes were measured: is the app recording __ternPersistMs?');

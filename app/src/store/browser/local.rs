@@ -17,9 +17,9 @@
 //! - `copies`: auto-increment key, value = postcard `LocalCopy`: a user's
 //!   version of a record the server refused, kept until they dismiss it.
 
-use super::device::{now, record_start};
+use super::device::{now, record_start, StartFigures};
+use super::startup_read::{early_read, load, read_now};
 use super::user_key;
-use crate::store::LocalCopyWithText;
 use crate::store::{LocalCopy, LocalProblem, REPLICA};
 use indexed_db_futures::database::Database;
 use indexed_db_futures::prelude::*;
@@ -51,20 +51,29 @@ thread_local! {
     static DB: RefCell<Option<Database>> = const { RefCell::new(None) };
 }
 
-/// Opens the user's database and restores the replica in two steps, in one
-/// transaction: first the listings, which `show` puts on screen at once (a
-/// few megabytes for ten thousand records), then the states, the outbox and
-/// the rest, from which the replica is restored.
+/// Opens the user's database and restores the replica from what it holds
+/// (read in one transaction, `startup_read`): the listings go on screen
+/// through `show` first, then the replica is restored from the states.
 pub(super) async fn open_and_load(
     device: DeviceId,
     client_id: u64,
     show: impl FnOnce(Vec<(RecordId, Arc<Projection>)>),
 ) -> Result<(Replica, Vec<LocalCopy>), LocalProblem> {
     let started = now();
-    let db = open_db().await.map_err(LocalProblem::Unavailable)?;
-    let saved = load(&db, started, show)
-        .await
-        .map_err(LocalProblem::Unavailable)?;
+    let user = user_key();
+    // The database is opened beside decoding the boot script's read, not
+    // before it: IndexedDB answers the open only once it has handed over
+    // that read.
+    let (db, saved) = match early_read(&user).await {
+        Some(read) => futures::join!(open_db(), load(read, started, show)),
+        None => {
+            let db = open_db().await.map_err(LocalProblem::Unavailable)?;
+            let read = read_now(&user).await.map_err(LocalProblem::Unavailable)?;
+            (Ok(db), load(read, started, show).await)
+        }
+    };
+    let db = db.map_err(LocalProblem::Unavailable)?;
+    let saved = saved.map_err(LocalProblem::Unavailable)?;
     let read = now() - started;
     DB.with_borrow_mut(|slot| *slot = Some(db.clone()));
     let count = saved.states.len();
@@ -80,13 +89,15 @@ pub(super) async fn open_and_load(
         .filter_map(|id| Some((*id, encode_stored(&restored.replica, *id)?)))
         .collect();
     let _ = write_states(&db, stored, None, &[]).await;
-    record_start(
-        count,
-        restored.projected.len(),
-        saved.listed_ms,
-        read,
-        now() - started,
-    );
+    record_start(StartFigures {
+        records: count,
+        projected: restored.projected.len(),
+        opened_at: started,
+        fetched_ms: saved.fetched_ms,
+        listed_ms: saved.listed_ms,
+        read_ms: read,
+        ms: now() - started,
+    });
     Ok((restored.replica, saved.copies))
 }
 
@@ -112,6 +123,9 @@ pub(super) fn parse_cursor(text: &str) -> Seq {
     }
 }
 
+/// Opens (creating or upgrading) the user's database. `public/boot.js`
+/// (`readDevice`) reads it at this version, under these names, before this
+/// code has loaded: a change of version or stores is made there too.
 pub(super) async fn open_db() -> Result<Database, String> {
     Database::open(format!("{DB_PREFIX}{}", user_key()))
         .with_version(2u8)
@@ -190,7 +204,7 @@ pub(super) fn encode_stored(replica: &Replica, id: RecordId) -> Option<Stored> {
 
 /// A listing made under this build's projection version, as (id, listing);
 /// `None` for one made under another (its record is projected again).
-fn decode_listing(bytes: &[u8]) -> Option<(RecordId, Option<Arc<Projection>>)> {
+pub(super) fn decode_listing(bytes: &[u8]) -> Option<(RecordId, Option<Arc<Projection>>)> {
     let stored = sync::decode::<StoredListing>(bytes).ok()?;
     if stored.projection_version != PROJECTION_VERSION {
         return None;
@@ -207,7 +221,7 @@ fn decode_listing(bytes: &[u8]) -> Option<(RecordId, Option<Arc<Projection>>)> {
 
 /// A record's saved state. A value version 1 wrote comes with the projection
 /// it was saved with, if it was made under this build's version.
-fn decode_state(bytes: &[u8]) -> Option<SavedRecord> {
+pub(super) fn decode_state(bytes: &[u8]) -> Option<SavedRecord> {
     if let Ok((id, state)) = sync::decode::<(RecordId, Vec<u8>)>(bytes) {
         return Some(SavedRecord {
             id,
@@ -231,96 +245,6 @@ fn decode_state(bytes: &[u8]) -> Option<SavedRecord> {
     })
 }
 
-pub(super) struct Saved {
-    cursor: Seq,
-    states: Vec<SavedRecord>,
-    /// Records with no listing of this build's version, to write again.
-    unlisted: Vec<RecordId>,
-    outbox: Vec<PushOp>,
-    copies: Vec<LocalCopy>,
-    /// From `started` until the listings were shown.
-    listed_ms: f64,
-}
-
-/// Reads everything in one transaction. Every request is made before the
-/// first is awaited, so the transaction stays open while `show` draws.
-pub(super) async fn load(
-    db: &Database,
-    started: f64,
-    show: impl FnOnce(Vec<(RecordId, Arc<Projection>)>),
-) -> Result<Saved, String> {
-    let tx = db
-        .transaction([LISTING, RECORDS, OUTBOX, META, COPIES])
-        .build()
-        .map_err(|e| e.to_string())?;
-    let listing = request_all(&tx, LISTING)?;
-    let records = request_all(&tx, RECORDS)?;
-    let outbox = request_all(&tx, OUTBOX)?;
-    let copy_keys = tx
-        .object_store(COPIES)
-        .map_err(|e| e.to_string())?
-        .get_all_keys::<JsValue>()
-        .primitive()
-        .map_err(|e| e.to_string())?;
-    let copies = request_all(&tx, COPIES)?;
-    let cursor = tx
-        .object_store(META)
-        .map_err(|e| e.to_string())?
-        .get(CURSOR_KEY)
-        .primitive()
-        .map_err(|e| e.to_string())?;
-
-    let mut listed = decode_each(listing.await.map_err(|e| e.to_string())?, decode_listing)?;
-    show(
-        listed
-            .iter()
-            .filter_map(|(id, projection)| Some((*id, projection.clone()?)))
-            .collect(),
-    );
-    let listed_ms = now() - started;
-    listed.sort_unstable_by_key(|(id, _)| *id);
-    let mut unlisted = Vec::new();
-    let mut states = decode_each(records.await.map_err(|e| e.to_string())?, decode_state)?;
-    for saved in &mut states {
-        match listed.binary_search_by_key(&saved.id, |(id, _)| *id) {
-            Ok(at) => saved.projection = listed[at].1.take(),
-            Err(_) => unlisted.push(saved.id),
-        }
-    }
-    drop(listed);
-    let outbox = decode_each(outbox.await.map_err(|e| e.to_string())?, |bytes| {
-        sync::decode::<PushOp>(bytes).ok()
-    })?;
-    let copy_keys = copy_keys
-        .await
-        .map_err(|e| e.to_string())?
-        .collect::<Result<Vec<JsValue>, _>>()
-        .map_err(|e| e.to_string())?;
-    let copies = decode_each(copies.await.map_err(|e| e.to_string())?, |bytes| {
-        sync::decode::<LocalCopy>(bytes)
-            .or_else(|_| sync::decode::<LocalCopyWithText>(bytes).map(LocalCopy::from))
-            .ok()
-    })?;
-    let copies = copies
-        .into_iter()
-        .zip(copy_keys)
-        .filter_map(|(mut copy, key)| {
-            copy.key = key.as_f64()? as u32;
-            Some(copy)
-        })
-        .collect();
-    let cursor: Option<String> = cursor.await.map_err(|e| e.to_string())?;
-    let cursor = cursor.as_deref().map_or(Seq(0), parse_cursor);
-    Ok(Saved {
-        cursor,
-        states,
-        unlisted,
-        outbox,
-        copies,
-        listed_ms,
-    })
-}
-
 type GetAllRequest = indexed_db_futures::future::GetAllPrimitiveRequest<JsValue>;
 
 /// Asks for every value of a store (the request starts now).
@@ -338,7 +262,7 @@ fn request_all(
 /// Every value, decoded one at a time: the raw bytes of ten thousand records
 /// are never all in the module's memory at once beside what they decode to
 /// (that memory never shrinks, so its peak is what a device keeps).
-fn decode_each<T, E: std::fmt::Display>(
+pub(super) fn decode_each<T, E: std::fmt::Display>(
     values: impl IntoIterator<Item = Result<JsValue, E>>,
     decode: impl Fn(&[u8]) -> Option<T>,
 ) -> Result<Vec<T>, String> {

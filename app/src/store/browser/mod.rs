@@ -1,6 +1,8 @@
 //! The browser half of the store, started once the user is known:
-//! - `local`: IndexedDB (saved records with their projections, outbox,
+//! - `local`: IndexedDB (saved records with their listings, outbox,
 //!   cursor, kept copies);
+//! - `startup_read`: the saved workspace read at start (begun by the boot
+//!   script while the code loads);
 //! - `sync_loop`: saving edits, push and pull rounds, checkpoints, refusals;
 //! - `net`: requests over `fetch`;
 //! - `tabs`: other tabs of this browser (BroadcastChannel);
@@ -14,6 +16,7 @@ mod device;
 mod events;
 mod local;
 mod net;
+mod startup_read;
 mod sync_loop;
 mod tabs;
 
