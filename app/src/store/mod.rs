@@ -381,15 +381,19 @@ impl Workspace {
         browser::save_op(self, op, started);
     }
 
-    /// Every record on this device as plain text, for the user to keep when the
-    /// device cannot store their edits.
+    /// Every record on this device as plain text, with its long text (the
+    /// listings leave that out, so each record is read from its state), for
+    /// the user to keep when the device cannot store their edits.
     pub fn export_text(self) -> String {
         let mut text = String::new();
         for kind in RecordKind::ALL {
             text.push_str(&kind.def().tag.to_uppercase());
             text.push_str("\n\n");
-            for (id, projection) in self.all_of(kind) {
-                text.push_str(&record_text(id, &projection));
+            for (id, listing) in self.all_of(kind) {
+                let whole = self
+                    .read(|replica| replica.copy_of(id)?.projection())
+                    .flatten();
+                text.push_str(&record_text(id, whole.as_ref().unwrap_or(&listing)));
                 text.push('\n');
             }
         }

@@ -275,6 +275,23 @@ mod tests {
         RecordId::v7(1_700_000_000_000, [n; 10])
     }
 
+    /// Lists, filters and titles draw from listings, which hold no long text.
+    #[test]
+    fn what_lists_show_and_filter_is_never_long_text() {
+        for kind in RecordKind::ALL {
+            let def = kind.def();
+            for field in def.fields {
+                let shown = field.listed || field.filter || field.key == def.title;
+                assert!(
+                    !(shown && field.ty == schema::FieldType::LongText),
+                    "{}.{} is long text, left out of listings",
+                    def.tag,
+                    field.key
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_replica_built_from_the_creating_update_knows_the_kind() {
         let (record, update) = Record::create(id(1), RecordKind::Project, 1);
