@@ -245,20 +245,6 @@ pub(super) fn decode_state(bytes: &[u8]) -> Option<SavedRecord> {
     })
 }
 
-type GetAllRequest = indexed_db_futures::future::GetAllPrimitiveRequest<JsValue>;
-
-/// Asks for every value of a store (the request starts now).
-fn request_all(
-    tx: &indexed_db_futures::transaction::Transaction<'_>,
-    store: &str,
-) -> Result<GetAllRequest, String> {
-    tx.object_store(store)
-        .map_err(|e| e.to_string())?
-        .get_all::<JsValue>()
-        .primitive()
-        .map_err(|e| e.to_string())
-}
-
 /// Every value, decoded one at a time: the raw bytes of ten thousand records
 /// are never all in the module's memory at once beside what they decode to
 /// (that memory never shrinks, so its peak is what a device keeps).
@@ -289,7 +275,14 @@ async fn all_decoded<T>(
     store: &str,
     decode: impl Fn(&[u8]) -> Option<T>,
 ) -> Result<Vec<T>, String> {
-    let values = request_all(tx, store)?.await.map_err(|e| e.to_string())?;
+    let values = tx
+        .object_store(store)
+        .map_err(|e| e.to_string())?
+        .get_all::<JsValue>()
+        .primitive()
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
     decode_each(values, decode)
 }
 
@@ -462,12 +455,18 @@ pub(super) async fn forget_record_ops(
             let stored = REPLICA.with_borrow(|replica| encode_stored(replica.as_ref()?, id));
             match stored {
                 Some(stored) => put_stored(&tx, id, &stored)?,
-                // Only the state: the next start projects it.
+                // Only the state, and no listing of an older one: the next
+                // start projects it.
                 None => {
                     tx.object_store(RECORDS)
                         .map_err(|e| e.to_string())?
                         .put(bytes_value(&sync::encode(&(id, change.update.clone()))))
                         .with_key(id.to_string())
+                        .primitive()
+                        .map_err(|e| e.to_string())?;
+                    tx.object_store(LISTING)
+                        .map_err(|e| e.to_string())?
+                        .delete(id.to_string())
                         .primitive()
                         .map_err(|e| e.to_string())?;
                 }
