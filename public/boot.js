@@ -7,6 +7,14 @@
 
 import init, { hydrate } from "__APP_JS__";
 
+// The colour scheme chosen in Settings (app/src/theme.rs, key THEME_KEY), before anything paints.
+try {
+  const theme = localStorage.getItem("tern-theme");
+  if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
+} catch {
+  // Storage can be refused (private modes); the scheme then follows the device.
+}
+
 const APP_WASM = "__APP_WASM__";
 const SW_ENABLED = __SW_ENABLED__;
 const UPDATE_CHECK_INTERVAL_MS = 30 * 60 * 1000;

@@ -441,7 +441,7 @@ pub fn UsersPage() -> impl IntoView {
         })}
         <section aria-labelledby="users-list">
             <h2 id="users-list">{move || t_string!(i18n, users_list_heading)}</h2>
-            <table class="users">
+            <div class="table-scroll"><table class="users">
                 <thead>
                     <tr>
                         <th scope="col">{move || t_string!(i18n, account_name)}</th>
@@ -498,7 +498,7 @@ pub fn UsersPage() -> impl IntoView {
                         }
                     }).collect_view()}
                 </tbody>
-            </table>
+            </table></div>
         </section>
         <MemberStates message />
     }

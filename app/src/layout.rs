@@ -2,13 +2,12 @@
 //! header with connection state, navigation, update banner, main region and
 //! footer.
 
-use crate::account::{IdentityBadge, SessionEndedBanner, SignInScreen};
+use crate::account::{SessionEndedBanner, SignInScreen};
+use crate::header::AppHeader;
 use crate::i18n::*;
-use crate::labels::section_label;
 use crate::pages::PageView;
-use crate::routes::{Page, Section, USERS_PATH};
+use crate::routes::Page;
 use crate::session::use_session;
-use crate::status::{ConnectionStatus, SyncIndicator};
 use crate::stopped::StoppedBanner;
 use crate::store::{use_workspace, LocalProblem};
 use crate::use_mounted;
@@ -41,39 +40,11 @@ pub fn Layout() -> impl IntoView {
     view! {
         <StoppedBanner />
         <a class="skip-link" href="#main">{move || t_string!(i18n, skip_to_content)}</a>
-        <header class="app-header">
-            <a class="brand" href="/">
-                <img class="brand-mark" src="/icons/favicon-32.png" alt="" width="32" height="32" />
-                <span class="brand-name">{move || t_string!(i18n, app_name)}</span>
-                <span class="brand-tagline">{move || t_string!(i18n, app_tagline)}</span>
-            </a>
-            <div class="header-status">
-                <ConnectionStatus />
-                <Show when=move || mounted.get()>
-                    <SyncIndicator />
-                    <IdentityBadge />
-                </Show>
-            </div>
-        </header>
+        <AppHeader page />
         <Show when=move || mounted.get()>
             <LocalProblemBanner />
             <SessionEndedBanner />
         </Show>
-        <nav class="app-nav" aria-label=move || t_string!(i18n, nav_label)>
-            <ul>
-                {Section::ALL
-                    .into_iter()
-                    .map(|section| view! { <li><NavLink section page /></li> })
-                    .collect_view()}
-                {move || (mounted.get() && session.is_secretariat()).then(|| view! {
-                    <li>
-                        <a href=USERS_PATH aria-current=move || (page.get() == Page::Users).then_some("page")>
-                            {move || t_string!(i18n, nav_users)}
-                        </a>
-                    </li>
-                })}
-            </ul>
-        </nav>
         <UpdateBanner />
         <main id="main" tabindex="-1">
             {move || {
@@ -91,20 +62,6 @@ pub fn Layout() -> impl IntoView {
         <footer class="app-footer">
             <p>{move || t_string!(i18n, footer_text)}</p>
         </footer>
-    }
-}
-
-#[component]
-fn NavLink(section: Section, page: Memo<Page>) -> impl IntoView {
-    let i18n = use_i18n();
-    let mounted = use_mounted();
-    // Marked only after hydration: the server shell is the same for every route.
-    let current =
-        move || (mounted.get() && page.get().section() == Some(section)).then_some("page");
-    view! {
-        <a href=section.path() aria-current=current>
-            {move || section_label(i18n, section)}
-        </a>
     }
 }
 

@@ -19,6 +19,7 @@ pub use i18n_gen::i18n;
 
 mod account;
 pub mod assets;
+mod header;
 pub mod labels;
 mod layout;
 mod overview;
@@ -29,6 +30,7 @@ pub mod session;
 mod status;
 mod stopped;
 pub mod store;
+mod theme;
 mod widgets;
 
 pub use assets::AssetManifest;

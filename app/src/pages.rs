@@ -256,6 +256,7 @@ fn Settings() -> impl IntoView {
                 <p id="language-hint" class="hint">{move || t_string!(i18n, settings_language_hint)}</p>
             </div>
         </section>
+        <crate::theme::ThemeSettings />
         <section aria-labelledby="settings-offline">
             <h2 id="settings-offline">{move || t_string!(i18n, settings_offline_heading)}</h2>
             <p>{move || t_string!(i18n, settings_offline_body)}</p>

@@ -127,3 +127,43 @@ pub fn SyncSummary() -> impl IntoView {
     let words = Memo::new(move |_| sync_words(i18n, online.get()));
     view! { <p id="sync-summary" data-state=move || words.get().0>{move || words.get().1}</p> }
 }
+
+/// The header's one-word sync state for narrow screens, inside the button
+/// that opens the details (in the header): a coloured dot and "Synced",
+/// "Offline · 3", "Syncing…". Before the app runs it says what the server
+/// assumed (online), as [`ConnectionStatus`] does.
+#[component]
+pub fn CompactSync() -> impl IntoView {
+    let i18n = use_i18n();
+    let online = use_online();
+    let mounted = crate::use_mounted();
+    let state = Memo::new(move |_| {
+        if mounted.get() {
+            sync_words(i18n, online.get()).0
+        } else {
+            "online"
+        }
+    });
+    let word = move || {
+        let waiting = use_workspace().waiting();
+        let counted = |word: &str| match waiting {
+            0 => word.to_owned(),
+            n => format!("{word} · {n}"),
+        };
+        match state.get() {
+            "online" => t_string!(i18n, status_online).to_owned(),
+            "offline" => counted(t_string!(i18n, status_offline)),
+            "waiting" => counted(t_string!(i18n, status_short_waiting)),
+            "synced" => t_string!(i18n, status_short_synced).to_owned(),
+            "syncing" => t_string!(i18n, sync_state_syncing).to_owned(),
+            "signed-out" => counted(t_string!(i18n, sync_state_signed_out)),
+            "starting" => t_string!(i18n, sync_state_starting).to_owned(),
+            _ => t_string!(i18n, status_short_failed).to_owned(),
+        }
+    };
+    view! {
+        <span class="visually-hidden">{move || t_string!(i18n, status_details)} " "</span>
+        <span class="status-dot" data-state=move || state.get() aria-hidden="true"></span>
+        <span class="status-word">{word}</span>
+    }
+}

@@ -194,12 +194,19 @@ fn RecordBody(
                 }}
             </Show>
         </p>
-        {move || if kind == RecordKind::Recommendation && reading.get() {
-            view! { <lazy::ReadingView id /> }.into_any()
-        } else {
-            view! { <RecordForm id kind locked=deleted /> }.into_any()
-        }}
-        <LinksPanel id kind />
+        // On a wide screen the links sit beside the text (style/main.css).
+        <div class="record-layout">
+            <div class="record-main">
+                {move || if kind == RecordKind::Recommendation && reading.get() {
+                    view! { <lazy::ReadingView id /> }.into_any()
+                } else {
+                    view! { <RecordForm id kind locked=deleted /> }.into_any()
+                }}
+            </div>
+            <div class="record-side">
+                <LinksPanel id kind />
+            </div>
+        </div>
     }
 }
 

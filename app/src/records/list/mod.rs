@@ -2,7 +2,12 @@
 //! kind's declaration, counts, a CSV of what it shows, and "New". All of it
 //! reads projections, so it works offline and never opens a document.
 //! Filters and sorting live in the address (`?country=PL&sort=title`), so a
-//! reload or a shared link shows the same list.
+//! reload or a shared link shows the same list. Only the rows on screen are
+//! rendered ([`window`]).
+
+mod cells;
+mod query;
+mod window;
 
 use super::state::RecordStateBadge;
 use crate::i18n::*;
@@ -10,222 +15,16 @@ use crate::labels;
 use crate::routes::{archived_path, list_path, record_path};
 use crate::session::use_session;
 use crate::store::use_workspace;
+use cells::{cell, csv_field, sort_key};
 use leptos::prelude::*;
+use query::{matches, range_fields, words, ListState};
 use std::sync::Arc;
-use tern_domain::record::schema::{FieldDef, FieldType, Rule, SetOf};
+use tern_domain::record::schema::{FieldDef, FieldType, SetOf};
 use tern_domain::record::{Date, FieldPath, Projection, RecordId, RecordKind};
 use tern_domain::region::{FocusArea, MEMBERS};
 
-type I18n = leptos_i18n::I18nContext<Locale>;
-
-/// Rows shown before "Show more".
-const PAGE_ROWS: usize = 100;
-
-/// The list's state, as in the address.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct ListState {
-    /// Field key → the value a record must have (one of a set, or a choice).
-    filters: Vec<(&'static str, String)>,
-    from: Option<Date>,
-    to: Option<Date>,
-    /// Field key, or "" for newest first.
-    sort: &'static str,
-    descending: bool,
-}
-
-impl ListState {
-    fn from_query(def: &'static tern_domain::record::KindDef, query: &str) -> ListState {
-        let mut state = ListState::default();
-        for pair in query.trim_start_matches('?').split('&') {
-            let Some((key, value)) = pair.split_once('=') else {
-                continue;
-            };
-            let value = decode(value);
-            match key {
-                "from" => state.from = Date::parse(&value),
-                "to" => state.to = Date::parse(&value),
-                "sort" => {
-                    state.sort = def
-                        .all_fields()
-                        .find(|field| field.key == value)
-                        .map_or("", |field| field.key)
-                }
-                "desc" => state.descending = value == "1",
-                _ => {
-                    if let Some(field) = def
-                        .all_fields()
-                        .find(|field| field.key == key && field.filter)
-                    {
-                        state.filters.push((field.key, value));
-                    }
-                }
-            }
-        }
-        state
-    }
-
-    fn to_query(&self) -> String {
-        let mut parts: Vec<String> = self
-            .filters
-            .iter()
-            .map(|(key, value)| format!("{key}={}", encode(value)))
-            .collect();
-        if let Some(from) = self.from {
-            parts.push(format!("from={from}"));
-        }
-        if let Some(to) = self.to {
-            parts.push(format!("to={to}"));
-        }
-        if !self.sort.is_empty() {
-            parts.push(format!("sort={}", self.sort));
-        }
-        if self.descending {
-            parts.push("desc=1".into());
-        }
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", parts.join("&"))
-        }
-    }
-
-    fn filter(&self, key: &str) -> String {
-        self.filters
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, value)| value.clone())
-            .unwrap_or_default()
-    }
-
-    fn set_filter(&mut self, key: &'static str, value: String) {
-        self.filters.retain(|(k, _)| *k != key);
-        if !value.is_empty() {
-            self.filters.push((key, value));
-        }
-    }
-}
-
-fn encode(text: &str) -> String {
-    js_sys::encode_uri_component(text).into()
-}
-
-fn decode(text: &str) -> String {
-    js_sys::decode_uri_component(text)
-        .map(String::from)
-        .unwrap_or_else(|_| text.to_owned())
-}
-
-/// The date fields a range filter looks at: a start and end pair (the range
-/// overlaps the record's) or the first filterable date.
-fn range_fields(
-    def: &tern_domain::record::KindDef,
-) -> Option<(&'static str, Option<&'static str>)> {
-    if let Some(Rule::NotBefore { earlier, later }) = def.rules.first() {
-        return Some((earlier, Some(later)));
-    }
-    def.all_fields()
-        .find(|field| field.filter && field.ty == FieldType::Date)
-        .map(|field| (field.key, None))
-}
-
-fn matches(state: &ListState, def: &tern_domain::record::KindDef, projection: &Projection) -> bool {
-    for (key, wanted) in &state.filters {
-        let ok = match projection.get(key) {
-            Some(serde_json::Value::Array(values)) => {
-                values.iter().any(|v| v.as_str() == Some(wanted))
-            }
-            Some(serde_json::Value::String(value)) => value == wanted,
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    if state.from.is_some() || state.to.is_some() {
-        let Some((start, end)) = range_fields(def) else {
-            return true;
-        };
-        let begins = projection.date(start);
-        let ends = end.and_then(|end| projection.date(end)).or(begins);
-        let (Some(begins), Some(ends)) = (begins, ends) else {
-            return false;
-        };
-        if state.to.is_some_and(|to| begins > to) || state.from.is_some_and(|from| ends < from) {
-            return false;
-        }
-    }
-    true
-}
-
-/// A cell's text: choices and members by their labels, sets joined.
-fn cell(i18n: I18n, field: &FieldDef, projection: &Projection) -> String {
-    let Some(value) = projection.get(field.key) else {
-        return String::new();
-    };
-    let one = |value: &str| -> String {
-        match field.ty {
-            FieldType::Choice(choices) => labels::choice(i18n, choices, value),
-            FieldType::Set(SetOf::Members) => MEMBERS
-                .iter()
-                .find(|m| m.code == value)
-                .map_or_else(|| value.to_owned(), |m| m.name.to_owned()),
-            FieldType::Set(SetOf::FocusAreas) => labels::focus_area(i18n, value),
-            FieldType::Set(SetOf::Choices(choices)) => labels::choice(i18n, choices, value),
-            FieldType::Ref(_) => value
-                .parse::<RecordId>()
-                .ok()
-                .and_then(|target| use_workspace().projection(target))
-                .map(|target| target.title().to_owned())
-                .unwrap_or_default(),
-            _ => value.to_owned(),
-        }
-    };
-    match value {
-        serde_json::Value::String(text) => one(text),
-        serde_json::Value::Array(values) => {
-            let texts: Vec<String> = values
-                .iter()
-                .filter_map(|value| value.as_str())
-                .map(one)
-                .collect();
-            if matches!(field.ty, FieldType::Set(SetOf::Tags)) {
-                labels::reading_order(texts).join(", ")
-            } else {
-                texts.join(", ")
-            }
-        }
-        serde_json::Value::Bool(true) => "✓".into(),
-        _ => String::new(),
-    }
-}
-
-fn sort_key(field: &'static str, projection: &Projection) -> String {
-    match projection.get(field) {
-        Some(serde_json::Value::String(text)) => text.to_lowercase(),
-        Some(serde_json::Value::Array(values)) => values
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-            .to_lowercase(),
-        _ => String::new(),
-    }
-}
-
-/// One CSV field, quoted when it must be (RFC 4180); a leading `= + - @` is
-/// neutralised so a spreadsheet does not run it as a formula.
-fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
+/// The list's table, whose rows [`window`] follows.
+const TABLE_ID: &str = "record-table";
 
 /// The list of one kind of record (or its archived ones).
 #[component]
@@ -239,22 +38,24 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
         def,
         &window().location().search().unwrap_or_default(),
     ));
-    Effect::new(move |_| {
-        let query = state.get().to_query();
+    let address = move || {
         let path = if archived {
             archived_path(kind)
         } else {
             list_path(kind)
         };
+        format!("{path}{}", state.with_untracked(ListState::to_query))
+    };
+    Effect::new(move |_| {
+        state.track();
         if let Ok(history) = window().history() {
             let _ = history.replace_state_with_url(
                 &leptos::wasm_bindgen::JsValue::NULL,
                 "",
-                Some(&format!("{path}{query}")),
+                Some(&address()),
             );
         }
     });
-    let shown = RwSignal::new(PAGE_ROWS);
     let all = Memo::new(move |_| {
         if archived {
             workspace
@@ -268,10 +69,11 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
     });
     let rows = Memo::new(move |_| {
         let state = state.get();
+        let words = words(&state.text);
         let mut rows: Vec<(RecordId, Arc<Projection>)> = all
             .get()
             .into_iter()
-            .filter(|(_, projection)| matches(&state, def, projection))
+            .filter(|(_, projection)| matches(&state, &words, def, projection))
             .collect();
         if !state.sort.is_empty() {
             rows.sort_by_cached_key(|(_, projection)| sort_key(state.sort, projection));
@@ -281,6 +83,8 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
         }
         rows
     });
+    let total = Memo::new(move |_| rows.with(Vec::len));
+    let on_screen = window::follow_scroll(TABLE_ID, total, address);
     let columns: Vec<&'static FieldDef> = def
         .all_fields()
         .filter(|field| field.listed && field.key != def.title)
@@ -353,6 +157,7 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
             </p>
         </Show>
         <section class="list-controls" aria-label=move || t_string!(i18n, list_filters)>
+            <TextFilter state />
             {filters}
             {has_range.then(|| view! { <DateRange state /> })}
             <p class="actions">
@@ -382,9 +187,12 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
                 </section>
             }
         >
-            <table class="record-table">
+            <div class="table-scroll">
+            // Wide enough for every column to be read; a phone scrolls the table, not the page.
+            <table class="record-table" id=TABLE_ID aria-rowcount=move || total.get() + 1
+                style:min-width=format!("{}rem", 16 + 8 * header_keys.len())>
                 <thead>
-                    <tr>
+                    <tr aria-rowindex="1">
                         <SortHeader kind key=def.title state />
                         {header_keys.iter().map(|key| view! { <SortHeader kind key=*key state /> }).collect_view()}
                         <th scope="col">{move || t_string!(i18n, list_state)}</th>
@@ -392,33 +200,75 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
                 </thead>
                 <tbody>
                     {
-                        let columns = body_columns.clone();
-                        move || rows.get().into_iter().take(shown.get()).map(|(id, projection)| {
-                            let title = if projection.title().trim().is_empty() {
-                                t_string!(i18n, untitled).to_owned()
-                            } else {
-                                projection.title().to_owned()
+                        let spans = header_keys.len() + 2;
+                        let spacer = move |above: bool| {
+                            let height = move || {
+                                let (top, bottom) = on_screen.get().spacers(total.get());
+                                format!("{}px", if above { top } else { bottom })
                             };
-                            let cells = columns.iter().map(|field| {
-                                view! { <td>{cell(i18n, field, &projection)}</td> }
-                            }).collect_view();
-                            view! {
-                                <tr class="record-row" data-record-id=id.to_string()>
-                                    <th scope="row"><a href=record_path(kind, id)>{title}</a></th>
-                                    {cells}
-                                    <td><RecordStateBadge id /></td>
-                                </tr>
-                            }
-                        }).collect_view()
+                            view! { <tr class="row-spacer" aria-hidden="true"><td colspan=spans style:height=height></td></tr> }
+                        };
+                        let columns = body_columns.clone();
+                        let visible = move || {
+                            let window = on_screen.get();
+                            rows.with(|rows| {
+                                let end = window.end.min(rows.len());
+                                let start = window.start.min(end);
+                                rows[start..end]
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(at, (id, projection))| (start + at, *id, projection.clone()))
+                                    .collect::<Vec<_>>()
+                            })
+                        };
+                        view! {
+                            {spacer(true)}
+                            <For
+                                each=visible
+                                // A changed record is a new projection: its row is rendered again.
+                                key=|(at, id, projection)| (*at, *id, Arc::as_ptr(projection) as usize)
+                                children=move |(at, id, projection)| {
+                                    let title = if projection.title().trim().is_empty() {
+                                        t_string!(i18n, untitled).to_owned()
+                                    } else {
+                                        projection.title().to_owned()
+                                    };
+                                    let cells = columns.iter().map(|field| {
+                                        view! { <td>{cell(i18n, field, &projection)}</td> }
+                                    }).collect_view();
+                                    view! {
+                                        <tr class="record-row" data-record-id=id.to_string() aria-rowindex=at + 2>
+                                            <th scope="row"><a href=record_path(kind, id)>{title}</a></th>
+                                            {cells}
+                                            <td><RecordStateBadge id /></td>
+                                        </tr>
+                                    }
+                                }
+                            />
+                            {spacer(false)}
+                        }
                     }
                 </tbody>
             </table>
-            <Show when=move || { rows.get().len() > shown.get() }>
-                <p><button type="button" id="show-more" on:click=move |_| shown.update(|n| *n += PAGE_ROWS)>
-                    {move || t_string!(i18n, list_show_more)}
-                </button></p>
-            </Show>
+            </div>
         </Show>
+    }
+}
+
+/// Reaches any record by typing part of its name (or of a listed line of text).
+#[component]
+fn TextFilter(state: RwSignal<ListState>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="field filter text-filter">
+            <label for="list-search">{move || t_string!(i18n, list_search)}</label>
+            <input type="search" id="list-search" autocomplete="off" enterkeyhint="search"
+                prop:value=move || state.with(|state| state.text.clone())
+                on:input=move |event| {
+                    let text = event_target_value(&event);
+                    state.update(|state| state.text = text);
+                } />
+        </div>
     }
 }
 
@@ -529,19 +379,5 @@ fn DateRange(state: RwSignal<ListState>) -> impl IntoView {
             <input type="date" id="filter-to" prop:value=move || value(false)
                 on:change=move |event| state.update(|s| s.to = Date::parse(&event_target_value(&event))) />
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("Tallinn"), "Tallinn");
-        assert_eq!(csv_field("Riga, Latvia"), "\"Riga, Latvia\"");
-        assert_eq!(csv_field("the \"Barnahus\""), "\"the \"\"Barnahus\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
     }
 }
