@@ -310,3 +310,89 @@ test('a long list renders what is on screen, finds a record by typing, and keeps
     await context.close();
   }
 }));
+
+/** A new recommendation with `count` titled sections, made through the form; returns its path. */
+async function recommendationWithSections(page, count) {
+  await open(page, { path: '/recommendations', h1: 'Recommendations' });
+  await page.getByRole('button', { name: 'New recommendation' }).click();
+  await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+  await page.getByLabel('Title').fill('Guardianship for unaccompanied children');
+  for (let n = 1; n <= count; n++) {
+    await page.getByRole('button', { name: 'Add section' }).click();
+    await page.fill(`#sections-${n}-heading`, `Heading ${n}`);
+  }
+  await page.locator(`#sections-${count}-heading`).blur();
+  return new URL(page.url()).pathname;
+}
+
+/** The outline's entries as the user reads them, and the one marked as in view. */
+const outlineState = (page) => page.evaluate(() => {
+  const links = [...document.querySelectorAll('nav#outline a')];
+  return {
+    entries: links.map((a) => a.textContent.replace(/\s+/g, ' ').trim()),
+    current: links.find((a) => a.getAttribute('aria-current') === 'location')?.textContent.replace(/\s+/g, ' ').trim(),
+  };
+});
+
+test('a long recommendation has an outline beside it that jumps and follows the reading; on a phone it is a sheet', { timeout: 120_000 }, withServerLogs(servers, async () => {
+  const { context, page } = await syncedContext(LAPTOP);
+  let path;
+  try {
+    path = await recommendationWithSections(page, 8);
+    const outline = page.getByRole('navigation', { name: 'Sections' });
+    await waitInPage(page, 'eight entries in the outline', () => document.querySelectorAll('nav#outline li').length === 8);
+    assert.equal(await outline.isVisible(), true);
+    const state = await outlineState(page);
+    assert.deepEqual(state.entries, Array.from({ length: 8 }, (_, i) => `${i + 1}. Heading ${i + 1}`));
+    const beside = await page.evaluate(() => document.querySelector('nav#outline').getBoundingClientRect().left
+      >= document.querySelector('.record-main').getBoundingClientRect().right);
+    assert.ok(beside, 'the outline sits beside the text');
+
+    await outline.getByRole('link', { name: '6. Heading 6' }).click();
+    await waitInPage(page, 'section 6 at the top and marked', () => {
+      const top = document.querySelector('#sections-6-heading').closest('li.item').getBoundingClientRect().top;
+      const current = document.querySelector('nav#outline a[aria-current="location"]')?.textContent ?? '';
+      return Math.abs(top) < 40 && /Heading 6/.test(current);
+    }, null, { describe: () => document.querySelector('nav#outline a[aria-current="location"]')?.textContent });
+    assert.equal(await page.evaluate(() => document.activeElement?.closest('li.item')?.querySelector('input')?.id), 'sections-6-heading',
+      'focus moves to the section jumped to');
+    // Scrolling on marks the section that comes into view.
+    await page.evaluate(() => document.querySelector('#sections-3-heading').closest('li.item').scrollIntoView());
+    await waitInPage(page, 'section 3 marked after scrolling', () => /Heading 3/.test(document.querySelector('nav#outline a[aria-current="location"]')?.textContent ?? ''));
+    // A renamed section is renamed in the outline.
+    await page.fill('#sections-3-heading', 'Who appoints a guardian');
+    await waitInPage(page, 'the outline follows the heading', () => [...document.querySelectorAll('nav#outline a')].some((a) => /3\. Who appoints a guardian/.test(a.textContent)));
+    await page.locator('#sections-3-heading').blur();
+    await waitInPage(page, 'the recommendation synced', () => document.querySelector('#sync-status')?.dataset.state === 'synced', null, { timeout: 20_000 });
+  } finally {
+    await context.close();
+  }
+
+  const phone = await syncedContext(PHONE);
+  try {
+    await phone.page.goto(server.url + path);
+    await waitHydrated(phone.page);
+    const contents = phone.page.getByRole('button', { name: 'Contents' });
+    await contents.waitFor({ timeout: 10_000 }).catch(async (error) => {
+      const seen = await phone.page.evaluate(() => ({
+        toggle: document.querySelector('#outline-toggle') && getComputedStyle(document.querySelector('#outline-toggle')).display,
+        items: document.querySelectorAll('li.item').length,
+        h1: document.querySelector('h1')?.textContent,
+        main: document.querySelector('main')?.textContent.slice(0, 200),
+      }));
+      throw new Error(`${error.message}: ${JSON.stringify(seen)}`);
+    });
+    const outline = phone.page.getByRole('navigation', { name: 'Sections' });
+    assert.equal(await outline.isVisible(), false, 'on a phone the outline waits behind Contents');
+    await contents.tap();
+    assert.equal(await contents.getAttribute('aria-expanded'), 'true');
+    await outline.getByRole('link', { name: '7. Heading 7' }).tap();
+    assert.equal(await outline.isVisible(), false, 'the sheet closes on a jump');
+    await waitInPage(phone.page, 'section 7 at the top', () =>
+      Math.abs(document.querySelector('#sections-7-heading').closest('li.item').getBoundingClientRect().top) < 40);
+    const frame = await measureFrame(phone.page);
+    assert.ok(frame.scrollWidth <= frame.innerWidth, `the page is ${frame.scrollWidth} px wide`);
+  } finally {
+    await phone.context.close();
+  }
+}));

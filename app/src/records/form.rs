@@ -213,7 +213,7 @@ fn Item(
         })
         .collect_view();
     view! {
-        <li class="item" data-item=item.0.clone()>
+        <li class="item" id=super::outline::item_anchor(&item.0) data-item=item.0.clone()>
             {fields}
             <p class="item-actions">
                 <button type="button" on:click=move_up disabled={position == 0}>

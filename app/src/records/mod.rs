@@ -1,6 +1,7 @@
 //! Records on this device, every kind from its declaration: lists
 //! ([`list`]), the generic form ([`form`], widgets in [`fields`] and
-//! [`text_input`]), links both ways ([`links`]), how a record stands
+//! [`text_input`]), links both ways ([`links`]), a long record's outline
+//! ([`outline`]), how a record stands
 //! ([`state`]), who was invited to it ([`access`]), and the one kind-specific
 //! screen, a recommendation's reading view ([`reading`]).
 
@@ -10,6 +11,7 @@ mod form;
 mod lazy;
 mod links;
 mod list;
+mod outline;
 mod reading;
 mod state;
 mod text_input;
@@ -25,6 +27,7 @@ use crate::widgets::PageHeading;
 use form::RecordForm;
 use leptos::prelude::*;
 use links::LinksPanel;
+use outline::Outline;
 use state::RecordStateBadge;
 use tern_domain::api::EXPORT_PATH;
 use tern_domain::record::schema::{ARCHIVED, DELETED};
@@ -194,17 +197,19 @@ fn RecordBody(
                 }}
             </Show>
         </p>
-        // On a wide screen the links sit beside the text (style/main.css).
+        // On a wide screen the outline and the links sit beside the text; on a
+        // phone the outline is a sheet and the links follow the text (style/main.css).
         <div class="record-layout">
+            <div class="record-side">
+                <Outline id kind />
+                <LinksPanel id kind />
+            </div>
             <div class="record-main">
                 {move || if kind == RecordKind::Recommendation && reading.get() {
                     view! { <lazy::ReadingView id /> }.into_any()
                 } else {
                     view! { <RecordForm id kind locked=deleted /> }.into_any()
                 }}
-            </div>
-            <div class="record-side">
-                <LinksPanel id kind />
             </div>
         </div>
     }

@@ -1,6 +1,7 @@
 //! A recommendation as its readers see it, and its download: the screen a
 //! recommendation has beyond the generic form.
 
+use super::outline::item_anchor;
 use crate::i18n::*;
 use crate::store::use_workspace;
 use leptos::html;
@@ -32,16 +33,16 @@ pub fn RecommendationReading(id: RecordId) -> impl IntoView {
                 let text = |item: &serde_json::Value, key: &str| {
                     item.get(key).and_then(|value| value.as_str()).unwrap_or_default().to_owned()
                 };
-                let sections: Vec<(String, String)> = projection
+                let sections: Vec<(String, String, String)> = projection
                     .items("sections")
                     .iter()
-                    .map(|item| (text(item, "heading"), text(item, "body")))
+                    .map(|item| (item_anchor(&text(item, "id")), text(item, "heading"), text(item, "body")))
                     .collect();
                 view! {
                     <h2 class="reading-title">{title}</h2>
                     <p class="reading-summary">{projection.text("summary").to_owned()}</p>
-                    {sections.into_iter().map(|(heading, body)| view! {
-                        <section class="reading-section">
+                    {sections.into_iter().map(|(anchor, heading, body)| view! {
+                        <section class="reading-section" id=anchor>
                             <h2>{heading}</h2>
                             <MarkdownBody text=body />
                         </section>
