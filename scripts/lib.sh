@@ -12,7 +12,8 @@ WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"$/\1/p' "$ROOT/Cargo.
 # Splits the wasm into the main module and lazily loaded page modules (scripts/build-site.sh).
 WASM_SPLIT_VERSION=0.2.4
 
-step() { printf '\n==> %s\n' "$*"; }
+# A step's heading, with the seconds since the script began (where the time of a run goes).
+step() { printf '\n==> %s  [%s s]\n' "$*" "$SECONDS"; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -7,7 +7,8 @@
 //! Each record goes up as one op (its creation and edits merged), as a
 //! device's compacted history would arrive.
 //!
-//! Usage: seed-records <server url> <email> <password> <count>
+//! Usage: seed-records <server url> <email> <password> <count> [<kind>]
+//! (with a kind, as in `project`, every record is of that kind: `bench/list.mjs`)
 
 use std::collections::BTreeMap;
 use tern_domain::auth::{SignInRequest, SIGN_IN_PATH};
@@ -343,9 +344,19 @@ impl Seeder {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, base, email, password, count] = args.as_slice() else {
-        eprintln!("usage: seed-records <server url> <email> <password> <count>");
-        std::process::exit(2);
+    let (base, email, password, count, only) = match args.as_slice() {
+        [_, base, email, password, count] => (base, email, password, count, None),
+        [_, base, email, password, count, tag] => {
+            let Some(kind) = RecordKind::ALL.into_iter().find(|kind| kind.def().tag == tag) else {
+                eprintln!("seed-records: no kind is called {tag}");
+                std::process::exit(2);
+            };
+            (base, email, password, count, Some(kind))
+        }
+        _ => {
+            eprintln!("usage: seed-records <server url> <email> <password> <count> [<kind, as in project>]");
+            std::process::exit(2);
+        }
     };
     let count: usize = count.parse().expect("a count");
     let signed_in = client_with(base, None)
@@ -370,10 +381,13 @@ async fn main() {
         seeded: BTreeMap::new(),
         clock: 0,
     };
-    let plan: Vec<RecordKind> = MIX
-        .iter()
-        .flat_map(|(kind, share)| std::iter::repeat_n(*kind, *share))
-        .collect();
+    let plan: Vec<RecordKind> = match only {
+        Some(kind) => vec![kind],
+        None => MIX
+            .iter()
+            .flat_map(|(kind, share)| std::iter::repeat_n(*kind, *share))
+            .collect(),
+    };
     let mut batch = Vec::new();
     let mut bytes = 0;
     for n in 0..count {
