@@ -137,6 +137,7 @@ pub fn CompactSync() -> impl IntoView {
     let i18n = use_i18n();
     let online = use_online();
     let mounted = crate::use_mounted();
+    let workspace = use_workspace();
     let state = Memo::new(move |_| {
         if mounted.get() {
             sync_words(i18n, online.get()).0
@@ -145,7 +146,7 @@ pub fn CompactSync() -> impl IntoView {
         }
     });
     let word = move || {
-        let waiting = use_workspace().waiting();
+        let waiting = workspace.waiting();
         let counted = |word: &str| match waiting {
             0 => word.to_owned(),
             n => format!("{word} · {n}"),

@@ -347,7 +347,10 @@ async fn main() {
     let (base, email, password, count, only) = match args.as_slice() {
         [_, base, email, password, count] => (base, email, password, count, None),
         [_, base, email, password, count, tag] => {
-            let Some(kind) = RecordKind::ALL.into_iter().find(|kind| kind.def().tag == tag) else {
+            let Some(kind) = RecordKind::ALL
+                .into_iter()
+                .find(|kind| kind.def().tag == tag)
+            else {
                 eprintln!("seed-records: no kind is called {tag}");
                 std::process::exit(2);
             };
