@@ -30,13 +30,18 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac
 SITE="${TERN_SITE_DIR:-$TARGET/site}"
 # Set when the sync engine left the main module: 176,076 B (it was 300,694 B with the engine).
-BUDGET_BROTLI_B="${BUDGET_BROTLI_B:-181000}"
+# Raised for the phone frame (issue 17: the header's toggles, the theme choice, the palette in
+# both schemes): 183,908 B, plus about 1.5 %.
+BUDGET_BROTLI_B="${BUDGET_BROTLI_B:-187000}"
 # Set at the same time: a signed-in page now also loads the engine's module, and code the engine
 # shares with pages sits in chunks (records 454,407 B before, 483,264 B after; lists 372,974 B,
 # 401,587 B), which compress a little less well than one main module did.
 # Raised about 1.5 % when the engine gained the listing store and the start's read (issue 10,
 # overview 367,038 B at the last setting, 376,512 B after).
-PAGE_BUDGETS="${PAGE_BUDGETS:-records=502000,lists=419000,users=392000,account=387000,overview=382000,record_access=371000,sync=371000,reading=367000,info=347000}"
+# Raised about 1.5 % over the phone frame (issue 17): every page +7.3 KB; lists 426,532 B (+13.8 KB:
+# the rows on screen, the text filter, the scroll memory), records 508,798 B (+14.6 KB: the
+# outline, growing titles).
+PAGE_BUDGETS="${PAGE_BUDGETS:-records=517000,lists=433000,users=400000,account=397000,overview=390000,record_access=379000,sync=378000,reading=375000,info=355000}"
 
 if [[ ! -f "$SITE/asset-manifest.json" ]]; then
   echo "size: no site at $SITE; building it first" >&2

@@ -392,6 +392,21 @@ test('a long recommendation has an outline beside it that jumps and follows the 
       Math.abs(document.querySelector('#sections-7-heading').closest('li.item').getBoundingClientRect().top) < 40);
     const frame = await measureFrame(phone.page);
     assert.ok(frame.scrollWidth <= frame.innerWidth, `the page is ${frame.scrollWidth} px wide`);
+
+    // A long title wraps and its box grows to show all of it; Enter does not break it.
+    const title = phone.page.getByLabel('Title');
+    const long = 'Recommendation on guardianship for unaccompanied and separated children in the Baltic Sea region';
+    await title.fill(long);
+    await title.press('Enter');
+    const box = await title.evaluate((area) => ({
+      height: area.getBoundingClientRect().height,
+      line: parseFloat(getComputedStyle(area).lineHeight),
+      hidden: area.scrollHeight - area.clientHeight,
+      value: area.value,
+    }));
+    assert.equal(box.value, long, 'the title keeps one line of text');
+    assert.ok(box.height > 2 * box.line, `the title's box grew to its lines (${box.height} px, lines of ${box.line} px)`);
+    assert.ok(box.hidden <= 1, `none of the title is hidden (${box.hidden} px)`);
   } finally {
     await phone.context.close();
   }

@@ -63,6 +63,9 @@ pub fn Field(
         Signal::derive(move || labels::field(i18n, kind, &path))
     };
     match field.ty {
+        FieldType::Text if depth == 0 && field.key == kind.def().title => {
+            view! { <TextInput id field=path dom_id=dom label title=true /> }.into_any()
+        }
         FieldType::Text => view! { <TextInput id field=path dom_id=dom label /> }.into_any(),
         FieldType::LongText => {
             view! { <TextInput id field=path dom_id=dom label multiline=true /> }.into_any()

@@ -86,7 +86,18 @@ mod tests {
     }
 }
 
-/// A one-line or multi-line text field of a record.
+/// Grows a one-line title's box to the lines its text wraps to.
+fn fit_height(area: &web_sys::HtmlTextAreaElement) {
+    let style = web_sys::HtmlElement::style(area);
+    let _ = style.set_property("height", "auto");
+    // The box is border-box: its height holds the borders too.
+    let borders = area.offset_height() - area.client_height();
+    let _ = style.set_property("height", &format!("{}px", area.scroll_height() + borders));
+}
+
+/// A one-line or multi-line text field of a record. A `title` is one line
+/// that wraps and grows as a long title needs (Enter does not break it, and
+/// pasted line breaks become spaces).
 #[component]
 pub fn TextInput(
     id: RecordId,
@@ -94,6 +105,7 @@ pub fn TextInput(
     #[prop(into)] dom_id: String,
     #[prop(into)] label: Signal<String>,
     #[prop(optional)] multiline: bool,
+    #[prop(optional)] title: bool,
 ) -> impl IntoView {
     let workspace = use_workspace();
     let value_field = field.clone();
@@ -109,7 +121,33 @@ pub fn TextInput(
         }
     };
     let on_blur = move |_| workspace.flush_drafts();
-    let control = if multiline {
+    let control = if title {
+        let node = NodeRef::<html::Textarea>::new();
+        Effect::new(move |_| {
+            let value = value.get();
+            if let Some(element) = node.get() {
+                show_value(&element, &value);
+                shown.set_value(value);
+                fit_height(&element);
+            }
+        });
+        let on_title_input = move |event: leptos::ev::Event| {
+            if let Some(area) = node.get_untracked() {
+                let typed = area.value();
+                if typed.contains(['\n', '\r']) {
+                    area.set_value(&typed.replace("\r\n", " ").replace(['\n', '\r'], " "));
+                }
+                fit_height(&area);
+            }
+            on_input(event);
+        };
+        view! {
+            <textarea id=dom_id.clone() class="title-input" node_ref=node rows="1"
+                on:keydown=move |event| if event.key() == "Enter" { event.prevent_default() }
+                on:input=on_title_input on:blur=on_blur></textarea>
+        }
+        .into_any()
+    } else if multiline {
         let node = NodeRef::<html::Textarea>::new();
         Effect::new(move |_| {
             let value = value.get();

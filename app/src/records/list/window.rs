@@ -83,7 +83,7 @@ pub(super) fn follow_scroll(
         let next = Window {
             start: first.saturating_sub(OVERSCAN),
             end: first + shown + OVERSCAN,
-            row_px: row_px.round() as u32,
+            row_px: row_px as u32,
         };
         if window_rows.get_untracked() != next {
             set_window.set(next);
@@ -128,19 +128,22 @@ fn save_scroll(address: &str) {
     if here != address {
         return;
     }
-    let y = window().scroll_y().unwrap_or(0.0).round();
+    // Whole pixels, kept as an integer: float formatting and parsing would
+    // add their code to the page's module.
+    let y = window().scroll_y().unwrap_or(0.0).max(0.0) as u32;
     if let Some(storage) = session_storage() {
         let _ = storage.set_item(&format!("{SCROLL_KEY}{address}"), &y.to_string());
     }
 }
 
 fn saved_scroll(address: &str) -> Option<f64> {
-    session_storage()?
+    let y: u32 = session_storage()?
         .get_item(&format!("{SCROLL_KEY}{address}"))
         .ok()
         .flatten()?
         .parse()
-        .ok()
+        .ok()?;
+    Some(f64::from(y))
 }
 
 #[cfg(test)]
