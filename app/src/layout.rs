@@ -55,7 +55,11 @@ pub fn Layout() -> impl IntoView {
                 } else if mounted.get() && known.get() {
                     view! { <PageView page=page.get() /> }.into_any()
                 } else {
-                    view! { <p class="loading">{move || t_string!(i18n, loading)}</p> }.into_any()
+                    // What the server's shell shows until the app runs: the same for
+                    // every route, no user data, and a paragraph as large as the page's
+                    // first text, so the first paint is the largest (LCP before the wasm).
+                    view! { <p class="lead loading opening">{move || t_string!(i18n, opening_workspace)}</p> }
+                        .into_any()
                 }
             }}
         </main>
