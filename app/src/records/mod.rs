@@ -199,17 +199,18 @@ fn RecordBody(
         </p>
         // On a wide screen the outline and the links sit beside the text; on a
         // phone the outline is a sheet and the links follow the text (style/main.css).
+        // Both come after the text in the page's order, as a reader goes.
         <div class="record-layout">
-            <div class="record-side">
-                <Outline id kind />
-                <LinksPanel id kind />
-            </div>
             <div class="record-main">
                 {move || if kind == RecordKind::Recommendation && reading.get() {
                     view! { <lazy::ReadingView id /> }.into_any()
                 } else {
                     view! { <RecordForm id kind locked=deleted /> }.into_any()
                 }}
+            </div>
+            <div class="record-side">
+                <Outline id kind />
+                <LinksPanel id kind />
             </div>
         </div>
     }
