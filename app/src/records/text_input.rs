@@ -121,45 +121,41 @@ pub fn TextInput(
         }
     };
     let on_blur = move |_| workspace.flush_drafts();
-    let control = if title {
+    let control = if title || multiline {
         let node = NodeRef::<html::Textarea>::new();
         Effect::new(move |_| {
             let value = value.get();
             if let Some(element) = node.get() {
                 show_value(&element, &value);
                 shown.set_value(value);
-                fit_height(&element);
-            }
-        });
-        let on_title_input = move |event: leptos::ev::Event| {
-            if let Some(area) = node.get_untracked() {
-                let typed = area.value();
-                if typed.contains(['\n', '\r']) {
-                    area.set_value(&typed.replace("\r\n", " ").replace(['\n', '\r'], " "));
+                if title {
+                    fit_height(&element);
                 }
-                fit_height(&area);
-            }
-            on_input(event);
-        };
-        view! {
-            <textarea id=dom_id.clone() class="title-input" node_ref=node rows="1"
-                on:keydown=move |event| if event.key() == "Enter" { event.prevent_default() }
-                on:input=on_title_input on:blur=on_blur></textarea>
-        }
-        .into_any()
-    } else if multiline {
-        let node = NodeRef::<html::Textarea>::new();
-        Effect::new(move |_| {
-            let value = value.get();
-            if let Some(element) = node.get() {
-                show_value(&element, &value);
-                shown.set_value(value);
             }
         });
-        view! {
-            <textarea id=dom_id.clone() node_ref=node rows="8" on:input=on_input on:blur=on_blur></textarea>
+        if title {
+            let on_title_input = move |event: leptos::ev::Event| {
+                if let Some(area) = node.get_untracked() {
+                    let typed = area.value();
+                    if typed.contains(['\n', '\r']) {
+                        area.set_value(&typed.replace("\r\n", " ").replace(['\n', '\r'], " "));
+                    }
+                    fit_height(&area);
+                }
+                on_input(event);
+            };
+            view! {
+                <textarea id=dom_id.clone() class="title-input" node_ref=node rows="1"
+                    on:keydown=move |event| if event.key() == "Enter" { event.prevent_default() }
+                    on:input=on_title_input on:blur=on_blur></textarea>
+            }
+            .into_any()
+        } else {
+            view! {
+                <textarea id=dom_id.clone() node_ref=node rows="8" on:input=on_input on:blur=on_blur></textarea>
+            }
+            .into_any()
         }
-        .into_any()
     } else {
         let node = NodeRef::<html::Input>::new();
         Effect::new(move |_| {
