@@ -9,7 +9,7 @@
 //! stable names, like the sync protocol's.
 
 use crate::record::schema::{FieldType, Guard, KindDef};
-use crate::record::{Record, RecordKind};
+use crate::record::{Record, RecordKind, Stamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -301,6 +301,9 @@ pub enum Denied {
     /// Only records of personal data are erased; others are removed.
     #[error("records of kind {} hold no personal data to erase", .0.as_str())]
     NotPersonalData(RecordKind),
+    /// An edit stamped with another user's name, or a stamp taken away.
+    #[error("an edit carries the name of the user who made it, and no other")]
+    ForeignStamp,
 }
 
 impl Denied {
@@ -314,6 +317,7 @@ impl Denied {
             Denied::MembersOnly(_) => "members_only",
             Denied::SecretariatOnly => "secretariat_only",
             Denied::NotInvited(_) => "not_invited",
+            Denied::ForeignStamp => "foreign_stamp",
             Denied::Erased(_) => "erased",
             Denied::NotPersonalData(_) => "not_personal_data",
         }
@@ -328,7 +332,7 @@ impl Denied {
             | Denied::MembersOnly(subject)
             | Denied::NotInvited(subject)
             | Denied::Erased(subject) => Some(subject),
-            Denied::ReadOnly | Denied::SecretariatOnly => None,
+            Denied::ReadOnly | Denied::SecretariatOnly | Denied::ForeignStamp => None,
         }
     }
 
@@ -352,6 +356,7 @@ impl Denied {
         Some(match (code, subject) {
             ("read_only", None) => Denied::ReadOnly,
             ("secretariat_only", None) => Denied::SecretariatOnly,
+            ("foreign_stamp", None) => Denied::ForeignStamp,
             ("cannot_create", Some(kind)) => Denied::CannotCreate(RecordKind::parse(&kind)?),
             ("secretariat_field", Some(field)) => Denied::SecretariatField(field),
             ("not_your_state", Some(code)) => Denied::NotYourState(code),
@@ -465,6 +470,22 @@ impl Access {
             }
         }
         Ok(())
+    }
+}
+
+/// Checks the stamp an op leaves on a record ([`crate::record::Stamp`]): a
+/// changed stamp names the user who sent the op, and none is taken away.
+pub fn check_stamp(
+    user: &UserId,
+    before: Option<&Stamp>,
+    after: Option<&Stamp>,
+) -> Result<(), Denied> {
+    match (before, after) {
+        (_, Some(after)) if before != Some(after) && after.user != user.0 => {
+            Err(Denied::ForeignStamp)
+        }
+        (Some(_), None) => Err(Denied::ForeignStamp),
+        _ => Ok(()),
     }
 }
 
@@ -726,6 +747,7 @@ mod tests {
             Denied::NotInvited("0190".into()),
             Denied::Erased("0190".into()),
             Denied::NotPersonalData(RecordKind::Project),
+            Denied::ForeignStamp,
         ];
         for denied in all {
             let wire = denied.to_wire();
@@ -734,6 +756,33 @@ mod tests {
         }
         assert_eq!(Denied::from_wire("observers can read records"), None);
         assert_eq!(Denied::from_wire("x [cannot_create:spaceship]"), None);
+    }
+
+    #[test]
+    fn nobody_stamps_an_edit_with_another_users_name() {
+        let stamp = |user: &str, at| Stamp {
+            user: user.into(),
+            name: "N".into(),
+            at,
+        };
+        let anna = UserId("anna".into());
+        let (old, own, foreign) = (stamp("jonas", 1), stamp("anna", 2), stamp("jonas", 3));
+        assert_eq!(check_stamp(&anna, None, None), Ok(()));
+        assert_eq!(
+            check_stamp(&anna, Some(&old), Some(&old)),
+            Ok(()),
+            "unchanged"
+        );
+        assert_eq!(check_stamp(&anna, Some(&old), Some(&own)), Ok(()));
+        assert_eq!(check_stamp(&anna, None, Some(&own)), Ok(()));
+        assert_eq!(
+            check_stamp(&anna, Some(&old), Some(&foreign)),
+            Err(Denied::ForeignStamp)
+        );
+        assert_eq!(
+            check_stamp(&anna, Some(&old), None),
+            Err(Denied::ForeignStamp)
+        );
     }
 
     #[test]

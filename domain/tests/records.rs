@@ -578,3 +578,44 @@ fn projections_order_sets_references_and_positions_the_same_everywhere() {
         "each target once, in the field's order"
     );
 }
+
+#[test]
+fn an_edit_names_the_top_level_item_it_changes() {
+    let title = top("title");
+    assert_eq!(
+        FieldEdit::Text("x".into()).top_item(&title),
+        None,
+        "outside every list"
+    );
+    let in_section = body(1);
+    assert_eq!(
+        FieldEdit::Text("x".into()).top_item(&in_section),
+        Some(("sections", &section(1))),
+        "the section whose body changes"
+    );
+    let list = top("sections");
+    for edit in [
+        FieldEdit::InsertItem {
+            id: section(2),
+            position: 0,
+        },
+        FieldEdit::MoveItem {
+            id: section(2),
+            position: 3,
+        },
+        FieldEdit::RemoveItem { id: section(2) },
+    ] {
+        assert_eq!(
+            edit.top_item(&list),
+            Some(("sections", &section(2))),
+            "{edit:?}"
+        );
+    }
+    // A list inside an item marks the outer item, where an outline points.
+    let nested = FieldPath::item("sections", section(3), "notes");
+    let edit = FieldEdit::InsertItem {
+        id: section(4),
+        position: 0,
+    };
+    assert_eq!(edit.top_item(&nested), Some(("sections", &section(3))));
+}

@@ -11,7 +11,7 @@ use tern_domain::auth::{
 };
 use tern_domain::client::Replica;
 use tern_domain::record::kinds::recommendation::{STANCE, STATUS};
-use tern_domain::record::{FieldEdit, FieldPath, Record, RecordId, RecordKind, Update};
+use tern_domain::record::{FieldEdit, FieldPath, Record, RecordId, RecordKind, Stamp, Update};
 use tern_domain::sync::{
     self, Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, PushRequest, Seq,
     EVENTS_PATH, PUSH_PATH, RECORDS_PATH,
@@ -585,6 +585,40 @@ async fn a_guessed_record_id_reveals_nothing() {
     .await;
     let (records, _) = pull_records(app, guesser, Seq(0)).await;
     assert!(!records.contains(&private));
+}
+
+#[tokio::test]
+async fn an_edit_carries_the_name_of_who_made_it_and_no_other() {
+    let world = World::new().await;
+    let member = world.user(Who::Member).id.0.clone();
+    let other = world.user(Who::Invited).id.0.clone();
+    let stamped = |user: &str, at: u64| {
+        let stamp = Stamp {
+            user: user.to_owned(),
+            name: "Someone".into(),
+            at,
+        };
+        move |record: &Record| record.restamp(&stamp).expect("a new stamp")
+    };
+    let own = world
+        .edit_shared(Who::Member, stamped(&member, 1_000))
+        .await;
+    check(Who::Member, "stamp own name", &own, &Expect::Applied);
+    let forged = world
+        .edit_shared(Who::Member, stamped(&other, 90_000))
+        .await;
+    check(
+        Who::Member,
+        "stamp another's name",
+        &forged,
+        &rejected(Denied::ForeignStamp),
+    );
+    // Every reader sees who changed it last, as the server keeps it.
+    let copy = server_copy(&world.app, world.shared).await;
+    let last = copy.stamp().expect("stamped");
+    assert_eq!((last.user.as_str(), last.at), (member.as_str(), 1_000));
+    let projected = copy.projection().and_then(|projection| projection.stamp());
+    assert_eq!(projected, Some(last));
 }
 
 /// Pulls into `device` until the server says complete.

@@ -1,13 +1,14 @@
 //! Records on this device, every kind from its declaration: lists
 //! ([`list`]), the generic form ([`form`], widgets in [`fields`] and
-//! [`text_input`]), links both ways ([`links`]), a long record's outline
-//! ([`outline`]), how a record stands
+//! [`text_input`]), what a record page says first ([`header`]), links both
+//! ways ([`links`]), a long record's outline ([`outline`]), how a record stands
 //! ([`state`]), who was invited to it ([`access`]), and the one kind-specific
 //! screen, a recommendation's reading view ([`reading`]).
 
 mod access;
 mod fields;
 mod form;
+mod header;
 mod lazy;
 mod links;
 mod list;
@@ -25,10 +26,10 @@ use crate::session::use_session;
 use crate::store::use_workspace;
 use crate::widgets::PageHeading;
 use form::RecordForm;
+use header::RecordHeader;
 use leptos::prelude::*;
 use links::LinksPanel;
 use outline::Outline;
-use state::RecordStateBadge;
 use tern_domain::api::EXPORT_PATH;
 use tern_domain::record::schema::{ARCHIVED, DELETED};
 use tern_domain::record::{FieldEdit, FieldPath, RecordId, RecordKind};
@@ -78,10 +79,7 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
     };
     view! {
         {heading}
-        // The id is for links, not for reading: the page offers its address.
-        <p class="record-tools" data-record-id=id.to_string()>
-            <CopyLink />
-        </p>
+        <RecordHeader id kind exists />
         {move || workspace.copies_of(id).into_iter().map(|copy| view! { <LocalCopyPanel copy /> }).collect_view()}
         <Show when=move || workspace.ready.get() && !session.can_edit()>
             <p class="hint" id="read-only">{move || t_string!(i18n, read_only_hint)}</p>
@@ -158,7 +156,6 @@ fn RecordBody(
     let personal = kind.def().personal_data;
     let online = crate::status::use_online();
     view! {
-        <RecordStateBadge id />
         <Show when=move || deleted.get()>
             <p class="record-banner removed" role="status">{move || t_string!(i18n, record_removed_banner)}</p>
         </Show>
@@ -213,34 +210,5 @@ fn RecordBody(
                 <LinksPanel id kind />
             </div>
         </div>
-    }
-}
-
-/// "Copy link": puts the record's address on the clipboard, and says whether
-/// it could.
-#[component]
-fn CopyLink() -> impl IntoView {
-    let i18n = use_i18n();
-    let copied = RwSignal::new(None::<bool>);
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let address = window().location().href().unwrap_or_default();
-            let written = window().navigator().clipboard().write_text(&address);
-            leptos::task::spawn_local(async move {
-                let ok = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
-                copied.set(Some(ok));
-            });
-        }
-    };
-    let said = move || match copied.get() {
-        Some(true) => t_string!(i18n, record_link_copied),
-        Some(false) => t_string!(i18n, record_link_not_copied),
-        None => "",
-    };
-    view! {
-        <button type="button" class="quiet" on:click=copy>{move || t_string!(i18n, record_copy_link)}</button>
-        " "
-        <span class="hint" role="status">{said}</span>
     }
 }

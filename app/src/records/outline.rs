@@ -1,7 +1,8 @@
 //! A long record's outline: the items of its first list named by a line of
 //! text (a recommendation's sections), numbered, each a jump to its place in
 //! the form or the reading view (both give an item the id [`item_anchor`]),
-//! with the one in view marked. Beside the text on a wide screen; on a phone
+//! with the one in view marked, and those holding changes not synced yet.
+//! Beside the text on a wide screen; on a phone
 //! a "Contents" button opens it as a sheet (`style/main.css`).
 
 use crate::i18n::*;
@@ -62,6 +63,8 @@ pub fn Outline(id: RecordId, kind: RecordKind) -> impl IntoView {
             })
             .unwrap_or_default()
     });
+    // Sections holding this device's changes the server has not taken yet.
+    let unsynced = Memo::new(move |_| workspace.unsynced_items(id));
     let open = RwSignal::new(false);
     let in_view = follow_reading_line(entries);
     let jump = move |item: ItemId| {
@@ -101,6 +104,10 @@ pub fn Outline(id: RecordId, kind: RecordKind) -> impl IntoView {
                             let item = item.clone();
                             move || (in_view.get().as_ref() == Some(&item)).then_some("location")
                         };
+                        let waiting = {
+                            let item = item.clone();
+                            move || unsynced.with(|items| items.contains(&item))
+                        };
                         view! {
                             <li>
                                 <a href=format!("#{}", item_anchor(&item.0)) aria-current=current
@@ -110,6 +117,13 @@ pub fn Outline(id: RecordId, kind: RecordKind) -> impl IntoView {
                                     }>
                                     <span class="outline-number">{format!("{number}.")}</span>
                                     " " {shown}
+                                    <Show when=waiting.clone()>
+                                        " "
+                                        <span class="outline-mark unsynced" title=move || t_string!(i18n, outline_unsynced)>
+                                            <span aria-hidden="true">"●"</span>
+                                            <span class="visually-hidden">{move || t_string!(i18n, outline_unsynced)}</span>
+                                        </span>
+                                    </Show>
                                 </a>
                             </li>
                         }

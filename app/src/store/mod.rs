@@ -17,6 +17,7 @@
 mod browser;
 #[cfg(feature = "hydrate")]
 mod engine;
+mod unsynced;
 
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use tern_domain::client::Replica;
 use tern_domain::record::{
     rebase_edit, FieldEdit, FieldError, FieldPath, ItemId, Projection, Record, RecordId,
-    RecordKind, Update,
+    RecordKind, Stamp, Update,
 };
 
 thread_local! {
@@ -166,6 +167,8 @@ pub struct Workspace {
     pub copies: RwSignal<Vec<LocalCopy>>,
     /// Records this user edited on this device lately, newest first.
     pub recent: RwSignal<Vec<RecordId>>,
+    /// Who is signed in: each edit is stamped with their name (see [`Stamp`]).
+    session: crate::session::Session,
 }
 
 pub fn provide_workspace() {
@@ -178,13 +181,14 @@ pub fn provide_workspace() {
         ready: RwSignal::new(false),
         copies: RwSignal::new(Vec::new()),
         recent: RwSignal::new(Vec::new()),
+        session: crate::session::use_session(),
     };
     provide_context(workspace);
     #[cfg(feature = "hydrate")]
     {
         // The workspace is the signed-in user's own: it opens once their
         // identity is known, and syncs again once an ended session is renewed.
-        let session = crate::session::use_session();
+        let session = workspace.session;
         Effect::new(move |started: Option<bool>| {
             let started = started.unwrap_or(false);
             match session.identity.get() {
@@ -290,18 +294,34 @@ impl Workspace {
         let drafting = DRAFTS.with_borrow(|drafts| drafts.keys().any(|(record, _)| *record == id));
         let unsaved = UNSAVED.with_borrow(|unsaved| unsaved.contains_key(&id));
         if drafting || unsaved {
-            return RecordState::Unsaved;
+            RecordState::Unsaved
+        } else if self.settled(id) {
+            RecordState::Synced
+        } else {
+            RecordState::SavedLocally
         }
+    }
+
+    /// Whether every edit of `id` made here is synced (not tracked).
+    fn settled(self, id: RecordId) -> bool {
+        let drafting = DRAFTS.with_borrow(|drafts| drafts.keys().any(|(record, _)| *record == id));
+        let unsaved = UNSAVED.with_borrow(|unsaved| unsaved.contains_key(&id));
         let queued = REPLICA.with_borrow(|replica| {
             replica
                 .as_ref()
                 .is_some_and(|replica| replica.has_unsynced(id))
         });
-        if queued {
-            RecordState::SavedLocally
-        } else {
-            RecordState::Synced
+        !(drafting || unsaved || queued)
+    }
+
+    /// The top-level items of `id` (a recommendation's sections) holding
+    /// changes made here that are not synced yet, for the outline's marks.
+    pub fn unsynced_items(self, id: RecordId) -> Vec<ItemId> {
+        if self.record_state(id) == RecordState::Synced {
+            unsynced::forget(id);
+            return Vec::new();
         }
+        unsynced::items(id)
     }
 
     /// The reason the server refused an edit of this record, if it did.
@@ -345,7 +365,10 @@ impl Workspace {
     pub fn create(self, kind: RecordKind) -> Option<RecordId> {
         let id = new_record_id();
         let started = perf_now();
-        let op = REPLICA.with_borrow_mut(|replica| Some(replica.as_mut()?.create(id, kind)))?;
+        let stamp = self.stamp();
+        let op = REPLICA.with_borrow_mut(|replica| {
+            Some(replica.as_mut()?.create_stamped(id, kind, stamp.as_ref()))
+        })?;
         self.saved_op(op, started);
         Some(id)
     }
@@ -353,6 +376,8 @@ impl Workspace {
     /// Changes one field and saves the change; a refused one changes nothing
     /// and says why.
     pub fn change(self, id: RecordId, path: &FieldPath, edit: FieldEdit) -> Result<(), FieldError> {
+        let item = edit.top_item(path).map(|(_, item)| item.clone());
+        let fresh = self.settled(id);
         let mut outcome = Ok(());
         self.edit(id, |record| match record.change(path, edit) {
             Ok(update) => Some(update),
@@ -361,16 +386,32 @@ impl Workspace {
                 None
             }
         });
+        if let (Ok(()), Some(item)) = (&outcome, item) {
+            unsynced::note(id, &item, fresh);
+        }
         outcome
     }
 
     /// Applies an edit made through the record API and saves it.
     pub fn edit(self, id: RecordId, change: impl FnOnce(&Record) -> Option<Update>) {
         let started = perf_now();
-        let op = REPLICA.with_borrow_mut(|replica| replica.as_mut()?.edit(id, change));
+        let stamp = self.stamp();
+        let op = REPLICA
+            .with_borrow_mut(|replica| replica.as_mut()?.edit_stamped(id, stamp.as_ref(), change));
         if let Some(op) = op {
             self.saved_op(op, started);
         }
+    }
+
+    /// The signed-in user, now: what an edit of theirs leaves on the record.
+    fn stamp(self) -> Option<Stamp> {
+        self.session.identity.with_untracked(|identity| {
+            identity.as_ref().map(|me| Stamp {
+                user: me.user.0.clone(),
+                name: me.name.clone(),
+                at: now_ms(),
+            })
+        })
     }
 
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
@@ -440,19 +481,27 @@ impl Workspace {
     /// within 300 ms, or at once by [`Self::flush_drafts`]. `shown` is what the
     /// field read before this input.
     pub fn draft_text(self, id: RecordId, field: FieldPath, shown: String, value: String) {
-        let first = DRAFTS.with_borrow_mut(|drafts| {
+        let fresh = self.settled(id);
+        let item = field.items.first().map(|(_, item)| item.clone());
+        let (first, new_field) = DRAFTS.with_borrow_mut(|drafts| {
             let first = drafts.is_empty();
             match drafts.entry((id, field)) {
-                Entry::Occupied(mut draft) => draft.get_mut().text = value,
+                Entry::Occupied(mut draft) => {
+                    draft.get_mut().text = value;
+                    (first, false)
+                }
                 Entry::Vacant(slot) => {
                     slot.insert(Draft {
                         base: shown,
                         text: value,
                     });
+                    (first, true)
                 }
             }
-            first
         });
+        if let (true, Some(item)) = (new_field, item) {
+            unsynced::note(id, &item, fresh);
+        }
         if first {
             self.local_save_changed();
             #[cfg(feature = "hydrate")]

@@ -15,7 +15,7 @@ mod held;
 
 pub use held::RECENTLY_USED;
 
-use crate::record::{Projection, Record, RecordError, RecordId, RecordKind, Update};
+use crate::record::{Projection, Record, RecordError, RecordId, RecordKind, Stamp, Update};
 use crate::sync::{
     Change, DeviceId, OpId, OpOutcome, PullQuery, PullResponse, PushOp, PushRequest, PushResponse,
     Seq, MAX_PULL_LIMIT,
@@ -48,6 +48,19 @@ pub struct Replica {
     /// here, so it is neither merged again nor reported as a change (which
     /// would make the device re-save a large document for its own keystroke).
     echoes: BTreeMap<Seq, u64>,
+}
+
+/// `update` and, when a new stamp is due, the stamp's write, as one update.
+fn with_stamp(record: &Record, update: Update, stamp: Option<&Stamp>) -> Update {
+    let Some(stamped) = stamp.and_then(|stamp| record.restamp(stamp)) else {
+        return update;
+    };
+    // Two updates of one document at hand always merge; should they not, the
+    // whole state carries both (larger, never incomplete).
+    match crate::record::merge_updates(&[&update.0, &stamped.0]) {
+        Ok(merged) => Update(merged),
+        Err(_) => Update(record.state()),
+    }
 }
 
 fn fingerprint(bytes: &[u8]) -> u64 {
@@ -239,7 +252,18 @@ impl Replica {
 
     /// Creates a record on this device; returns the op that was queued.
     pub fn create(&mut self, id: RecordId, kind: RecordKind) -> PushOp {
+        self.create_stamped(id, kind, None)
+    }
+
+    /// [`Replica::create`], stamped as created by `stamp`'s user.
+    pub fn create_stamped(
+        &mut self,
+        id: RecordId,
+        kind: RecordKind,
+        stamp: Option<&Stamp>,
+    ) -> PushOp {
         let (record, update) = Record::create(id, kind, self.client_id);
+        let update = with_stamp(&record, update, stamp);
         self.records.replace(record);
         let op = self.queue(id, kind, update);
         self.rest();
@@ -253,12 +277,24 @@ impl Replica {
         id: RecordId,
         change: impl FnOnce(&Record) -> Option<Update>,
     ) -> Option<PushOp> {
+        self.edit_stamped(id, None, change)
+    }
+
+    /// [`Replica::edit`], and the record stamped as changed by `stamp`'s user
+    /// (in the same op, when a new stamp is due).
+    pub fn edit_stamped(
+        &mut self,
+        id: RecordId,
+        stamp: Option<&Stamp>,
+        change: impl FnOnce(&Record) -> Option<Update>,
+    ) -> Option<PushOp> {
         let record = self.records.open(id)?;
         let kind = record.kind()?;
         let update = change(record)?;
         if update.0 == EMPTY_UPDATE {
             return None;
         }
+        let update = with_stamp(record, update, stamp);
         self.records.mark_stale(id);
         let op = self.queue(id, kind, update);
         self.rest();

@@ -60,6 +60,24 @@ pub enum FieldEdit {
     },
 }
 
+impl FieldEdit {
+    /// The top-level item `edit` of the field at `path` changes, as (list,
+    /// item): the item the path is in, or the item a list edit adds, moves or
+    /// removes. `None` for a field outside every list. An outline marks such
+    /// items while their change is not synced.
+    pub fn top_item<'a>(&'a self, path: &'a FieldPath) -> Option<(&'static str, &'a ItemId)> {
+        if let Some((list, item)) = path.items.first() {
+            return Some((list, item));
+        }
+        match self {
+            FieldEdit::InsertItem { id, .. }
+            | FieldEdit::MoveItem { id, .. }
+            | FieldEdit::RemoveItem { id } => Some((path.field, id)),
+            _ => None,
+        }
+    }
+}
+
 /// Why a field was not changed. A code, not a sentence: the app says it in
 /// the user's language. Nothing changed when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

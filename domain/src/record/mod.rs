@@ -22,6 +22,7 @@ pub mod kinds;
 mod path;
 mod projection;
 pub mod schema;
+mod stamp;
 mod text;
 mod untrusted;
 mod write;
@@ -32,6 +33,7 @@ pub use id::{InvalidRecordId, RecordId};
 pub use path::{FieldPath, ItemId};
 pub use projection::{Link, Projection, PROJECTION_VERSION};
 pub use schema::KindDef;
+pub use stamp::{Stamp, RESTAMP_AFTER_MS, STAMP};
 pub use text::{rebase_edit, Splice};
 pub use untrusted::{contain, containing_panic, decode_update, validate_update, MAX_CLIENT_ID};
 

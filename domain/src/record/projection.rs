@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map as JsonMap, Value};
 
 /// Bumped when the shape of projections changes; the server re-projects rows
-/// stored under an older version (2: tags by code point, not folded case).
-pub const PROJECTION_VERSION: u32 = 2;
+/// stored under an older version (2: tags by code point, not folded case;
+/// 3: the stamp of the last edit, `_changed`).
+pub const PROJECTION_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Projection {
@@ -37,9 +38,13 @@ impl Record {
     /// This record's projection; `None` until its kind is known.
     pub fn projection(&self) -> Option<Projection> {
         let def = self.def()?;
+        let mut fields = self.read_all(def);
+        if let Some(stamp) = self.stamp() {
+            fields.insert(super::STAMP.to_owned(), stamp.to_json());
+        }
         Some(Projection {
             kind: def.kind,
-            fields: self.read_all(def),
+            fields,
         })
     }
 }
@@ -61,6 +66,11 @@ impl Projection {
     /// The record's name, from its kind's title field.
     pub fn title(&self) -> &str {
         self.text(self.def().title)
+    }
+
+    /// Who changed the record last, and when, if an edit was stamped.
+    pub fn stamp(&self) -> Option<super::Stamp> {
+        super::Stamp::from_json(self.get(super::STAMP)?)
     }
 
     /// The status value, if the kind has one.

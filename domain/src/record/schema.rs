@@ -245,7 +245,9 @@ pub fn check_declaration(def: &KindDef) -> Result<(), String> {
             if !keys.insert(field.key) {
                 return Err(format!("{owner}: field {} declared twice", field.key));
             }
+            // A leading `_` is the record's own bookkeeping (the stamp, `_changed`).
             if field.key.is_empty()
+                || field.key.starts_with('_')
                 || !field
                     .key
                     .bytes()

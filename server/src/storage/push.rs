@@ -7,7 +7,7 @@ use crate::error::StorageError;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use surrealdb::types::Bytes;
-use tern_domain::auth::{Denied, GuardedFields, Role};
+use tern_domain::auth::{check_stamp, Denied, GuardedFields, Role};
 use tern_domain::record::{contain, decode_update, Record, RecordId, RecordKind};
 use tern_domain::sync::{OpId, OpOutcome, PushOp, Seq};
 use yrs::updates::decoder::Decode;
@@ -331,9 +331,18 @@ impl SurrealStorage {
                 continue;
             }
             let before = guarded.then(|| entry.guarded_fields(op.kind));
+            let stamp_before = entry.record.stamp();
             if let Err(error) = entry.record.apply_update(&op.update) {
                 entry.rebuild(&ops);
                 outcomes.push((op.op, OpOutcome::Rejected(error.to_string())));
+                continue;
+            }
+            let stamp = entry.record.stamp();
+            if let Err(denied) = check_stamp(&actor.user, stamp_before.as_ref(), stamp.as_ref()) {
+                entry.rebuild(&ops);
+                let reason = denied.to_wire();
+                denials.add(&rid, &reason);
+                outcomes.push((op.op, OpOutcome::Rejected(reason)));
                 continue;
             }
             if let Some((before, was_missing)) = before {
