@@ -326,11 +326,17 @@ async function recommendationWithSections(page, count) {
 }
 
 /** The outline's entries as the user reads them, and the one marked as in view. */
+/** The outline's entries as read (number and name, without the not-synced mark) and the current one. */
 const outlineState = (page) => page.evaluate(() => {
   const links = [...document.querySelectorAll('nav#outline a')];
+  const name = (a) => {
+    const copy = a.cloneNode(true);
+    copy.querySelector('.outline-mark')?.remove();
+    return copy.textContent.replace(/\s+/g, ' ').trim();
+  };
   return {
-    entries: links.map((a) => a.textContent.replace(/\s+/g, ' ').trim()),
-    current: links.find((a) => a.getAttribute('aria-current') === 'location')?.textContent.replace(/\s+/g, ' ').trim(),
+    entries: links.map(name),
+    current: links.filter((a) => a.getAttribute('aria-current') === 'location').map(name)[0],
   };
 });
 
@@ -359,11 +365,29 @@ test('a long recommendation has an outline beside it that jumps and follows the 
     // Scrolling on marks the section that comes into view.
     await page.evaluate(() => document.querySelector('#sections-3-heading').closest('li.item').scrollIntoView());
     await waitInPage(page, 'section 3 marked after scrolling', () => /Heading 3/.test(document.querySelector('nav#outline a[aria-current="location"]')?.textContent ?? ''));
-    // A renamed section is renamed in the outline.
+    // A renamed section is renamed in the outline, and marked while its change waits for the
+    // server (here the server cannot be reached for pushes); a reload keeps the mark.
+    await waitInPage(page, 'the sections synced', () => document.querySelector('.record-state')?.dataset.state === 'synced', null, { timeout: 20_000 });
+    const marked = () => page.evaluate(() => [...document.querySelectorAll('nav#outline a')]
+      .filter((a) => a.querySelector('.outline-mark.unsynced')).map((a) => a.querySelector('.outline-number').textContent));
+    assert.deepEqual(await marked(), [], 'no section is marked while everything is synced');
+    await context.route('**/api/sync/v1/push', (route) => route.abort());
     await page.fill('#sections-3-heading', 'Who appoints a guardian');
     await waitInPage(page, 'the outline follows the heading', () => [...document.querySelectorAll('nav#outline a')].some((a) => /3\. Who appoints a guardian/.test(a.textContent)));
     await page.locator('#sections-3-heading').blur();
-    await waitInPage(page, 'the recommendation synced', () => document.querySelector('#sync-status')?.dataset.state === 'synced', null, { timeout: 20_000 });
+    await outline.getByRole('link', { name: '3. Who appoints a guardian Changes not synced yet' }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(await marked(), ['3.'], 'only the changed section is marked');
+    await page.reload();
+    await waitHydrated(page);
+    await waitInPage(page, 'the mark after a reload', () => document.querySelectorAll('nav#outline .outline-mark.unsynced').length === 1,
+      null, { describe: () => document.querySelector('nav#outline')?.textContent ?? '<no outline>' });
+    assert.deepEqual(await marked(), ['3.']);
+    await context.unroute('**/api/sync/v1/push');
+    // The device syncs as soon as the network comes back.
+    await context.setOffline(true);
+    await context.setOffline(false);
+    await waitInPage(page, 'the recommendation synced', () => document.querySelector('#sync-status')?.dataset.state === 'synced', null, { timeout: 30_000 });
+    await waitInPage(page, 'no mark once synced', () => document.querySelectorAll('nav#outline .outline-mark').length === 0);
   } finally {
     await context.close();
   }

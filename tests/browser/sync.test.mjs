@@ -153,6 +153,13 @@ test('two members edit one recommendation offline, reload, reconnect: both keep 
         'Child participation in care decisions');
       await open(jonas.page, recUrl);
       await waitValue(jonas.page, '#sections-1-body', 'Children are heard.');
+      // The record's header says where it stands and who changed it last, when.
+      const head = jonas.page.locator('.record-head');
+      assert.match(await head.locator('.record-status').innerText(), /Draft/);
+      const changed = head.locator('.record-changed');
+      assert.match(await changed.innerText(), /^Changed by anna · .*\d/);
+      const when = Date.parse(await changed.locator('time').getAttribute('datetime'));
+      assert.ok(Math.abs(Date.now() - when) < 5 * 60_000, `the change is dated now (${new Date(when).toISOString()})`);
 
       // Both install the app shell, then lose the network.
       await Promise.all([waitSwControl(anna.page), waitSwControl(jonas.page)]);
@@ -170,6 +177,8 @@ test('two members edit one recommendation offline, reload, reconnect: both keep 
       await jonas.page.locator('#sections-1-body').blur();
       await waitState(anna.page, '.record-state', 'saved-locally');
       await waitState(jonas.page, '.record-state', 'saved-locally');
+      await waitInPage(jonas.page, 'Jonas\'s offline edit stamped with his name',
+        () => /^Changed by you · /.test(document.querySelector('.record-changed')?.textContent ?? ''));
       await waitInPage(anna.page, 'the header to count the waiting change',
         () => /waiting/.test(document.querySelector('#sync-status')?.textContent ?? ''));
 
