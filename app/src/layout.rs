@@ -50,16 +50,25 @@ pub fn Layout() -> impl IntoView {
             {move || {
                 // Without a signed-in user on this device, every page but the
                 // invitation page is the sign-in form.
+                // Each view has a column of its own (`.page`), as wide as it needs
+                // from its first paint; `main` keeps one width, so nothing already
+                // on screen moves when a page replaces the opening paragraph.
                 if mounted.get() && signed_out.get() && page.get() != Page::Welcome {
-                    view! { <SignInScreen /> }.into_any()
+                    view! { <div class="page"><SignInScreen /></div> }.into_any()
                 } else if mounted.get() && known.get() {
-                    view! { <PageView page=page.get() /> }.into_any()
+                    let page = page.get();
+                    let wide = matches!(page, Page::Record(..));
+                    view! { <div class="page" class:wide=wide><PageView page /></div> }.into_any()
                 } else {
                     // What the server's shell shows until the app runs: the same for
                     // every route, no user data, and a paragraph as large as the page's
                     // first text, so the first paint is the largest (LCP before the wasm).
-                    view! { <p class="lead loading opening">{move || t_string!(i18n, opening_workspace)}</p> }
-                        .into_any()
+                    view! {
+                        <div class="page">
+                            <p class="lead loading opening">{move || t_string!(i18n, opening_workspace)}</p>
+                        </div>
+                    }
+                    .into_any()
                 }
             }}
         </main>

@@ -20,12 +20,14 @@ pub fn RecordHeader(
     view! {
         // The id is for links, not for reading: the page offers its address.
         <div class="record-head" data-record-id=id.to_string()>
+            // All at once, with the record: a line filling in piece by piece
+            // would move what is already on screen.
             <Show when=exists>
                 <StatusChip id kind />
                 <LastChange id />
                 <RecordStateBadge id />
+                <CopyLink />
             </Show>
-            <CopyLink />
         </div>
     }
 }

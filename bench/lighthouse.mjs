@@ -1,0 +1,152 @@
+// Lighthouse's performance audit of two pages, as a phone and as a laptop:
+//   1. the sign-in page of a new device (a fresh profile, storage reset by Lighthouse), and
+//   2. a record page (a recommendation of 12 sections) on a signed-in device whose service
+//      worker is installed (storage kept), as a returning member opens it.
+// "Phone" is Lighthouse's default: a mid-range phone's screen, a slow 4G network and a 4x slower
+// CPU, simulated from the trace; "laptop" is its desktop configuration. Each is run RUNS times
+// and the median (by LCP) is reported, with its LCP element.
+// Goals (issue 17): phone score >= 98, LCP <= 2.0 s, CLS <= 0.02 on both pages; exits 1 if the
+// median misses one. Under TERN_LIGHTHOUSE_GATE=steady (CI) the LCP and score are gated with
+// a margin for a loaded machine (Lighthouse multiplies the CPU time it observes), CLS exactly.
+//
+// TERN_LIGHTHOUSE_SAVE=<dir> keeps every report; TERN_LIGHTHOUSE_RUNS sets the runs (3);
+// TERN_LIGHTHOUSE_ONLY=sign-in (or record) audits one page.
+//
+// Run from the repo root after `cargo build` and a site build:  node bench/lighthouse.mjs
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import lighthouse from 'lighthouse';
+import desktopConfig from 'lighthouse/core/config/desktop-config.js';
+import { chromium } from 'playwright-core';
+import {
+  ADMIN, CHROMIUM_ARGS, CHROMIUM_PATH, freePort, signInThroughForm, startServer, waitHydrated, waitInPage,
+  waitSwControl,
+} from '../tests/browser/harness.mjs';
+
+const RUNS = Number(process.env.TERN_LIGHTHOUSE_RUNS || 3);
+const STEADY = process.env.TERN_LIGHTHOUSE_GATE === 'steady';
+const GOAL = { score: 98, lcp: 2000, cls: 0.02 };
+// What a loaded CI machine may show without a regression (CLS does not depend on load).
+const GATE = STEADY ? { score: 90, lcp: 3000, cls: GOAL.cls } : GOAL;
+const SECTIONS = 12;
+// Where to keep each run's whole report (JSON), to see where the time went.
+const SAVE_DIR = process.env.TERN_LIGHTHOUSE_SAVE;
+
+/** A Chromium with its own profile that Lighthouse can drive through a debugging port. */
+async function browserWithPort() {
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'tern-lighthouse-'));
+  const port = await freePort();
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...CHROMIUM_ARGS, `--remote-debugging-port=${port}`],
+  });
+  return {
+    context,
+    port,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One Lighthouse run of `url`: the figures a user feels, in ms (CLS unitless). */
+async function audit(url, port, { desktop, keepStorage }) {
+  const flags = {
+    port,
+    logLevel: 'error',
+    onlyCategories: ['performance'],
+    disableStorageReset: keepStorage,
+  };
+  const { lhr } = await lighthouse(url, flags, desktop ? desktopConfig : undefined);
+  if (SAVE_DIR) {
+    await mkdir(SAVE_DIR, { recursive: true });
+    const name = `${new URL(url).pathname.split('/')[1] || 'sign-in'}-${desktop ? 'laptop' : 'phone'}-${Date.now()}.json`;
+    await writeFile(path.join(SAVE_DIR, name), JSON.stringify(lhr));
+  }
+  if (lhr.runtimeError) throw new Error(`Lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+  const value = (id) => lhr.audits[id]?.numericValue;
+  const element = lhr.audits['largest-contentful-paint-element']?.details?.items?.[0]?.items?.[0]?.node;
+  return {
+    score: Math.round((lhr.categories.performance.score ?? 0) * 100),
+    fcp: value('first-contentful-paint'),
+    lcp: value('largest-contentful-paint'),
+    cls: value('cumulative-layout-shift'),
+    tbt: value('total-blocking-time'),
+    element: element ? `${element.snippet}`.slice(0, 90) : '<none>',
+  };
+}
+
+/** Runs `audit` RUNS times; the run with the median LCP. */
+async function median(url, port, options) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await audit(url, port, options));
+  runs.sort((a, b) => a.lcp - b.lcp);
+  return { ...runs[Math.floor(runs.length / 2)], scores: runs.map((run) => run.score) };
+}
+
+/** Signs the profile in and writes a recommendation; its page's address, once synced and cached. */
+async function signedInRecord(context, server) {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/recommendations`);
+  await waitHydrated(page);
+  await signInThroughForm(page, ADMIN);
+  await page.click('#new-record');
+  await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+  await page.fill('#title', 'Guardianship for unaccompanied and separated children in the Baltic Sea region');
+  for (let n = 1; n <= SECTIONS; n++) {
+    await page.click('#add-sections');
+    await page.waitForSelector(`#sections-${n}-body`);
+    await page.fill(`#sections-${n}-heading`, `Section ${n}: the child's right to be heard`);
+    await page.fill(`#sections-${n}-body`, 'Member states ensure that every child is heard in decisions on their care. '.repeat(6));
+  }
+  await page.locator(`#sections-${SECTIONS}-body`).blur();
+  await waitInPage(page, 'the recommendation synced', () => document.querySelector('.record-state')?.dataset.state === 'synced',
+    null, { timeout: 30_000 });
+  await waitSwControl(page, 30_000);
+  const url = page.url();
+  await page.close();
+  return url;
+}
+
+const line = (label, r) =>
+  `${label.padEnd(28)} score ${String(r.score).padStart(3)} (runs ${r.scores.join('/')})  FCP ${(r.fcp / 1000).toFixed(2)} s  ` +
+  `LCP ${(r.lcp / 1000).toFixed(2)} s  CLS ${r.cls.toFixed(3)}  TBT ${Math.round(r.tbt)} ms\n${''.padEnd(30)}LCP element: ${r.element}`;
+
+const server = await startServer({ name: 'lighthouse-bench' });
+const failures = [];
+try {
+  const fresh = await browserWithPort();
+  const signed = await browserWithPort();
+  try {
+    const recordUrl = await signedInRecord(signed.context, server);
+    const pages = [
+      { label: 'sign-in, new device', url: `${server.url}/`, browser: fresh, keepStorage: false },
+      { label: 'record page, signed in', url: recordUrl, browser: signed, keepStorage: true },
+    ];
+    const only = process.env.TERN_LIGHTHOUSE_ONLY;
+    for (const { label, url, browser, keepStorage } of pages.filter((p) => !only || p.label.startsWith(only))) {
+      for (const desktop of [false, true]) {
+        const result = await median(url, browser.port, { desktop, keepStorage });
+        const name = `${label}, ${desktop ? 'laptop' : 'phone'}`;
+        console.log(line(name, result));
+        if (desktop) continue;
+        if (result.score < GATE.score) failures.push(`${name}: score ${result.score} < ${GATE.score}`);
+        if (result.lcp > GATE.lcp) failures.push(`${name}: LCP ${Math.round(result.lcp)} ms > ${GATE.lcp} ms`);
+        if (result.cls > GATE.cls) failures.push(`${name}: CLS ${result.cls.toFixed(3)} > ${GATE.cls}`);
+      }
+    }
+  } finally {
+    await Promise.allSettled([fresh.close(), signed.close()]);
+  }
+} finally {
+  await server.stop();
+}
+console.log(`goals (phone): score >= ${GOAL.score}, LCP <= ${GOAL.lcp} ms, CLS <= ${GOAL.cls}` +
+  (STEADY ? `; gated at score >= ${GATE.score}, LCP <= ${GATE.lcp} ms (TERN_LIGHTHOUSE_GATE=steady)` : ''));
+if (failures.length) {
+  console.error(`Lighthouse bench over its gate:\n  ${failures.join('\n  ')}`);
+  process.exit(1);
+}
