@@ -69,10 +69,6 @@ pub fn shell(assets: Option<AssetManifest>) -> impl IntoView {
             <link rel="stylesheet" href=assets.css />
             <link rel="modulepreload" href=assets.app_js />
             <link rel="modulepreload" href=assets.split_js />
-            // The wasm is fetched while the scripts load, not after they ran: the
-            // page's first view waits for it (`fetch` in wasm-bindgen's init
-            // takes this response: same URL, CORS mode, same-origin credentials).
-            <link rel="preload" r#as="fetch" type="application/wasm" crossorigin="anonymous" href=assets.app_wasm />
             <script type="module" src=assets.boot_js></script>
         }
     });

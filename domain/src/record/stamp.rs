@@ -5,7 +5,7 @@
 //! or not, so "changed by Anna, 3 December" reads the same on every device
 //! once synced. Concurrent stamps resolve like any map value in yrs: one of
 //! them stays, whole. The server refuses an op whose stamp names someone else
-//! ([`check_stamp`]), so nobody writes in another's name.
+//! (`auth::check_stamp`), so nobody writes in another's name.
 
 use super::{Record, Update};
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ pub const RESTAMP_AFTER_MS: u64 = 60_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
-    /// The account's id ([`crate::auth::UserId`]).
+    /// The account's id (`auth::UserId`).
     pub user: String,
     /// Their name when they made the edit.
     pub name: String,
@@ -65,7 +65,7 @@ impl Stamp {
             _ => None,
         };
         let at = match map.get("at") {
-            Some(Any::Number(at)) => u64::try_from(at.clone().as_i64()?).ok()?,
+            Some(Any::Number(at)) => u64::try_from((*at).as_i64()?).ok()?,
             _ => return None,
         };
         Some(Stamp {
