@@ -25,7 +25,7 @@ pub fn PageView(page: Page) -> impl IntoView {
         attempt.track();
         let page = page.clone();
         view! {
-            <Suspense fallback=move || view! { <p class="loading">{move || t_string!(i18n, loading)}</p> }>
+            <Suspense fallback=move || view! { <p class="loading page-loading">{move || t_string!(i18n, loading)}</p> }>
                 {Suspend::new(async move {
                     load_page(page).await.unwrap_or_else(|PageCodeMissing| {
                         view! { <PageUnavailable retry=move || attempt.update(|n| *n += 1) /> }

@@ -95,7 +95,9 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
         >
             <RecordBody id kind message />
         </Show>
-        <Show when=move || session.is_secretariat()>
+        // Once the record is here, below it: a panel waiting above the record
+        // would be pushed down when it arrives (a layout shift).
+        <Show when=move || session.is_secretariat() && exists()>
             <lazy::AccessPanel id />
         </Show>
     }
