@@ -13,8 +13,16 @@ pub fn date_time(i18n: I18n, unix_ms: u64) -> String {
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
     let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
-    date.to_locale_string(i18n.get_locale().as_str(), &options)
-        .into()
+    date.to_locale_string(intl_locale(i18n), &options).into()
+}
+
+/// The locale `Intl` writes in: the group works in British English, so
+/// English dates read "7 Dec 2026, 15:51", not the American default.
+fn intl_locale(i18n: I18n) -> &'static str {
+    match i18n.get_locale().as_str() {
+        "en" => "en-GB",
+        other => other,
+    }
 }
 
 /// The same moment for `<time datetime>`, in UTC.
