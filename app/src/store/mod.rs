@@ -291,27 +291,32 @@ impl Workspace {
     pub fn record_state(self, id: RecordId) -> RecordState {
         self.revision.track();
         self.local_saves.track();
+        self.state_now(id)
+    }
+
+    /// [`Self::record_state`], not tracked.
+    fn state_now(self, id: RecordId) -> RecordState {
         let drafting = DRAFTS.with_borrow(|drafts| drafts.keys().any(|(record, _)| *record == id));
         let unsaved = UNSAVED.with_borrow(|unsaved| unsaved.contains_key(&id));
+        let queued = || {
+            REPLICA.with_borrow(|replica| {
+                replica
+                    .as_ref()
+                    .is_some_and(|replica| replica.has_unsynced(id))
+            })
+        };
         if drafting || unsaved {
             RecordState::Unsaved
-        } else if self.settled(id) {
-            RecordState::Synced
-        } else {
+        } else if queued() {
             RecordState::SavedLocally
+        } else {
+            RecordState::Synced
         }
     }
 
     /// Whether every edit of `id` made here is synced (not tracked).
     fn settled(self, id: RecordId) -> bool {
-        let drafting = DRAFTS.with_borrow(|drafts| drafts.keys().any(|(record, _)| *record == id));
-        let unsaved = UNSAVED.with_borrow(|unsaved| unsaved.contains_key(&id));
-        let queued = REPLICA.with_borrow(|replica| {
-            replica
-                .as_ref()
-                .is_some_and(|replica| replica.has_unsynced(id))
-        });
-        !(drafting || unsaved || queued)
+        self.state_now(id) == RecordState::Synced
     }
 
     /// The top-level items of `id` (a recommendation's sections) holding

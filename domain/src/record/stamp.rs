@@ -8,7 +8,6 @@
 //! (`auth::check_stamp`), so nobody writes in another's name.
 
 use super::{Record, Update};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,7 +21,7 @@ pub const STAMP: &str = "_changed";
 /// per keystroke would only grow the log.
 pub const RESTAMP_AFTER_MS: u64 = 60_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
     /// The account's id (`auth::UserId`).
     pub user: String,
