@@ -10,7 +10,8 @@
 // a margin for a loaded machine (Lighthouse multiplies the CPU time it observes), CLS exactly;
 // under TERN_LIGHTHOUSE_GATE=report nothing fails (what scripts/test.sh runs for now).
 //
-// TERN_LIGHTHOUSE_SAVE=<dir> keeps every report; TERN_LIGHTHOUSE_RUNS sets the runs (3);
+// TERN_LIGHTHOUSE_SAVE=<dir> keeps every report, TERN_LIGHTHOUSE_TRACE=<dir> every trace (for
+// bench/long-tasks.mjs); TERN_LIGHTHOUSE_RUNS sets the runs (3);
 // TERN_LIGHTHOUSE_ONLY=sign-in (or record) audits one page.
 //
 // Run from the repo root after `cargo build` and a site build:  node bench/lighthouse.mjs
@@ -35,6 +36,9 @@ const GATE = STEADY ? { score: 90, lcp: 3000, cls: GOAL.cls } : GOAL;
 const SECTIONS = 12;
 // Where to keep each run's whole report (JSON), to see where the time went.
 const SAVE_DIR = process.env.TERN_LIGHTHOUSE_SAVE;
+// Where to keep each run's trace, with JavaScript and wasm samples: `node bench/long-tasks.mjs
+// <trace>` says what each long task ran.
+const TRACE_DIR = process.env.TERN_LIGHTHOUSE_TRACE;
 
 /** A Chromium with its own profile that Lighthouse can drive through a debugging port. */
 async function browserWithPort() {
@@ -61,9 +65,16 @@ async function audit(url, port, { desktop, keepStorage }) {
     port,
     logLevel: 'error',
     onlyCategories: ['performance'],
+    // JavaScript and wasm samples in the trace, for bench/long-tasks.mjs.
+    ...(TRACE_DIR ? { additionalTraceCategories: 'disabled-by-default-v8.cpu_profiler' } : {}),
     disableStorageReset: keepStorage,
   };
-  const { lhr } = await lighthouse(url, flags, desktop ? desktopConfig : undefined);
+  const { lhr, artifacts } = await lighthouse(url, flags, desktop ? desktopConfig : undefined);
+  if (TRACE_DIR) {
+    await mkdir(TRACE_DIR, { recursive: true });
+    const name = `${new URL(url).pathname.split('/')[1] || 'sign-in'}-${desktop ? 'laptop' : 'phone'}-${Date.now()}.trace.json`;
+    await writeFile(path.join(TRACE_DIR, name), JSON.stringify(artifacts.Trace.traceEvents));
+  }
   if (SAVE_DIR) {
     await mkdir(SAVE_DIR, { recursive: true });
     const name = `${new URL(url).pathname.split('/')[1] || 'sign-in'}-${desktop ? 'laptop' : 'phone'}-${Date.now()}.json`;

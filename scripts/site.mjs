@@ -153,6 +153,20 @@ function pageModulesOf(loader) {
   return pages;
 }
 
+// In a page the service worker controls, every fetch() costs about half a millisecond of main-thread
+// time (the request is handed to the worker), and a record page loads some 80 modules and chunks:
+// 45 ms on a laptop, four times that on a phone, in one task. The Cache API answers the same
+// precached bytes for a tenth of that, so the loader asks it first and fetches only on a miss (a
+// new device before the worker has installed, or a browser without Cache Storage).
+function fromCacheFirst(loader) {
+  const helper =
+    "const __ternFetch = (url) =>\n" +
+    "  Promise.resolve(globalThis.caches && caches.match(url)).catch(() => undefined).then((hit) => hit || fetch(url));\n";
+  const rewritten = replaceAll(loader, "fetch(new URL(", "__ternFetch(new URL(", "wasm-split's loader");
+  const afterImports = rewritten.indexOf("\n", rewritten.lastIndexOf("\nimport ") + 1) + 1;
+  return rewritten.slice(0, afterImports) + helper + rewritten.slice(afterImports);
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const { root, bindgen, out, dev } = opts;
@@ -206,6 +220,7 @@ async function main() {
     loader = replaceExactlyOnce(loader, `"./${file}"`, `"./${name}"`, "wasm-split's loader");
   }
   const pageModules = pageModulesOf(loader);
+  loader = fromCacheFirst(loader);
 
   // --- JS glue (+ snippets, if any crate uses inline_js / module imports) ----------------------
   let glue = readRequired(path.join(bindgen, "tern.js"), "the wasm-bindgen glue").toString("utf8");

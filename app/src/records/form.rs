@@ -7,6 +7,7 @@ use super::fields::{
     ChoiceField, DateField, FlagField, PerMemberField, RefField, RefsField, ScalarTextField,
     SetField,
 };
+use super::in_steps::drawn_in_steps;
 use super::text_input::TextInput;
 use crate::i18n::*;
 use crate::labels;
@@ -135,6 +136,7 @@ fn ItemList(
             view! { <h3 id=heading_id>{label}</h3> }.into_any()
         }
     };
+    let drawn = drawn_in_steps(Signal::derive(move || ids.with(Vec::len)));
     let empty = text.clone();
     let add_label = text.clone();
     let list_name = path.to_string();
@@ -146,7 +148,7 @@ fn ItemList(
                 <p class="hint">{let empty = empty.clone(); move || empty("empty")}</p>
             </Show>
             <ol class="item-list">
-                <For each=move || ids.get().into_iter().enumerate()
+                <For each=move || ids.get().into_iter().take(drawn.get()).enumerate()
                     key=|(position, item)| (item.clone(), *position)
                     let((position, item))>
                     <Item id kind list=path.clone() items item position

@@ -1,6 +1,6 @@
 //! Records on this device, every kind from its declaration: lists
 //! ([`list`]), the generic form ([`form`], widgets in [`fields`] and
-//! [`text_input`]), what a record page says first ([`header`]), links both
+//! [`text_input`], long item lists drawn in steps by [`in_steps`]), what a record page says first ([`header`]), links both
 //! ways ([`links`]), a long record's outline ([`outline`]), how a record stands
 //! ([`state`]), who was invited to it ([`access`]), and the one kind-specific
 //! screen, a recommendation's reading view ([`reading`]).
@@ -9,7 +9,7 @@ mod access;
 mod fields;
 mod form;
 mod header;
-mod lazy;
+mod in_steps;
 mod links;
 mod list;
 mod outline;
@@ -98,7 +98,7 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
         // Once the record is here, below it: a panel waiting above the record
         // would be pushed down when it arrives (a layout shift).
         <Show when=move || session.is_secretariat() && exists()>
-            <lazy::AccessPanel id />
+            <access::RecordAccess id />
         </Show>
     }
     .into_any()
@@ -202,7 +202,7 @@ fn RecordBody(
         <div class="record-layout">
             <div class="record-main">
                 {move || if kind == RecordKind::Recommendation && reading.get() {
-                    view! { <lazy::ReadingView id /> }.into_any()
+                    view! { <reading::RecommendationReading id /> }.into_any()
                 } else {
                     view! { <RecordForm id kind locked=deleted /> }.into_any()
                 }}

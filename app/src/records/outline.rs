@@ -166,12 +166,29 @@ fn follow_reading_line(entries: Memo<Vec<(ItemId, String)>>) -> ReadSignal<Optio
             set_in_view.set(current);
         }
     };
+    // Measured in the next animation frame, once per frame: reading element
+    // boxes right after the page changed would force a layout in the middle of
+    // drawing it (and of every keystroke in a section's heading).
+    let pending = StoredValue::new(false);
+    let schedule = move || {
+        if !pending.get_value() {
+            pending.set_value(true);
+            request_animation_frame(move || {
+                // The page may have gone in the meantime.
+                if pending.is_disposed() {
+                    return;
+                }
+                pending.set_value(false);
+                measure();
+            });
+        }
+    };
     Effect::new(move |_| {
         entries.track();
-        measure();
+        schedule();
     });
     Effect::new(move |_| {
-        let scroll = window_event_listener(leptos::ev::scroll, move |_| measure());
+        let scroll = window_event_listener(leptos::ev::scroll, move |_| schedule());
         on_cleanup(move || scroll.remove());
     });
     in_view

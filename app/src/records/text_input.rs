@@ -86,13 +86,27 @@ mod tests {
     }
 }
 
-/// Grows a one-line title's box to the lines its text wraps to.
+/// Grows a one-line title's box to the lines its text wraps to, where the
+/// browser does not do it itself.
 fn fit_height(area: &web_sys::HtmlTextAreaElement) {
+    if sizes_to_content() {
+        return;
+    }
     let style = web_sys::HtmlElement::style(area);
     let _ = style.set_property("height", "auto");
     // The box is border-box: its height holds the borders too.
     let borders = area.offset_height() - area.client_height();
     let _ = style.set_property("height", &format!("{}px", area.scroll_height() + borders));
+}
+
+/// Whether the browser sizes a title to its text (CSS `field-sizing: content`,
+/// `style/main.css`): then no keystroke, and no drawing of a record page, has to
+/// stop for a layout to measure the text.
+fn sizes_to_content() -> bool {
+    thread_local! {
+        static SUPPORTED: bool = web_sys::css::supports_with_value("field-sizing", "content").unwrap_or(false);
+    }
+    SUPPORTED.with(|supported| *supported)
 }
 
 /// A one-line or multi-line text field of a record. A `title` is one line
@@ -129,7 +143,8 @@ pub fn TextInput(
                 show_value(&element, &value);
                 shown.set_value(value);
                 if title {
-                    fit_height(&element);
+                    // In the next frame, when the page's layout is done anyway.
+                    request_animation_frame(move || fit_height(&element));
                 }
             }
         });

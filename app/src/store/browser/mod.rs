@@ -26,7 +26,9 @@ pub(super) use sync_loop::{request_sync, save_op, schedule_draft_flush};
 
 use crate::session::Session;
 use crate::store::{SyncPhase, Workspace, LISTED, REPLICA};
-use device::{ask_for_persistent_storage, device_id, expose_memory, load_recent, random_client_id};
+use device::{
+    ask_for_persistent_storage, device_id, expose_memory, load_recent, next_task, random_client_id,
+};
 use events::{listen_for_connectivity, open_events};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -69,9 +71,13 @@ pub(super) fn start(workspace: Workspace, session: Session, user: UserId) {
                 workspace.local_problem.set(Some(problem));
             }
         }
+        // Reading the workspace, drawing the page that waited for it and the
+        // first sync each take a task of their own.
+        next_task().await;
         workspace.ready.set(true);
         workspace.phase.set(SyncPhase::Idle);
         workspace.changed();
+        next_task().await;
         listen_to_other_tabs(workspace);
         listen_for_connectivity(workspace);
         ask_for_persistent_storage();
