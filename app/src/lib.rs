@@ -31,6 +31,7 @@ pub mod session;
 mod status;
 mod stopped;
 pub mod store;
+mod tasks;
 mod theme;
 mod widgets;
 

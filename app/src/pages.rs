@@ -27,6 +27,11 @@ pub fn PageView(page: Page) -> impl IntoView {
         view! {
             <Suspense fallback=move || view! { <p class="loading page-loading">{move || t_string!(i18n, loading)}</p> }>
                 {Suspend::new(async move {
+                    if FIRST_PAGE.replace(false) {
+                        // Hydrating the frame, and fetching and drawing the first
+                        // page, as tasks of their own (`crate::tasks`).
+                        crate::tasks::next_task().await;
+                    }
                     load_page(page).await.unwrap_or_else(|PageCodeMissing| {
                         view! { <PageUnavailable retry=move || attempt.update(|n| *n += 1) /> }
                             .into_any()
@@ -35,6 +40,11 @@ pub fn PageView(page: Page) -> impl IntoView {
             </Suspense>
         }
     }
+}
+
+thread_local! {
+    /// Whether no page has been shown yet since the app started.
+    static FIRST_PAGE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
 async fn load_page(page: Page) -> Result<AnyView, PageCodeMissing> {

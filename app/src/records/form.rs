@@ -37,12 +37,14 @@ pub fn RecordForm(
     #[prop(into)] locked: Signal<bool>,
 ) -> impl IntoView {
     let session = use_session();
+    let fields = kind.def().fields;
+    let drawn = drawn_in_steps(Signal::stored(fields.len()));
     view! {
         <form class="editor" on:submit=|event| event.prevent_default()>
             <fieldset class="editor-fields" disabled=move || !session.can_edit() || locked.get()>
-                {kind.def().fields.iter().map(|field| view! {
+                <For each=move || fields.iter().take(drawn.get()) key=|field| field.key let(field)>
                     <Field id kind path=FieldPath::top(field.key) field dom=dom_id("", field.key) depth=0 />
-                }).collect_view()}
+                </For>
             </fieldset>
         </form>
     }

@@ -1,8 +1,8 @@
-//! A long list drawn a few items at a time, each step in a task of its own:
-//! a 12-section recommendation drawn at once is one task of 50 ms on a
-//! laptop and four times that on a phone, during which a tap goes unanswered
-//! (Lighthouse's total blocking time). The first items appear at once; the
-//! rest follow within a few frames.
+//! A record page drawn in steps, each in a task of its own: drawn at once, a
+//! 12-section recommendation is one task of 50 ms on a laptop and four times
+//! that on a phone, during which a tap goes unanswered (Lighthouse's total
+//! blocking time). Long lists show their first items at once and the rest
+//! within a few frames; side parts follow the text.
 
 use leptos::prelude::*;
 use std::time::Duration;
@@ -26,4 +26,14 @@ pub fn drawn_in_steps(total: Signal<usize>) -> Signal<usize> {
         }
     });
     Signal::derive(move || drawn.get().min(total.get()))
+}
+
+/// Draws its children a task after it is drawn itself: for parts beside or
+/// below the text (the outline, links, invitations), whose late arrival moves
+/// nothing above them.
+#[component]
+pub fn Later(children: ChildrenFn) -> impl IntoView {
+    let shown = RwSignal::new(false);
+    Effect::new(move |_| set_timeout(move || shown.set(true), Duration::ZERO));
+    view! { <Show when=move || shown.get()>{children()}</Show> }
 }

@@ -27,9 +27,11 @@ use crate::store::use_workspace;
 use crate::widgets::PageHeading;
 use form::RecordForm;
 use header::RecordHeader;
+use in_steps::Later;
 use leptos::prelude::*;
 use links::LinksPanel;
 use outline::Outline;
+use std::time::Duration;
 use tern_domain::api::EXPORT_PATH;
 use tern_domain::record::schema::{ARCHIVED, DELETED};
 use tern_domain::record::{FieldEdit, FieldPath, RecordId, RecordKind};
@@ -70,12 +72,27 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
         return view! { {heading} <p>{not_here}</p> }.into_any();
     };
     let message = RwSignal::new(None::<(bool, String)>);
+    // The record's document is read (decoded, the first time) in a task of
+    // its own, before the page is drawn from it (`in_steps`).
+    let opened = RwSignal::new(false);
+    Effect::new(move |_| {
+        if workspace.ready.get() && !opened.get_untracked() {
+            set_timeout(
+                move || {
+                    workspace.with_record(id, |_| ());
+                    set_timeout(move || opened.set(true), Duration::ZERO);
+                },
+                Duration::ZERO,
+            );
+        }
+    });
     // Cheap reads of the document: the page re-reads them on every change,
     // and projecting a long recommendation each keystroke would not be.
     let exists = move || {
-        workspace
-            .with_record(id, |record| record.kind() == Some(kind))
-            .unwrap_or(false)
+        opened.get()
+            && workspace
+                .with_record(id, |record| record.kind() == Some(kind))
+                .unwrap_or(false)
     };
     view! {
         {heading}
@@ -90,7 +107,7 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
         <Show
             when=exists
             fallback=move || view! {
-                <p>{move || if workspace.ready.get() { not_here() } else { t_string!(i18n, loading).to_owned() }}</p>
+                <p>{move || if opened.get() { not_here() } else { t_string!(i18n, loading).to_owned() }}</p>
             }
         >
             <RecordBody id kind message />
@@ -98,7 +115,7 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
         // Once the record is here, below it: a panel waiting above the record
         // would be pushed down when it arrives (a layout shift).
         <Show when=move || session.is_secretariat() && exists()>
-            <access::RecordAccess id />
+            <Later><access::RecordAccess id /></Later>
         </Show>
     }
     .into_any()
@@ -208,8 +225,10 @@ fn RecordBody(
                 }}
             </div>
             <div class="record-side">
-                <Outline id kind />
-                <LinksPanel id kind />
+                <Later>
+                    <Outline id kind />
+                    <LinksPanel id kind />
+                </Later>
             </div>
         </div>
     }

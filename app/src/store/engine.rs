@@ -18,6 +18,8 @@ const RETRY: Duration = Duration::from_secs(5);
 /// code is here.
 pub(super) fn start(workspace: Workspace, session: Session, user: UserId) {
     spawn_local(async move {
+        // Not in the task that hydrates the page (`crate::tasks`).
+        crate::tasks::next_task().await;
         if split::start(workspace, session, user.clone())
             .await
             .is_err()

@@ -213,14 +213,3 @@ pub(super) fn remember_recent(workspace: Workspace, record: RecordId) {
     }
     workspace.recent.set(recent);
 }
-
-/// Resolves in a later task of the page. The start awaits it between its long
-/// steps (reading the workspace, drawing the page, the first sync), which would
-/// otherwise run as one task: on a phone's slower CPU, several hundred
-/// milliseconds in which a tap goes unanswered.
-pub(super) async fn next_task() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback(&resolve);
-    });
-    let _ = JsFuture::from(promise).await;
-}

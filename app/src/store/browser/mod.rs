@@ -26,9 +26,8 @@ pub(super) use sync_loop::{request_sync, save_op, schedule_draft_flush};
 
 use crate::session::Session;
 use crate::store::{SyncPhase, Workspace, LISTED, REPLICA};
-use device::{
-    ask_for_persistent_storage, device_id, expose_memory, load_recent, next_task, random_client_id,
-};
+use crate::tasks::next_task;
+use device::{ask_for_persistent_storage, device_id, expose_memory, load_recent, random_client_id};
 use events::{listen_for_connectivity, open_events};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
