@@ -6,9 +6,9 @@
 // CPU, simulated from the trace; "laptop" is its desktop configuration. Each is run RUNS times
 // and the median (by LCP) is reported, with its LCP element.
 // Goals (issue 17): phone score >= 98, LCP <= 2.0 s, CLS <= 0.02 on both pages; exits 1 if the
-// median misses one. Under TERN_LIGHTHOUSE_GATE=steady (CI) the LCP and score are gated with
-// a margin for a loaded machine (Lighthouse multiplies the CPU time it observes), CLS exactly;
-// under TERN_LIGHTHOUSE_GATE=report nothing fails (what scripts/test.sh runs for now).
+// median misses one. Under TERN_LIGHTHOUSE_GATE=steady (scripts/test.sh) the LCP and score are
+// gated with a margin for a machine's noise (Lighthouse multiplies the CPU time it observes), CLS
+// exactly; under TERN_LIGHTHOUSE_GATE=report nothing fails.
 //
 // TERN_LIGHTHOUSE_SAVE=<dir> keeps every report, TERN_LIGHTHOUSE_TRACE=<dir> every trace (for
 // bench/long-tasks.mjs); TERN_LIGHTHOUSE_RUNS sets the runs (3);
@@ -32,7 +32,10 @@ const STEADY = process.env.TERN_LIGHTHOUSE_GATE === 'steady';
 const REPORT_ONLY = process.env.TERN_LIGHTHOUSE_GATE === 'report';
 const GOAL = { score: 98, lcp: 2000, cls: 0.02 };
 // What a loaded CI machine may show without a regression (CLS does not depend on load).
-const GATE = STEADY ? { score: 90, lcp: 3000, cls: GOAL.cls } : GOAL;
+// On an idle 2-core machine the phone scores of single runs range 90-100 (Lighthouse multiplies
+// the CPU time it observes by four); 80 still fails a page back where the record page was
+// before its start was split into tasks (75-85).
+const GATE = STEADY ? { score: 80, lcp: 3000, cls: GOAL.cls } : GOAL;
 const SECTIONS = 12;
 // Where to keep each run's whole report (JSON), to see where the time went.
 const SAVE_DIR = process.env.TERN_LIGHTHOUSE_SAVE;
