@@ -154,8 +154,9 @@ function pageModulesOf(loader) {
 }
 
 // In a page the service worker controls, every fetch() costs about half a millisecond of main-thread
-// time (the request is handed to the worker), and a record page loads some 80 modules and chunks:
-// 45 ms on a laptop, four times that on a phone, in one task. The Cache API answers the same
+// time (the request is handed to the worker), and a record page loads some 20 modules and chunks
+// (80 before app/src/pages.rs had five modules: 45 ms on a laptop, four times that on a phone,
+// in one task). The Cache API answers the same
 // precached bytes for a tenth of that, so the loader asks it first and fetches only on a miss (a
 // new device before the worker has installed, or a browser without Cache Storage).
 function fromCacheFirst(loader) {
