@@ -120,14 +120,21 @@ pub fn App() -> impl IntoView {
     status::provide_online();
     session::provide_session();
     store::provide_workspace();
-    // Effects run only in the browser, after hydration.
+    // Effects run only in the browser, after hydration. Drawing the page is a
+    // task of its own after hydration's: together they are a long task on a
+    // phone (see `tasks`).
     Effect::new(move |_| {
-        set_mounted.set(true);
-        if let Some(root) = document().document_element() {
-            // Tests and tools wait for this; it means the page is interactive.
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-        stopped::listen_for_test_panic();
+        set_timeout(
+            move || {
+                set_mounted.set(true);
+                if let Some(root) = document().document_element() {
+                    // Tests and tools wait for this; it means the page is interactive.
+                    let _ = root.set_attribute("data-hydrated", "true");
+                }
+                stopped::listen_for_test_panic();
+            },
+            std::time::Duration::ZERO,
+        );
     });
 
     view! {

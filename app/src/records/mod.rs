@@ -31,6 +31,7 @@ use in_steps::Later;
 use leptos::prelude::*;
 use links::LinksPanel;
 use outline::Outline;
+use std::time::Duration;
 use tern_domain::api::EXPORT_PATH;
 use tern_domain::record::schema::{ARCHIVED, DELETED};
 use tern_domain::record::{FieldEdit, FieldPath, RecordId, RecordKind};
@@ -71,12 +72,27 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
         return view! { {heading} <p>{not_here}</p> }.into_any();
     };
     let message = RwSignal::new(None::<(bool, String)>);
+    // The record's document is read (decoded, the first time) in a task of
+    // its own, before the page is drawn from it (`in_steps`).
+    let opened = RwSignal::new(false);
+    Effect::new(move |_| {
+        if workspace.ready.get() && !opened.get_untracked() {
+            set_timeout(
+                move || {
+                    workspace.with_record(id, |_| ());
+                    set_timeout(move || opened.set(true), Duration::ZERO);
+                },
+                Duration::ZERO,
+            );
+        }
+    });
     // Cheap reads of the document: the page re-reads them on every change,
     // and projecting a long recommendation each keystroke would not be.
     let exists = move || {
-        workspace
-            .with_record(id, |record| record.kind() == Some(kind))
-            .unwrap_or(false)
+        opened.get()
+            && workspace
+                .with_record(id, |record| record.kind() == Some(kind))
+                .unwrap_or(false)
     };
     view! {
         {heading}
@@ -91,7 +107,7 @@ pub fn RecordPage(kind: RecordKind, id: String) -> impl IntoView {
         <Show
             when=exists
             fallback=move || view! {
-                <p>{move || if workspace.ready.get() { not_here() } else { t_string!(i18n, loading).to_owned() }}</p>
+                <p>{move || if opened.get() { not_here() } else { t_string!(i18n, loading).to_owned() }}</p>
             }
         >
             <RecordBody id kind message />

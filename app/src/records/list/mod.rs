@@ -147,6 +147,10 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
     let has_range = range_fields(def).is_some();
     let header_keys: Vec<&'static str> = columns.iter().map(|field| field.key).collect();
     let body_columns = columns.clone();
+    // The view's closures read the list's signals with `try_`: "New" changes
+    // the list and leaves it at once, and a closure notified of the change can
+    // run after the page, and so the signals, are gone (the app stopped on a
+    // disposed signal here when the page was drawn a task later).
     view! {
         <Show when=may_create>
             <p class="actions">
@@ -174,12 +178,13 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
                 // `all` is read before `rows`: when a sync brings records but
                 // none match the filter, `rows` stays the same empty list, and
                 // the count read only through it would keep the old total.
-                let total = all.with(Vec::len);
-                format!("{} {} {total}", rows.with(Vec::len), t_string!(i18n, list_of))
+                let total = all.try_with(Vec::len).unwrap_or(0);
+                let shown = rows.try_with(Vec::len).unwrap_or(0);
+                format!("{shown} {} {total}", t_string!(i18n, list_of))
             }}
         </p>
         <Show
-            when=move || !all.get().is_empty()
+            when=move || all.try_with(|all| !all.is_empty()).unwrap_or(false)
             fallback=move || view! {
                 <section class="empty-state">
                     <h2>{move || labels::kind(i18n, kind, "empty")}</h2>
@@ -189,7 +194,7 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
         >
             <div class="table-scroll">
             // Wide enough for every column to be read; a phone scrolls the table, not the page.
-            <table class="record-table" id=TABLE_ID aria-rowcount=move || total.get() + 1
+            <table class="record-table" id=TABLE_ID aria-rowcount=move || total.try_get().unwrap_or(0) + 1
                 style:min-width=format!("{}rem", 16 + 8 * header_keys.len())>
                 <thead>
                     <tr aria-rowindex="1">
@@ -203,15 +208,20 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
                         let spans = header_keys.len() + 2;
                         let spacer = move |above: bool| {
                             let height = move || {
-                                let (top, bottom) = on_screen.get().spacers(total.get());
+                                let (top, bottom) = on_screen
+                                    .try_get()
+                                    .zip(total.try_get())
+                                    .map_or((0, 0), |(window, total)| window.spacers(total));
                                 format!("{}px", if above { top } else { bottom })
                             };
                             view! { <tr class="row-spacer" aria-hidden="true"><td colspan=spans style:height=height></td></tr> }
                         };
                         let columns = body_columns.clone();
                         let visible = move || {
-                            let window = on_screen.get();
-                            rows.with(|rows| {
+                            let Some(window) = on_screen.try_get() else {
+                                return Vec::new();
+                            };
+                            rows.try_with(|rows| {
                                 let end = window.end.min(rows.len());
                                 let start = window.start.min(end);
                                 rows[start..end]
@@ -220,6 +230,7 @@ pub fn RecordList(kind: RecordKind, #[prop(optional)] archived: bool) -> impl In
                                     .map(|(at, (id, projection))| (start + at, *id, projection.clone()))
                                     .collect::<Vec<_>>()
                             })
+                            .unwrap_or_default()
                         };
                         // Rendered again as the window moves: a screen of rows costs less
                         // than the keyed <For> would add to this page's module (~30 KB).
