@@ -10,9 +10,14 @@
 // gated with a margin for a machine's noise (Lighthouse multiplies the CPU time it observes), CLS
 // exactly; under TERN_LIGHTHOUSE_GATE=report nothing fails.
 //
+// Then both pages' starts are measured on a 4x slowed CPU (`measuredBlocking`): the blocking
+// time a phone's user would feel, without Lighthouse's tracing and simulation in the figure.
+//
 // TERN_LIGHTHOUSE_SAVE=<dir> keeps every report, TERN_LIGHTHOUSE_TRACE=<dir> every trace (for
 // bench/long-tasks.mjs); TERN_LIGHTHOUSE_RUNS sets the runs (3);
-// TERN_LIGHTHOUSE_ONLY=sign-in (or record) audits one page.
+// TERN_LIGHTHOUSE_ONLY=sign-in (or record) audits one page; TERN_LIGHTHOUSE_THROTTLING=devtools
+// has Lighthouse slow the CPU and network for real instead of simulating (its default);
+// TERN_LIGHTHOUSE_TASKS=1 prints each measured long task.
 //
 // Run from the repo root after `cargo build` and a site build:  node bench/lighthouse.mjs
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -30,12 +35,16 @@ const RUNS = Number(process.env.TERN_LIGHTHOUSE_RUNS || 3);
 const STEADY = process.env.TERN_LIGHTHOUSE_GATE === 'steady';
 // Prints the figures and fails nothing (scripts/test.sh, while the goals are not yet met).
 const REPORT_ONLY = process.env.TERN_LIGHTHOUSE_GATE === 'report';
-const GOAL = { score: 98, lcp: 2000, cls: 0.02 };
+// blocking: the measured blocking time on a 4x slowed CPU (`measuredBlocking`); 200 ms is where
+// Lighthouse's phone scoring stops calling TBT good.
+const GOAL = { score: 98, lcp: 2000, cls: 0.02, blocking: 200 };
 // What a loaded CI machine may show without a regression (CLS does not depend on load).
 // On an idle 2-core machine the phone scores of single runs range 90-100 (Lighthouse multiplies
 // the CPU time it observes by four); 80 still fails a page back where the record page was
 // before its start was split into tasks (75-85).
-const GATE = STEADY ? { score: 80, lcp: 3000, cls: GOAL.cls } : GOAL;
+// A new device's sign-in page measures 160-200 ms of blocking (V8 compiles each wasm function
+// on its first call), a record page 0-40 ms with single runs up to 200 ms.
+const GATE = STEADY ? { score: 80, lcp: 3000, cls: GOAL.cls, blocking: 300 } : GOAL;
 const SECTIONS = 12;
 // Where to keep each run's whole report (JSON), to see where the time went.
 const SAVE_DIR = process.env.TERN_LIGHTHOUSE_SAVE;
@@ -71,6 +80,7 @@ async function audit(url, port, { desktop, keepStorage }) {
     // JavaScript and wasm samples in the trace, for bench/long-tasks.mjs.
     ...(TRACE_DIR ? { additionalTraceCategories: 'disabled-by-default-v8.cpu_profiler' } : {}),
     disableStorageReset: keepStorage,
+    ...(process.env.TERN_LIGHTHOUSE_THROTTLING ? { throttlingMethod: process.env.TERN_LIGHTHOUSE_THROTTLING } : {}),
   };
   const { lhr, artifacts } = await lighthouse(url, flags, desktop ? desktopConfig : undefined);
   if (TRACE_DIR) {
@@ -128,6 +138,41 @@ async function signedInRecord(context, server) {
   return url;
 }
 
+/**
+ * The page's start as a phone's CPU runs it, measured rather than simulated: Chromium slows its
+ * CPU four times (as Lighthouse's phone assumes) and the page's Long Tasks API reports each task
+ * over 50 ms; blocking time is what they add over 50 ms each (TBT's sum, from the first task on).
+ * Lighthouse's own figure multiplies the durations it observes while tracing, and on a 2-core
+ * machine that runs Lighthouse, Chromium and the server those include the tracing's cost and
+ * their contention: its phone TBT reads 150-400 ms where this reads 0-40 ms.
+ * `open(i)` gives the page of run i, ready to be loaded; the median of RUNS loads is returned.
+ */
+async function measuredBlocking(open, url, ready) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const page = await open(i);
+    await page.addInitScript(() => {
+      window.__ternLongTasks = [];
+      new PerformanceObserver((list) => {
+        for (const task of list.getEntries()) window.__ternLongTasks.push(task.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    await page.goto(url);
+    await waitHydrated(page, 30_000);
+    await page.waitForSelector(ready, { timeout: 30_000 });
+    // The first sync and the steps of drawing that follow the first view.
+    await page.waitForTimeout(3_000);
+    const tasks = await page.evaluate(() => window.__ternLongTasks);
+    if (process.env.TERN_LIGHTHOUSE_TASKS) console.log(`  ${url}: ${tasks.map(Math.round).join(" ")}`);
+    runs.push(Math.round(tasks.reduce((sum, duration) => sum + Math.max(0, duration - 50), 0)));
+    await page.close();
+  }
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { blocking: sorted[Math.floor(sorted.length / 2)], runs };
+}
+
 const line = (label, r) =>
   `${label.padEnd(28)} score ${String(r.score).padStart(3)} (runs ${r.scores.join('/')})  FCP ${(r.fcp / 1000).toFixed(2)} s  ` +
   `LCP ${(r.lcp / 1000).toFixed(2)} s  CLS ${r.cls.toFixed(3)}  TBT ${Math.round(r.tbt)} ms\n${''.padEnd(30)}LCP element: ${r.element}`;
@@ -137,6 +182,7 @@ const failures = [];
 try {
   const fresh = await browserWithPort();
   const signed = await browserWithPort();
+  const after = [];
   try {
     const recordUrl = await signedInRecord(signed.context, server);
     const pages = [
@@ -155,14 +201,33 @@ try {
         if (result.cls > GATE.cls) failures.push(`${name}: CLS ${result.cls.toFixed(3)} > ${GATE.cls}`);
       }
     }
+    // Measured on a slowed CPU: each sign-in run is a new device (a new context), each record
+    // page run a reload on the signed-in one.
+    const devices = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+    after.push(() => devices.close());
+    const measured = [
+      {
+        label: 'sign-in, new device',
+        url: `${server.url}/`,
+        open: async () => (await devices.newContext()).newPage(),
+        ready: '#sign-in-email',
+      },
+      { label: 'record page, signed in', url: recordUrl, open: () => signed.context.newPage(), ready: '[id$="-body"]' },
+    ];
+    for (const { label, url, open, ready } of measured.filter((p) => !only || p.label.startsWith(only))) {
+      const result = await measuredBlocking(open, url, ready);
+      const name = `${label}, phone CPU`;
+      console.log(`${name.padEnd(28)} blocking ${result.blocking} ms (runs ${result.runs.join('/')}; measured, CPU 4x slower)`);
+      if (result.blocking > GATE.blocking) failures.push(`${name}: blocking ${result.blocking} ms > ${GATE.blocking} ms`);
+    }
   } finally {
-    await Promise.allSettled([fresh.close(), signed.close()]);
+    await Promise.allSettled([fresh.close(), signed.close(), ...after.map((close) => close())]);
   }
 } finally {
   await server.stop();
 }
-console.log(`goals (phone): score >= ${GOAL.score}, LCP <= ${GOAL.lcp} ms, CLS <= ${GOAL.cls}` +
-  (STEADY ? `; gated at score >= ${GATE.score}, LCP <= ${GATE.lcp} ms (TERN_LIGHTHOUSE_GATE=steady)` : ''));
+console.log(`goals (phone): score >= ${GOAL.score}, LCP <= ${GOAL.lcp} ms, CLS <= ${GOAL.cls}, measured blocking <= ${GOAL.blocking} ms` +
+  (STEADY ? `; gated at score >= ${GATE.score}, LCP <= ${GATE.lcp} ms, blocking <= ${GATE.blocking} ms (TERN_LIGHTHOUSE_GATE=steady)` : ''));
 if (failures.length && REPORT_ONLY) {
   console.log(`over the goals (reported, not gated: TERN_LIGHTHOUSE_GATE=report):\n  ${failures.join('\n  ')}`);
 } else if (failures.length) {
