@@ -440,10 +440,20 @@ mod written_before_the_schema {
         for key in ["title", "summary", "status", "focus_areas"] {
             assert_eq!(projection.get(key), old.get(key), "{key}");
         }
-        assert_eq!(
-            serde_json::Value::Array(projection.items("sections").to_vec()),
-            old["sections"]
-        );
+        // Each section as it was (heading and text), and no paragraphs: they
+        // came later, and an old section's text stays its opening text.
+        let sections: Vec<serde_json::Value> = projection
+            .items("sections")
+            .iter()
+            .map(|section| {
+                let mut section = section.clone();
+                let paragraphs = section.as_object_mut().and_then(|s| s.remove("paragraphs"));
+                assert_eq!(paragraphs, Some(serde_json::json!([])));
+                section
+            })
+            .collect();
+        assert_eq!(serde_json::Value::Array(sections), old["sections"]);
+        assert_eq!(projection.text("preamble"), "");
         // The old shape listed positions as pairs; the projection keys them.
         assert_eq!(
             projection.per_member("positions"),

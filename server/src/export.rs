@@ -89,6 +89,7 @@ pub fn document(
         def.fields,
         &projection.fields,
         "",
+        &[],
         Some(def.title),
         2,
         &label,
@@ -111,6 +112,8 @@ fn render_fields(
     fields: &[FieldDef],
     values: &serde_json::Map<String, Value>,
     prefix: &str,
+    // The positions of the numbered items these fields are in.
+    numbers: &[usize],
     skip: Option<&str>,
     level: u8,
     label: &dyn Fn(&str, &str) -> String,
@@ -127,11 +130,13 @@ fn render_fields(
         match field.ty {
             FieldType::Text | FieldType::LongText if level > 2 => {
                 let text = value.as_str().unwrap_or_default();
+                // A numbered paragraph's one text is under its number, not a label.
+                let labelled = skip.is_some() || fields.len() > 1;
                 if !text.trim().is_empty() {
-                    texts.push_str(&format!(
-                        "<h{level}>{name}</h{level}>\n{}",
-                        markdown_to_safe_html(text)
-                    ));
+                    if labelled {
+                        texts.push_str(&format!("<h{level}>{name}</h{level}>\n"));
+                    }
+                    texts.push_str(&markdown_to_safe_html(text));
                 }
             }
             FieldType::LongText => {
@@ -149,22 +154,33 @@ fn render_fields(
                     continue;
                 }
                 texts.push_str(&format!("<h{level}>{name}</h{level}>\n"));
-                for item in list {
+                for (position, item) in list.iter().enumerate() {
                     let Value::Object(item) = item else { continue };
-                    let heading = items
+                    let mut numbers = numbers.to_vec();
+                    if items.numbered {
+                        numbers.push(position);
+                    }
+                    let title = items
                         .title
                         .and_then(|key| item.get(key))
                         .and_then(Value::as_str)
                         .unwrap_or_default();
+                    let number = if items.numbered {
+                        tern_domain::record::schema::number(&numbers)
+                    } else {
+                        String::new()
+                    };
+                    let heading = format!("{number} {}", escape(title));
                     texts.push_str("<section>\n");
                     let inner = (level + 1).min(6);
-                    if !heading.is_empty() {
-                        texts.push_str(&format!("<h{inner}>{}</h{inner}>\n", escape(heading)));
+                    if !heading.trim().is_empty() {
+                        texts.push_str(&format!("<h{inner}>{}</h{inner}>\n", heading.trim()));
                     }
                     render_fields(
                         items.fields,
                         item,
                         &format!("{path}."),
+                        &numbers,
                         items.title,
                         inner,
                         label,

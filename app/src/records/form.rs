@@ -14,7 +14,7 @@ use crate::labels;
 use crate::session::use_session;
 use crate::store::{new_item_id, use_workspace};
 use leptos::prelude::*;
-use tern_domain::record::schema::{FieldDef, FieldType, ItemsDef};
+use tern_domain::record::schema::{self, FieldDef, FieldType, ItemsDef};
 use tern_domain::record::{FieldEdit, FieldPath, ItemId, RecordId, RecordKind};
 
 type I18n = leptos_i18n::I18nContext<Locale>;
@@ -59,6 +59,9 @@ pub fn Field(
     field: &'static FieldDef,
     dom: String,
     depth: usize,
+    /// The positions of the numbered items this field is in, outermost first.
+    #[prop(optional)]
+    number: Vec<usize>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let label = {
@@ -88,7 +91,7 @@ pub fn Field(
         FieldType::Ref(kinds) => view! { <RefField id path kinds dom label /> }.into_any(),
         FieldType::Refs(kinds) => view! { <RefsField id path kinds dom label /> }.into_any(),
         FieldType::Items(items) => {
-            view! { <ItemList id kind path items dom label depth /> }.into_any()
+            view! { <ItemList id kind path items dom label depth number /> }.into_any()
         }
     }
 }
@@ -103,6 +106,7 @@ fn ItemList(
     dom: String,
     label: Signal<String>,
     depth: usize,
+    number: Vec<usize>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
@@ -149,13 +153,13 @@ fn ItemList(
             <Show when=move || ids.get().is_empty()>
                 <p class="hint">{let empty = empty.clone(); move || empty("empty")}</p>
             </Show>
-            <ol class="item-list">
+            <ol class="item-list" class:numbered=items.numbered>
                 <For each=move || ids.get().into_iter().take(drawn.get()).enumerate()
                     key=|(position, item)| (item.clone(), *position)
                     let((position, item))>
                     <Item id kind list=path.clone() items item position
                         count=Signal::derive(move || ids.get().len())
-                        dom=format!("{dom}-{}", position + 1) depth error />
+                        dom=format!("{dom}-{}", position + 1) depth error number=number.clone() />
                 </For>
             </ol>
             <p class="field-error" role="alert">{move || error.get()}</p>
@@ -179,6 +183,8 @@ fn Item(
     dom: String,
     depth: usize,
     error: RwSignal<Option<String>>,
+    /// The enclosing numbered items' positions.
+    number: Vec<usize>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
@@ -211,16 +217,23 @@ fn Item(
         let list = list.clone();
         move || labels::list_text(i18n, kind, &list, "remove")
     };
+    let mut number = number;
+    if items.numbered {
+        number.push(position);
+    }
+    let shown_number = items.numbered.then(|| schema::number(&number));
     let fields = items
         .fields
         .iter()
         .map(|field| {
             let path = list.child(item.clone(), field.key);
-            view! { <Field id kind path field dom=dom_id(&dom, field.key) depth=depth + 1 /> }
+            let number = number.clone();
+            view! { <Field id kind path field dom=dom_id(&dom, field.key) depth=depth + 1 number /> }
         })
         .collect_view();
     view! {
         <li class="item" id=super::outline::item_anchor(&item.0) data-item=item.0.clone()>
+            {shown_number.map(|number| view! { <span class="item-number">{number}</span> })}
             {fields}
             <p class="item-actions">
                 <button type="button" on:click=move_up disabled={position == 0}>

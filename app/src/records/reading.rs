@@ -6,10 +6,12 @@ use crate::i18n::*;
 use crate::store::use_workspace;
 use leptos::html;
 use leptos::prelude::*;
+use tern_domain::record::schema::number;
 use tern_domain::record::RecordId;
 
-/// A recommendation as its readers see it: plain-text title and summary, and
-/// each section's body rendered from Markdown.
+/// A recommendation as its readers see it: plain-text title and summary, the
+/// preamble, and each numbered section's opening text and numbered paragraphs
+/// rendered from Markdown.
 #[component]
 pub fn RecommendationReading(id: RecordId) -> impl IntoView {
     let i18n = use_i18n();
@@ -33,19 +35,34 @@ pub fn RecommendationReading(id: RecordId) -> impl IntoView {
                 let text = |item: &serde_json::Value, key: &str| {
                     item.get(key).and_then(|value| value.as_str()).unwrap_or_default().to_owned()
                 };
-                let sections: Vec<(String, String, String)> = projection
-                    .items("sections")
-                    .iter()
-                    .map(|item| (item_anchor(&text(item, "id")), text(item, "heading"), text(item, "body")))
-                    .collect();
+                let items = |item: &serde_json::Value, key: &str| {
+                    item.get(key).and_then(|value| value.as_array()).cloned().unwrap_or_default()
+                };
+                let sections = projection.items("sections").to_vec();
                 view! {
                     <h2 class="reading-title">{title}</h2>
                     <p class="reading-summary">{projection.text("summary").to_owned()}</p>
-                    {sections.into_iter().map(|(anchor, heading, body)| view! {
-                        <section class="reading-section" id=anchor>
-                            <h2>{heading}</h2>
-                            <MarkdownBody text=body />
-                        </section>
+                    {(!projection.text("preamble").trim().is_empty()).then(|| view! {
+                        <div class="reading-preamble"><MarkdownBody text=projection.text("preamble").to_owned() /></div>
+                    })}
+                    {sections.into_iter().enumerate().map(|(at, section)| {
+                        let body = text(&section, "body");
+                        let paragraphs = items(&section, "paragraphs");
+                        view! {
+                            <section class="reading-section" id=item_anchor(&text(&section, "id"))>
+                                <h2>
+                                    <span class="reading-number">{number(&[at])}</span>
+                                    " "{text(&section, "heading")}
+                                </h2>
+                                {(!body.trim().is_empty()).then(|| view! { <MarkdownBody text=body /> })}
+                                {paragraphs.into_iter().enumerate().map(|(inner, paragraph)| view! {
+                                    <div class="reading-paragraph" id=item_anchor(&text(&paragraph, "id"))>
+                                        <span class="reading-number">{number(&[at, inner])}</span>
+                                        <MarkdownBody text=text(&paragraph, "text") />
+                                    </div>
+                                }).collect_view()}
+                            </section>
+                        }
                     }).collect_view()}
                 }
             })}

@@ -86,6 +86,23 @@ pub struct ItemsDef {
     /// The array root holding a top-level list's order, when it is not
     /// `<key>_order` (recommendations' sections predate the convention).
     pub order_root: Option<&'static str>,
+    /// Items are numbered from their order (1., 2.; inside a numbered item
+    /// 1.1, 1.2), never by what anyone typed: see [`number`].
+    pub numbered: bool,
+}
+
+/// An item's number from its position in each numbered list it is in,
+/// outermost first, counting from 0: `[0]` is "1.", `[1, 2]` is "2.3".
+pub fn number(positions: &[usize]) -> String {
+    let mut number = positions
+        .iter()
+        .map(|position| (position + 1).to_string())
+        .collect::<Vec<_>>()
+        .join(".");
+    if positions.len() == 1 {
+        number.push('.');
+    }
+    number
 }
 
 impl ItemsDef {
@@ -312,4 +329,17 @@ pub fn check_declaration(def: &KindDef) -> Result<(), String> {
         return Err(format!("{}: a field shadows a system field", def.tag));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn numbers_follow_positions_in_each_list() {
+        assert_eq!(number(&[0]), "1.");
+        assert_eq!(number(&[11]), "12.");
+        assert_eq!(number(&[1, 2]), "2.3");
+        assert_eq!(number(&[0, 9, 0]), "1.10.1");
+    }
 }

@@ -25,6 +25,7 @@ pub static PARTICIPANTS: ItemsDef = ItemsDef {
     title: None,
     rules: &[],
     order_root: None,
+    numbered: false,
 };
 
 pub static AGENDA: ItemsDef = ItemsDef {
@@ -35,6 +36,7 @@ pub static AGENDA: ItemsDef = ItemsDef {
     title: Some("title"),
     rules: &[],
     order_root: None,
+    numbered: false,
 };
 
 pub static OUTCOMES: ItemsDef = ItemsDef {
@@ -42,6 +44,7 @@ pub static OUTCOMES: ItemsDef = ItemsDef {
     title: Some("text"),
     rules: &[],
     order_root: None,
+    numbered: false,
 };
 
 pub static FOLLOW_UPS: ItemsDef = ItemsDef {
@@ -57,6 +60,7 @@ pub static FOLLOW_UPS: ItemsDef = ItemsDef {
     title: Some("title"),
     rules: &[],
     order_root: None,
+    numbered: false,
 };
 
 pub static KIND: KindDef = KindDef {

@@ -1,7 +1,8 @@
-//! A recommendation: title, summary, status, focus areas, ordered sections of
-//! heading and body, each member state's position, and the good practices it
-//! cites. Consultations that informed it and projects that implement it point
-//! here (its traceability).
+//! A recommendation: title, summary, status, focus areas, a preamble,
+//! numbered sections of a heading, an opening text and numbered paragraphs,
+//! each member state's position, and the good practices it cites.
+//! Consultations that informed it and projects that implement it point here
+//! (its traceability).
 
 use crate::record::schema::{Choices, FieldDef, FieldType as T, Guard, ItemsDef, KindDef, SetOf};
 use crate::record::RecordKind;
@@ -27,14 +28,29 @@ pub static STANCE: Choices = Choices {
     default: None,
 };
 
+/// A section's numbered paragraphs (1.1, 1.2), the units a recommendation
+/// is read, cited and commented by.
+pub static PARAGRAPHS: ItemsDef = ItemsDef {
+    fields: &[FieldDef::new("text", T::LongText).searchable()],
+    title: None,
+    rules: &[],
+    order_root: None,
+    numbered: true,
+};
+
+/// Numbered sections: a heading, an optional unnumbered opening text (what
+/// sections held before they had paragraphs, kept so no draft loses its
+/// text), then numbered paragraphs.
 pub static SECTIONS: ItemsDef = ItemsDef {
     fields: &[
         FieldDef::new("heading", T::Text).searchable(),
         FieldDef::new("body", T::LongText).searchable(),
+        FieldDef::new("paragraphs", T::Items(&PARAGRAPHS)).searchable(),
     ],
     title: Some("heading"),
     rules: &[],
     order_root: Some("section_order"),
+    numbered: true,
 };
 
 pub static KIND: KindDef = KindDef {
@@ -49,6 +65,8 @@ pub static KIND: KindDef = KindDef {
             .filter(),
         FieldDef::new("summary", T::LongText).searchable(),
         FieldDef::new("focus_areas", T::Set(SetOf::FocusAreas)).filter(),
+        // The unnumbered text before the sections ("Recalling ...", "Having regard to ...").
+        FieldDef::new("preamble", T::LongText).searchable(),
         FieldDef::new("sections", T::Items(&SECTIONS)).searchable(),
         FieldDef::new("positions", T::PerMember(&STANCE)).guard(Guard::OwnMember),
         FieldDef::new("cites", T::Refs(&[RecordKind::GoodPractice])),

@@ -1,0 +1,112 @@
+// Drafting a recommendation together (issue 11), in Chromium as its drafters do it: a preamble,
+// numbered sections of numbered paragraphs that Tern numbers from their order, moves that
+// renumber, and what a second member sees after sync.
+//
+// Run from the repo root:  node --test --test-concurrency=1 tests/browser/drafting.test.mjs
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import {
+  createUser,
+  launchBrowser,
+  newSignedInContext,
+  startServer,
+  waitHydrated,
+  waitInPage,
+  withServerLogs,
+} from './harness.mjs';
+
+let server;
+let browser;
+const servers = () => [server];
+
+before(async () => {
+  [server, browser] = await Promise.all([startServer({ name: 'tern' }), launchBrowser()]);
+}, { timeout: 90_000 });
+
+after(async () => {
+  await Promise.allSettled([browser?.close(), server?.stop()]);
+});
+
+async function waitSynced(page, timeout = 20_000) {
+  await waitInPage(page, 'the record synced', () => document.querySelector('.record-state')?.dataset.state === 'synced',
+    null, { timeout, describe: () => document.querySelector('.record-state')?.textContent.trim() ?? '<no state>' });
+}
+
+/** The numbers and texts of a section's paragraphs in the form, as the user reads them. */
+const paragraphsOf = (page, section) => page.locator(`#sections-${section}-paragraphs-heading`).locator('..')
+  .locator('li.item').evaluateAll((items) => items.map((item) => [
+    item.querySelector('.item-number')?.textContent,
+    item.querySelector('textarea')?.value,
+  ]));
+
+test('a recommendation has a preamble and numbered sections of numbered paragraphs; moves renumber; a colleague reads the same', { timeout: 150_000 }, withServerLogs(servers, async () => {
+  const context = await newSignedInContext(browser, server);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.url}/recommendations`);
+    await waitHydrated(page);
+    await page.getByRole('button', { name: 'New recommendation' }).click();
+    await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    await page.getByLabel('Title').fill('Guardianship for unaccompanied children');
+    await page.getByLabel('Preamble').fill('Recalling the Council\'s priority on children at risk,');
+
+    for (const [section, heading] of [[1, 'Appointment'], [2, 'Training']]) {
+      await page.getByRole('button', { name: 'Add section' }).click();
+      await page.fill(`#sections-${section}-heading`, heading);
+      for (const n of [1, 2]) {
+        await page.locator(`#add-sections-${section}-paragraphs`).click();
+        await page.fill(`#sections-${section}-paragraphs-${n}-text`, `${heading}, paragraph ${n}.`);
+      }
+    }
+    // Tern numbers them; nobody typed a number.
+    assert.deepEqual(await page.locator('li.item > .item-number').allTextContents(), ['1.', '1.1', '1.2', '2.', '2.1', '2.2']);
+    assert.deepEqual(await paragraphsOf(page, 2), [['2.1', 'Training, paragraph 1.'], ['2.2', 'Training, paragraph 2.']]);
+
+    // Moving a paragraph up renumbers both; moving a section renumbers its paragraphs.
+    const second = page.locator('#sections-2-paragraphs-2-text').locator('xpath=ancestor::li[1]');
+    await second.getByRole('button', { name: 'Move up' }).click();
+    await waitInPage(page, 'the paragraphs renumbered', () => document.querySelector('#sections-2-paragraphs-1-text')?.value === 'Training, paragraph 2.');
+    assert.deepEqual(await paragraphsOf(page, 2), [['2.1', 'Training, paragraph 2.'], ['2.2', 'Training, paragraph 1.']]);
+    const training = page.locator('#sections-2-heading').locator('xpath=ancestor::li[1]');
+    await training.getByRole('button', { name: 'Move up' }).last().click();
+    await waitInPage(page, 'the sections swapped', () => document.querySelector('#sections-1-heading')?.value === 'Training');
+    assert.deepEqual(await paragraphsOf(page, 1), [['1.1', 'Training, paragraph 2.'], ['1.2', 'Training, paragraph 1.']]);
+    assert.deepEqual(await paragraphsOf(page, 2), [['2.1', 'Appointment, paragraph 1.'], ['2.2', 'Appointment, paragraph 2.']]);
+
+    // A reload keeps it all.
+    await page.locator('#sections-2-paragraphs-2-text').blur();
+    await waitSynced(page);
+    const url = page.url();
+    await page.reload();
+    await waitHydrated(page);
+    await page.locator('#sections-2-paragraphs-2-text').waitFor();
+    assert.equal(await page.getByLabel('Preamble').inputValue(), 'Recalling the Council\'s priority on children at risk,');
+    assert.deepEqual(await paragraphsOf(page, 1), [['1.1', 'Training, paragraph 2.'], ['1.2', 'Training, paragraph 1.']]);
+
+    // An observer reads it with the same numbers.
+    const observer = await createUser(server, { role: 'observer', name: 'Olga Observer' });
+    const reader = await newSignedInContext(browser, server, observer);
+    try {
+      const other = await reader.newPage();
+      await other.goto(url);
+      await waitHydrated(other);
+      const reading = other.locator('#reading');
+      await waitInPage(other, 'the text rendered', () => document.querySelectorAll('#reading .reading-paragraph').length === 4
+        && document.querySelectorAll('#reading .markdown.plain').length === 0, null, { timeout: 30_000 });
+      assert.deepEqual(await reading.locator('h2 .reading-number').allTextContents(), ['1.', '2.']);
+      const numbered = await reading.locator('.reading-paragraph').evaluateAll((items) => items.map((item) =>
+        [item.querySelector('.reading-number').textContent, item.querySelector('.markdown').textContent.trim()]));
+      assert.deepEqual(numbered, [
+        ['1.1', 'Training, paragraph 2.'], ['1.2', 'Training, paragraph 1.'],
+        ['2.1', 'Appointment, paragraph 1.'], ['2.2', 'Appointment, paragraph 2.'],
+      ]);
+      assert.match(await reading.textContent(), /Recalling the Council's priority on children at risk,/);
+    } finally {
+      await reader.close();
+    }
+  } finally {
+    await context.close();
+  }
+}));
