@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
+  adminApi,
   createUser,
   launchBrowser,
   newSignedInContext,
@@ -85,8 +86,9 @@ test('a recommendation has a preamble and numbered sections of numbered paragrap
     assert.equal(await page.getByLabel('Preamble').inputValue(), 'Recalling the Council\'s priority on children at risk,');
     assert.deepEqual(await paragraphsOf(page, 1), [['1.1', 'Training, paragraph 2.'], ['1.2', 'Training, paragraph 1.']]);
 
-    // An observer reads it with the same numbers.
+    // An observer it is shared with reads it with the same numbers.
     const observer = await createUser(server, { role: 'observer', name: 'Olga Observer' });
+    await adminApi(server, '/api/admin/v1/grants', { method: 'POST', body: { record: url.split('/').pop(), user: observer.id, granted: true } });
     const reader = await newSignedInContext(browser, server, observer);
     try {
       const other = await reader.newPage();
@@ -94,7 +96,8 @@ test('a recommendation has a preamble and numbered sections of numbered paragrap
       await waitHydrated(other);
       const reading = other.locator('#reading');
       await waitInPage(other, 'the text rendered', () => document.querySelectorAll('#reading .reading-paragraph').length === 4
-        && document.querySelectorAll('#reading .markdown.plain').length === 0, null, { timeout: 30_000 });
+        && document.querySelectorAll('#reading .markdown.plain').length === 0, null,
+        { timeout: 30_000, describe: () => (document.querySelector('#reading') ?? document.querySelector('main'))?.innerText.slice(0, 300) });
       assert.deepEqual(await reading.locator('h2 .reading-number').allTextContents(), ['1.', '2.']);
       const numbered = await reading.locator('.reading-paragraph').evaluateAll((items) => items.map((item) =>
         [item.querySelector('.reading-number').textContent, item.querySelector('.markdown').textContent.trim()]));
