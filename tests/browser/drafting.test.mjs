@@ -113,3 +113,48 @@ test('a recommendation has a preamble and numbered sections of numbered paragrap
     await context.close();
   }
 }));
+
+test('a paragraph splits in two at the cursor, by Ctrl+Enter or the button; the new one follows it, numbered, with the focus', { timeout: 120_000 }, withServerLogs(servers, async () => {
+  const context = await newSignedInContext(browser, server);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.url}/recommendations`);
+    await waitHydrated(page);
+    await page.getByRole('button', { name: 'New recommendation' }).click();
+    await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    await page.getByRole('button', { name: 'Add section' }).click();
+    await page.fill('#sections-1-heading', 'Hearing the child');
+    await page.locator('#add-sections-1-paragraphs').click();
+    const first = page.locator('#sections-1-paragraphs-1-text');
+    await first.fill('Every child is heard. Their views are given due weight. Records are kept.');
+    // The keyboard: the cursor after the first sentence.
+    await first.focus();
+    await first.evaluate((area) => area.setSelectionRange(22, 22));
+    await page.keyboard.press('Control+Enter');
+    await waitInPage(page, 'two paragraphs', () => document.querySelector('#sections-1-paragraphs-2-text') !== null);
+    assert.deepEqual(await paragraphsOf(page, 1), [
+      ['1.1', 'Every child is heard. '],
+      ['1.2', 'Their views are given due weight. Records are kept.'],
+    ]);
+    await waitInPage(page, 'the focus in the new paragraph', () => document.activeElement?.id === 'sections-1-paragraphs-2-text');
+    // The button, at the cursor the text area kept.
+    const second = page.locator('#sections-1-paragraphs-2-text');
+    await second.evaluate((area) => area.setSelectionRange(34, 34));
+    await second.locator('xpath=ancestor::li[1]').getByRole('button', { name: 'Split at cursor' }).click();
+    await waitInPage(page, 'three paragraphs', () => document.querySelector('#sections-1-paragraphs-3-text') !== null);
+    assert.deepEqual(await paragraphsOf(page, 1), [
+      ['1.1', 'Every child is heard. '],
+      ['1.2', 'Their views are given due weight. '],
+      ['1.3', 'Records are kept.'],
+    ]);
+    // Typed, split and synced: a reload shows the same.
+    await page.locator('#sections-1-paragraphs-3-text').blur();
+    await waitSynced(page);
+    await page.reload();
+    await waitHydrated(page);
+    await page.locator('#sections-1-paragraphs-3-text').waitFor();
+    assert.deepEqual((await paragraphsOf(page, 1)).map(([n]) => n), ['1.1', '1.2', '1.3']);
+  } finally {
+    await context.close();
+  }
+}));

@@ -14,6 +14,7 @@ use crate::labels;
 use crate::session::use_session;
 use crate::store::{new_item_id, use_workspace};
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
 use tern_domain::record::schema::{self, FieldDef, FieldType, ItemsDef};
 use tern_domain::record::{FieldEdit, FieldPath, ItemId, RecordId, RecordKind};
 
@@ -133,6 +134,25 @@ fn ItemList(
             report(i18n, error, workspace.change(id, &path, edit));
         }
     };
+    // Paragraphs (items that are one flowing text) split in two at the cursor.
+    let split = items.flowing_text().map(|key| {
+        let (path, dom) = (path.clone(), dom.clone());
+        Callback::new(move |(item, at): (ItemId, u32)| {
+            workspace.flush_drafts();
+            let position = ids.with_untracked(|ids| ids.iter().position(|other| *other == item));
+            let edit = FieldEdit::SplitItem {
+                id: item,
+                new_id: new_item_id(),
+                at,
+            };
+            let outcome = workspace.change(id, &path, edit);
+            if let (Ok(()), Some(position)) = (&outcome, position) {
+                focus_when_drawn(dom_id(&format!("{dom}-{}", position + 2), key), 10);
+            }
+            report(i18n, error, outcome);
+        })
+    });
+    let split_hint = split.is_some();
     let heading_id = format!("{dom}-heading");
     let heading = {
         let heading_id = heading_id.clone();
@@ -153,13 +173,14 @@ fn ItemList(
             <Show when=move || ids.get().is_empty()>
                 <p class="hint">{let empty = empty.clone(); move || empty("empty")}</p>
             </Show>
+            {split_hint.then(|| view! { <p class="hint">{move || t_string!(i18n, split_hint)}</p> })}
             <ol class="item-list" class:numbered=items.numbered>
                 <For each=move || ids.get().into_iter().take(drawn.get()).enumerate()
                     key=|(position, item)| (item.clone(), *position)
                     let((position, item))>
                     <Item id kind list=path.clone() items item position
                         count=Signal::derive(move || ids.get().len())
-                        dom=format!("{dom}-{}", position + 1) depth error number=number.clone() />
+                        dom=format!("{dom}-{}", position + 1) depth error number=number.clone() split />
                 </For>
             </ol>
             <p class="field-error" role="alert">{move || error.get()}</p>
@@ -185,6 +206,8 @@ fn Item(
     error: RwSignal<Option<String>>,
     /// The enclosing numbered items' positions.
     number: Vec<usize>,
+    /// Splits this item at an offset of its text (paragraphs only).
+    split: Option<Callback<(ItemId, u32)>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
@@ -231,11 +254,50 @@ fn Item(
             view! { <Field id kind path field dom=dom_id(&dom, field.key) depth=depth + 1 number /> }
         })
         .collect_view();
+    // Ctrl+Enter (⌘+Enter) in its text, or the button, at the text's cursor
+    // (a text area keeps its selection when the button takes the focus).
+    let split_at_cursor = {
+        let (item, dom) = (item.clone(), dom.clone());
+        move || {
+            let at = items
+                .flowing_text()
+                .and_then(|key| document().get_element_by_id(&dom_id(&dom, key)))
+                .and_then(|area| area.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok())
+                .and_then(|area| area.selection_start().ok().flatten());
+            if let (Some(split), Some(at)) = (split, at) {
+                split.run((item.clone(), at));
+            }
+        }
+    };
+    let on_keydown = {
+        let split_at_cursor = split_at_cursor.clone();
+        move |event: leptos::ev::KeyboardEvent| {
+            let in_text = event
+                .target()
+                .and_then(|target| {
+                    target
+                        .dyn_into::<leptos::web_sys::HtmlTextAreaElement>()
+                        .ok()
+                })
+                .is_some();
+            if split.is_some()
+                && in_text
+                && event.key() == "Enter"
+                && (event.ctrl_key() || event.meta_key())
+            {
+                event.prevent_default();
+                split_at_cursor();
+            }
+        }
+    };
     view! {
-        <li class="item" id=super::outline::item_anchor(&item.0) data-item=item.0.clone()>
+        <li class="item" id=super::outline::item_anchor(&item.0) data-item=item.0.clone() on:keydown=on_keydown>
             {shown_number.map(|number| view! { <span class="item-number">{number}</span> })}
             {fields}
             <p class="item-actions">
+                {split.is_some().then(|| view! {
+                    <button type="button" on:click=move |_| split_at_cursor()>{move || t_string!(i18n, split_here)}</button>
+                })}
                 <button type="button" on:click=move_up disabled={position == 0}>
                     {move || t_string!(i18n, move_up)}
                 </button>
@@ -246,6 +308,25 @@ fn Item(
             </p>
         </li>
     }
+}
+
+/// Moves the focus, at the start of its text, to the control `dom` once it
+/// is drawn (a list draws a new item in a later task), trying for `frames`.
+fn focus_when_drawn(dom: String, frames: u32) {
+    request_animation_frame(move || {
+        match document().get_element_by_id(&dom).and_then(|element| {
+            element
+                .dyn_into::<leptos::web_sys::HtmlTextAreaElement>()
+                .ok()
+        }) {
+            Some(area) => {
+                let _ = area.focus();
+                let _ = area.set_selection_range(0, 0);
+            }
+            None if frames > 0 => focus_when_drawn(dom, frames - 1),
+            None => {}
+        }
+    });
 }
 
 /// Shows a refused change's reason (or clears the last one).

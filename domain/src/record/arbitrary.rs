@@ -111,7 +111,20 @@ fn edit_field(
         },
         FieldType::Items(items) => {
             let ids = record.item_ids(&path);
-            match below(6) {
+            match below(7) {
+                // Paragraphs split at a random point of their text.
+                6 if !ids.is_empty() && items.flowing_text().is_some() => {
+                    let item = ids[below(ids.len())].clone();
+                    let length = items
+                        .flowing_text()
+                        .and_then(|key| record.text(&path.child(item.clone(), key)))
+                        .map_or(0, |text| text.encode_utf16().count());
+                    FieldEdit::SplitItem {
+                        id: item,
+                        new_id: ItemId(format!("{fresh}-{depth}")),
+                        at: u32::try_from(below(length + 2)).unwrap_or(0),
+                    }
+                }
                 0 | 1 => FieldEdit::InsertItem {
                     id: ItemId(format!("{fresh}-{depth}")),
                     position: below(ids.len() + 1),

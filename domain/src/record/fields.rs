@@ -58,6 +58,16 @@ pub enum FieldEdit {
     RemoveItem {
         id: ItemId,
     },
+    /// Splits an item of a list whose items are one flowing text each
+    /// ([`ItemsDef::flowing_text`], a recommendation's paragraphs) in two:
+    /// the text after `at` (UTF-16 units, as browsers count) moves into a new
+    /// item `new_id` right after it. Text a colleague types meanwhile into the
+    /// part that moved stays in the first item: nobody's words are lost.
+    SplitItem {
+        id: ItemId,
+        new_id: ItemId,
+        at: u32,
+    },
 }
 
 impl FieldEdit {
@@ -72,7 +82,8 @@ impl FieldEdit {
         match self {
             FieldEdit::InsertItem { id, .. }
             | FieldEdit::MoveItem { id, .. }
-            | FieldEdit::RemoveItem { id } => Some((path.field, id)),
+            | FieldEdit::RemoveItem { id }
+            | FieldEdit::SplitItem { id, .. } => Some((path.field, id)),
             _ => None,
         }
     }

@@ -109,6 +109,16 @@ impl ItemsDef {
     pub fn field(&self, key: &str) -> Option<&'static FieldDef> {
         self.fields.iter().find(|field| field.key == key)
     }
+
+    /// The one long text each item is, when the items are parts of one
+    /// flowing text (a recommendation's paragraphs): such items split in
+    /// two at a point of their text.
+    pub fn flowing_text(&self) -> Option<&'static str> {
+        match self.fields {
+            [field] if field.ty == FieldType::LongText && self.title.is_none() => Some(field.key),
+            _ => None,
+        }
+    }
 }
 
 /// Who may change a field, beyond "anyone who may edit the record".

@@ -7,8 +7,8 @@ use super::path::FieldPath;
 use super::schema::{FieldDef, FieldType, ItemsDef, Rule, SetOf};
 use super::{Record, Update};
 use yrs::{
-    Any, ArrayPrelim, ArrayRef, In, Map, MapPrelim, MapRef, ReadTxn, TextPrelim, Transact,
-    TransactionMut,
+    Any, ArrayPrelim, ArrayRef, GetString, In, Map, MapPrelim, MapRef, Out, ReadTxn, Text,
+    TextPrelim, Transact, TransactionMut,
 };
 
 /// One change of one field. Which edits fit which type is checked: text goes
@@ -157,6 +157,39 @@ impl Record {
                     .collect();
                 list.unplace(txn, &id.0);
                 list.place(txn, &visible, position, &id.0);
+            }
+            FieldEdit::SplitItem { id, new_id, at } => {
+                let FieldType::Items(items) = field.ty else {
+                    return Err(FieldError::WrongEdit);
+                };
+                let key = items.flowing_text().ok_or(FieldError::WrongEdit)?;
+                let list = list_at(txn, place, field, items).ok_or(FieldError::NoSuchItem)?;
+                let item = list.live_item(txn, &id.0).ok_or(FieldError::NoSuchItem)?;
+                if list.knows(txn, &new_id.0) {
+                    return Err(FieldError::ItemExists);
+                }
+                let text = match item.get(txn, key) {
+                    Some(Out::YText(text)) => text,
+                    _ => item.insert(txn, key, TextPrelim::new("")),
+                };
+                let whole = text.get_string(txn);
+                let units = whole.encode_utf16().count() as u32;
+                let at = at.min(units);
+                // The offset counts UTF-16 units; a split inside a character's
+                // surrogate pair is refused rather than breaking the character.
+                let head: Vec<u16> = whole.encode_utf16().take(at as usize).collect();
+                let head = String::from_utf16(&head).map_err(|_| FieldError::WrongEdit)?;
+                let tail = whole[head.len()..].to_owned();
+                text.remove_range(txn, at, units - at);
+                let visible = list.ids(txn);
+                let position = visible
+                    .iter()
+                    .position(|other| *other == id.0)
+                    .map_or(visible.len(), |p| p + 1);
+                let mut new = new_item(items.fields);
+                new.insert(key.into(), In::from(TextPrelim::new(tail.as_str())));
+                list.contents.insert(txn, new_id.0.as_str(), new);
+                list.place(txn, &visible, position, &new_id.0);
             }
             FieldEdit::RemoveItem { id } => {
                 let FieldType::Items(items) = field.ty else {
