@@ -24,6 +24,7 @@ mod projection;
 pub mod schema;
 mod stamp;
 mod text;
+mod undo;
 mod untrusted;
 mod write;
 
@@ -35,6 +36,7 @@ pub use projection::{Link, Projection, PROJECTION_VERSION};
 pub use schema::KindDef;
 pub use stamp::{Stamp, RESTAMP_AFTER_MS, STAMP};
 pub use text::{rebase_edit, Splice};
+pub use undo::{UndoHistory, REMOTE};
 pub use untrusted::{contain, containing_panic, decode_update, validate_update, MAX_CLIENT_ID};
 
 use serde::{Deserialize, Serialize};
@@ -209,7 +211,8 @@ impl Record {
     /// may be half-changed; drop this replica and rebuild it from good states.
     pub fn apply_update(&self, update: &[u8]) -> Result<(), RecordError> {
         let decoded = decode_update(update)?;
-        match contain(|| self.doc.transact_mut().apply_update(decoded)) {
+        // With an origin of its own, so that an undo never takes it back (`undo`).
+        match contain(|| self.doc.transact_mut_with(REMOTE).apply_update(decoded)) {
             Some(Ok(())) => Ok(()),
             Some(Err(_)) | None => Err(RecordError::Unmergeable),
         }
