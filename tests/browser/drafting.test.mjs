@@ -158,3 +158,53 @@ test('a paragraph splits in two at the cursor, by Ctrl+Enter or the button; the 
     await context.close();
   }
 }));
+
+test('undo takes back only my own words, as an edit that syncs; a colleague\'s words stay; redo brings mine back', { timeout: 150_000 }, withServerLogs(servers, async () => {
+  const anna = await newSignedInContext(browser, server);
+  const jonasUser = await createUser(server, { role: 'member', member_state: 'SE', name: 'Jonas Member' });
+  const jonas = await newSignedInContext(browser, server, jonasUser);
+  try {
+    const a = await anna.newPage();
+    await a.goto(`${server.url}/recommendations`);
+    await waitHydrated(a);
+    await a.getByRole('button', { name: 'New recommendation' }).click();
+    await a.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    await a.getByLabel('Title').fill('Hearing the child');
+    await a.getByLabel('Title').blur();
+    await waitSynced(a);
+    const summary = '#summary';
+    assert.equal(await a.locator('#undo').isDisabled(), false, 'the title typed can be undone');
+    await a.fill(summary, 'Anna drafts this.');
+    await a.locator(summary).blur();
+    await waitSynced(a);
+
+    // Jonas adds his sentence; it reaches Anna.
+    const j = await jonas.newPage();
+    await j.goto(a.url());
+    await waitHydrated(j);
+    await waitInPage(j, 'Anna\'s summary', () => document.querySelector('#summary')?.value === 'Anna drafts this.', null, { timeout: 30_000 });
+    await j.fill(summary, 'Anna drafts this. Jonas adds this.');
+    await j.locator(summary).blur();
+    await waitSynced(j);
+    await waitInPage(a, 'Jonas\'s words at Anna\'s', () => document.querySelector('#summary')?.value === 'Anna drafts this. Jonas adds this.', null, { timeout: 30_000 });
+
+    // Anna's Ctrl+Z in the text takes back her words only.
+    await a.locator(summary).focus();
+    await a.keyboard.press('Control+z');
+    await waitInPage(a, 'Anna\'s words undone', () => document.querySelector('#summary')?.value === ' Jonas adds this.');
+    assert.equal(await a.getByLabel('Title').inputValue(), 'Hearing the child', 'one step at a time: the title stays');
+    await waitSynced(a);
+    await waitInPage(j, 'the undo at Jonas\'s', () => document.querySelector('#summary')?.value === ' Jonas adds this.', null, { timeout: 30_000 });
+
+    // Redo, by the button, brings them back for both.
+    await a.getByRole('button', { name: 'Redo' }).click();
+    await waitInPage(a, 'Anna\'s words back', () => document.querySelector('#summary')?.value === 'Anna drafts this. Jonas adds this.');
+    await waitSynced(a);
+    await waitInPage(j, 'the redo at Jonas\'s', () => document.querySelector('#summary')?.value === 'Anna drafts this. Jonas adds this.', null, { timeout: 30_000 });
+    // Jonas's own undo takes back his sentence, not Anna's.
+    await j.getByRole('button', { name: 'Undo my edit' }).click();
+    await waitInPage(j, 'Jonas\'s words undone', () => document.querySelector('#summary')?.value === 'Anna drafts this.');
+  } finally {
+    await Promise.allSettled([anna.close(), jonas.close()]);
+  }
+}));

@@ -37,11 +37,45 @@ pub fn RecordForm(
     kind: RecordKind,
     #[prop(into)] locked: Signal<bool>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let session = use_session();
+    let workspace = use_workspace();
     let fields = kind.def().fields;
     let drawn = drawn_in_steps(Signal::stored(fields.len()));
+    let editable = move || session.can_edit() && !locked.get();
+    let history = Memo::new(move |_| workspace.undo_state(id));
+    // Ctrl/Cmd+Z undoes the user's own last edits in this record, and
+    // Ctrl/Cmd+Shift+Z or Ctrl+Y redoes them, instead of a text box's own
+    // undo, which knows neither the record nor a colleague's words.
+    let on_keydown = move |event: leptos::ev::KeyboardEvent| {
+        if !(event.ctrl_key() || event.meta_key()) || event.alt_key() || !editable() {
+            return;
+        }
+        let key = event.key().to_lowercase();
+        let redo = (key == "z" && event.shift_key()) || (key == "y" && !event.shift_key());
+        if key == "z" || redo {
+            event.prevent_default();
+            if redo {
+                workspace.redo(id);
+            } else {
+                workspace.undo(id);
+            }
+        }
+    };
     view! {
-        <form class="editor" on:submit=|event| event.prevent_default()>
+        <form class="editor" on:submit=|event| event.prevent_default() on:keydown=on_keydown>
+            <Show when=editable>
+                <p class="editor-history" role="toolbar" aria-label=move || t_string!(i18n, history_toolbar)>
+                    <button type="button" id="undo" aria-keyshortcuts="Control+Z Meta+Z"
+                        disabled=move || !history.get().0 on:click=move |_| { workspace.undo(id); }>
+                        {move || t_string!(i18n, undo)}
+                    </button>
+                    <button type="button" id="redo" aria-keyshortcuts="Control+Shift+Z Meta+Shift+Z Control+Y"
+                        disabled=move || !history.get().1 on:click=move |_| { workspace.redo(id); }>
+                        {move || t_string!(i18n, redo)}
+                    </button>
+                </p>
+            </Show>
             <fieldset class="editor-fields" disabled=move || !session.can_edit() || locked.get()>
                 <For each=move || fields.iter().take(drawn.get()) key=|field| field.key let(field)>
                     <Field id kind path=FieldPath::top(field.key) field dom=dom_id("", field.key) depth=0 />

@@ -17,6 +17,7 @@
 mod browser;
 #[cfg(feature = "hydrate")]
 mod engine;
+mod undo;
 mod unsynced;
 
 use leptos::prelude::*;
