@@ -47,7 +47,12 @@ BUDGET_BROTLI_B="${BUDGET_BROTLI_B:-187000}"
 # Set when the seldom opened pages became one module (account: Settings, invitation, Users, Sync,
 # not found; 423,938 B) and a record page's reading view and invitations panel joined its module
 # (records 528,178 B, 1.8 KB less than before: fewer chunks), to cut the chunks a page instantiates.
-PAGE_BUDGETS="${PAGE_BUDGETS:-records=537000,lists=433000,account=431000,overview=390000}"
+# Raised for drafting (issue 11): records 547,600 B (+16.4 KB: numbered paragraphs, splitting
+# them, the undo and redo buttons and keys, a preamble); every signed-in page about +5 KB that
+# is not yet explained. The undo history (yrs' undo manager, about 6.7 KB) is the `drafting`
+# module, fetched after a record page is drawn; its line counts every page, the engine and the
+# chunks it shares with records (359,436 B).
+PAGE_BUDGETS="${PAGE_BUDGETS:-records=552000,lists=433000,account=433000,overview=390000,drafting=365000}"
 
 if [[ ! -f "$SITE/asset-manifest.json" ]]; then
   echo "size: no site at $SITE; building it first" >&2

@@ -112,6 +112,17 @@ mod split {
         Ok(workspace.export_text())
     }
 
+    /// The record page's history of the user's edits (undo, redo), started
+    /// once the page is drawn: yrs' undo manager is in this module alone.
+    #[wasm_split(drafting, fallible)]
+    pub(crate) fn start_undo_history(
+        workspace: crate::store::Workspace,
+        id: tern_domain::record::RecordId,
+    ) -> Result<(), PageCodeMissing> {
+        crate::records::history::start(workspace, id);
+        Ok(())
+    }
+
     #[wasm_split(account, fallible)]
     pub(super) fn sync_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <SyncPage /> }.into_any())
@@ -138,8 +149,8 @@ mod split {
     }
 }
 
-pub(crate) use split::edits_as_text;
 use split::*;
+pub(crate) use split::{edits_as_text, start_undo_history};
 
 /// Shown instead of a page whose module could not be fetched.
 #[component]

@@ -44,6 +44,19 @@ pub fn RecordForm(
     let drawn = drawn_in_steps(Signal::stored(fields.len()));
     let editable = move || session.can_edit() && !locked.get();
     let history = Memo::new(move |_| workspace.undo_state(id));
+    // The history of the user's edits starts once the form is drawn (its
+    // code is a module of its own, fetched then); it ends with the page.
+    // Once: `locked` follows the record, and starting the history is a change.
+    Effect::new(move |started: Option<bool>| {
+        if started == Some(true) || !editable() {
+            return started.unwrap_or(false);
+        }
+        leptos::task::spawn_local(async move {
+            let _ = crate::pages::start_undo_history(workspace, id).await;
+        });
+        true
+    });
+    on_cleanup(move || workspace.end_history(id));
     // Ctrl/Cmd+Z undoes the user's own last edits in this record, and
     // Ctrl/Cmd+Shift+Z or Ctrl+Y redoes them, instead of a text box's own
     // undo, which knows neither the record nor a colleague's words.

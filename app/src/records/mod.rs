@@ -9,6 +9,7 @@ mod access;
 mod fields;
 mod form;
 mod header;
+pub(crate) mod history;
 mod in_steps;
 mod links;
 mod list;

@@ -19,6 +19,7 @@ mod browser;
 mod engine;
 mod undo;
 mod unsynced;
+pub use undo::UndoSteps;
 
 use leptos::prelude::*;
 use std::cell::RefCell;

@@ -1,16 +1,62 @@
-//! Undo and redo of the user's own edits in a record (see
+//! Undo and redo of the user's own edits in the record page open (see
 //! `tern_domain::record::UndoHistory`): never a colleague's words that arrived
-//! meanwhile; each undo is an edit that is saved and synced like typing.
+//! meanwhile; each undo is an edit, saved and synced like typing.
+//!
+//! The history's code (yrs' undo manager) is in a page module of its own
+//! (`drafting`, see `crate::pages`), loaded after the record page is drawn:
+//! the store holds it behind [`UndoSteps`], so the sync engine that every
+//! page loads does not carry it.
 
-use super::{perf_now, Workspace, REPLICA};
-use tern_domain::record::RecordId;
+use super::{Workspace, DRAFTS, REPLICA};
+use leptos::prelude::Track;
+use std::cell::RefCell;
+use tern_domain::record::{Record, RecordId, Update};
+
+/// What the store asks of a record's undo history.
+pub trait UndoSteps {
+    fn can_undo(&self) -> bool;
+    fn can_redo(&self) -> bool;
+    fn undo(&mut self, record: &Record) -> Option<Update>;
+    fn redo(&mut self, record: &Record) -> Option<Update>;
+}
+
+thread_local! {
+    /// The history of the record page open, if it has started.
+    static HISTORY: RefCell<Option<(RecordId, Box<dyn UndoSteps>)>> = const { RefCell::new(None) };
+}
 
 impl Workspace {
+    /// Starts the record's history of the user's edits from now (`make`
+    /// builds it from the record), replacing any other record's.
+    pub fn start_history(
+        self,
+        id: RecordId,
+        make: impl FnOnce(&Record) -> Option<Box<dyn UndoSteps>>,
+    ) {
+        let history = REPLICA
+            .with_borrow_mut(|replica| replica.as_mut()?.open(id).map(make))
+            .flatten();
+        HISTORY.with_borrow_mut(|slot| *slot = history.map(|history| (id, history)));
+        self.changed();
+    }
+
+    /// Ends the record's history (its page closed).
+    pub fn end_history(self, id: RecordId) {
+        HISTORY.with_borrow_mut(|slot| {
+            if slot.as_ref().is_some_and(|(open, _)| *open == id) {
+                *slot = None;
+            }
+        });
+    }
+
     /// Whether the user has an edit to undo, and one to redo, in the record
     /// (tracking changes).
     pub fn undo_state(self, id: RecordId) -> (bool, bool) {
-        self.read(|replica| replica.can_undo(id))
-            .unwrap_or((false, false))
+        self.revision.track();
+        HISTORY.with_borrow(|slot| match slot {
+            Some((open, history)) if *open == id => (history.can_undo(), history.can_redo()),
+            _ => (false, false),
+        })
     }
 
     /// Takes back the user's last step of edits in the record; false if there
@@ -26,23 +72,28 @@ impl Workspace {
 
     fn step(self, id: RecordId, undo: bool) -> bool {
         // Typing not applied yet is the newest step: apply it first.
-        self.flush_drafts();
-        let started = perf_now();
-        let stamp = self.stamp();
-        let op = REPLICA.with_borrow_mut(|replica| {
-            let replica = replica.as_mut()?;
-            if undo {
-                replica.undo(id, stamp.as_ref())
-            } else {
-                replica.redo(id, stamp.as_ref())
-            }
-        });
-        match op {
-            Some(op) => {
-                self.saved_op(op, started);
-                true
-            }
-            None => false,
+        if DRAFTS.with_borrow(|drafts| !drafts.is_empty()) {
+            self.flush_drafts();
         }
+        let mut stepped = false;
+        self.edit(id, |record| {
+            let update = HISTORY.with_borrow_mut(|slot| match slot {
+                Some((open, history)) if *open == id => {
+                    if undo {
+                        history.undo(record)
+                    } else {
+                        history.redo(record)
+                    }
+                }
+                _ => None,
+            });
+            stepped = update.is_some();
+            update
+        });
+        if stepped {
+            // The stacks changed even if the step wrote nothing new.
+            self.changed();
+        }
+        stepped
     }
 }

@@ -12,7 +12,6 @@
 //!   that does not start at the cursor (a late or duplicated answer) is ignored.
 
 mod held;
-mod undo;
 
 pub use held::RECENTLY_USED;
 
@@ -49,7 +48,6 @@ pub struct Replica {
     /// here, so it is neither merged again nor reported as a change (which
     /// would make the device re-save a large document for its own keystroke).
     echoes: BTreeMap<Seq, u64>,
-    undo: undo::Undo,
 }
 
 /// `update` and, when a new stamp is due, the stamp's write, as one update.
@@ -102,7 +100,6 @@ impl Replica {
             next_op: 0,
             rejected: BTreeMap::new(),
             echoes: BTreeMap::new(),
-            undo: undo::Undo::default(),
         }
     }
 
@@ -238,7 +235,6 @@ impl Replica {
         unsynced.dedup();
         self.records
             .rest_beyond(|id| unsynced.binary_search(&id).is_ok());
-        self.forget_rested_histories();
     }
 
     pub fn outbox(&self) -> &[PushOp] {
@@ -292,9 +288,7 @@ impl Replica {
         stamp: Option<&Stamp>,
         change: impl FnOnce(&Record) -> Option<Update>,
     ) -> Option<PushOp> {
-        self.records.open(id)?;
-        self.track_edits(id);
-        let record = self.records.get_open(id)?;
+        let record = self.records.open(id)?;
         let kind = record.kind()?;
         let update = change(record)?;
         if update.0 == EMPTY_UPDATE {

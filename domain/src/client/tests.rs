@@ -521,50 +521,44 @@ fn ticking() -> u64 {
 }
 
 #[test]
-fn an_undo_is_queued_and_synced_and_never_takes_a_colleagues_words() {
+fn an_undo_is_an_edit_queued_and_synced_and_never_takes_a_colleagues_words() {
+    use crate::record::UndoHistory;
     let (mut anna, mut jonas, mut log) = (replica(1), replica(2), Log::default());
-    anna.enable_undo(ticking);
-    jonas.enable_undo(ticking);
     anna.create(id(1), RecordKind::Project);
     sync(&mut anna, &mut log);
     sync(&mut jonas, &mut log);
-    assert_eq!(
-        anna.can_undo(id(1)),
-        (false, false),
-        "creating is not an undo step"
-    );
+    let mut history = anna
+        .open(id(1))
+        .and_then(|record| UndoHistory::new(record, ticking))
+        .expect("a history");
     anna.edit(id(1), |r| r.set_text("description", "Anna.").ok());
     sync(&mut anna, &mut log);
     sync(&mut jonas, &mut log);
     jonas.edit(id(1), |r| r.set_text("description", "Anna. Jonas.").ok());
     sync(&mut jonas, &mut log);
     sync(&mut anna, &mut log);
-    assert_eq!(jonas.can_undo(id(1)), (true, false));
 
     let before = anna.outbox().len();
-    anna.undo(id(1), None).expect("an op");
+    anna.edit(id(1), |record| history.undo(record))
+        .expect("an op");
     assert_eq!(
         anna.outbox().len(),
         before + 1,
         "the undo waits to sync like an edit"
     );
-    assert_eq!(anna.can_undo(id(1)), (false, true));
+    assert!(!history.can_undo() && history.can_redo());
     sync(&mut anna, &mut log);
     sync(&mut jonas, &mut log);
     assert_eq!(body(&mut anna, id(1)), " Jonas.");
     assert_eq!(body(&mut jonas, id(1)), " Jonas.");
     assert!(
-        anna.undo(id(1), None).is_none(),
+        anna.edit(id(1), |record| history.undo(record)).is_none(),
         "Jonas's words are not Anna's to undo"
     );
 
-    anna.redo(id(1), None).expect("an op");
+    anna.edit(id(1), |record| history.redo(record))
+        .expect("an op");
     sync(&mut anna, &mut log);
     sync(&mut jonas, &mut log);
     assert_eq!(body(&mut jonas, id(1)), "Anna. Jonas.");
-    // A replica without a clock (a server's) keeps no history.
-    let mut server_side = replica(3);
-    sync(&mut server_side, &mut log);
-    server_side.edit(id(1), |r| r.set_text("description", "x").ok());
-    assert!(server_side.undo(id(1), None).is_none());
 }

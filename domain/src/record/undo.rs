@@ -75,6 +75,9 @@ impl UndoHistory {
     /// Takes back the last step of my edits; the update to sync, or `None` if
     /// there was nothing to undo.
     pub fn undo(&mut self, record: &Record) -> Option<Update> {
+        if !self.tracks(record) {
+            return None;
+        }
         let before = record.doc().transact().state_vector();
         self.manager
             .undo_blocking()
@@ -83,6 +86,9 @@ impl UndoHistory {
 
     /// Brings back the last step undone.
     pub fn redo(&mut self, record: &Record) -> Option<Update> {
+        if !self.tracks(record) {
+            return None;
+        }
         let before = record.doc().transact().state_vector();
         self.manager
             .redo_blocking()

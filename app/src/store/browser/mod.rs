@@ -60,16 +60,13 @@ pub(super) fn start(workspace: Workspace, session: Session, user: UserId) {
         let loaded = open_and_load(device, client_id, show).await;
         LISTED.with_borrow_mut(Vec::clear);
         match loaded {
-            Ok((mut replica, copies)) => {
-                replica.enable_undo(super::now_ms);
+            Ok((replica, copies)) => {
                 REPLICA.with_borrow_mut(|slot| *slot = Some(replica));
                 workspace.copies.set(copies);
             }
             Err(problem) => {
                 // Keep working in memory; say so, and never pretend edits are saved.
-                let mut replica = Replica::new(device, client_id);
-                replica.enable_undo(super::now_ms);
-                REPLICA.with_borrow_mut(|slot| *slot = Some(replica));
+                REPLICA.with_borrow_mut(|slot| *slot = Some(Replica::new(device, client_id)));
                 workspace.local_problem.set(Some(problem));
             }
         }
