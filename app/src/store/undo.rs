@@ -2,10 +2,10 @@
 //! `tern_domain::record::UndoHistory`): never a colleague's words that arrived
 //! meanwhile; each undo is an edit, saved and synced like typing.
 //!
-//! The history's code (yrs' undo manager) is in a page module of its own
-//! (`drafting`, see `crate::pages`), loaded after the record page is drawn:
-//! the store holds it behind [`UndoSteps`], so the sync engine that every
-//! page loads does not carry it.
+//! The history's code (yrs' undo manager) is in a module of its own, split
+//! off like the pages' (`drafting`) and loaded after the record page is
+//! drawn: the store holds it behind [`UndoSteps`], so the sync engine that
+//! every page loads does not carry it.
 
 use super::{Workspace, DRAFTS, REPLICA};
 use leptos::prelude::Track;
