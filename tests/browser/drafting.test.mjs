@@ -35,6 +35,14 @@ async function waitSynced(page, timeout = 20_000) {
     null, { timeout, describe: () => document.querySelector('.record-state')?.textContent.trim() ?? '<no state>' });
 }
 
+/** Opens a new recommendation from the list, as a drafter does. */
+async function newRecommendation(page) {
+  await page.goto(`${server.url}/recommendations`);
+  await waitHydrated(page);
+  await page.getByRole('button', { name: 'New recommendation' }).click();
+  await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+}
+
 /** The numbers and texts of a section's paragraphs in the form, as the user reads them. */
 const paragraphsOf = (page, section) => page.locator(`#sections-${section}-paragraphs-heading`).locator('..')
   .locator('li.item').evaluateAll((items) => items.map((item) => [
@@ -46,10 +54,7 @@ test('a recommendation has a preamble and numbered sections of numbered paragrap
   const context = await newSignedInContext(browser, server);
   const page = await context.newPage();
   try {
-    await page.goto(`${server.url}/recommendations`);
-    await waitHydrated(page);
-    await page.getByRole('button', { name: 'New recommendation' }).click();
-    await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    await newRecommendation(page);
     await page.getByLabel('Title').fill('Guardianship for unaccompanied children');
     await page.getByLabel('Preamble').fill('Recalling the Council\'s priority on children at risk,');
 
@@ -118,10 +123,7 @@ test('a paragraph splits in two at the cursor, by Ctrl+Enter or the button; the 
   const context = await newSignedInContext(browser, server);
   const page = await context.newPage();
   try {
-    await page.goto(`${server.url}/recommendations`);
-    await waitHydrated(page);
-    await page.getByRole('button', { name: 'New recommendation' }).click();
-    await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    await newRecommendation(page);
     await page.getByRole('button', { name: 'Add section' }).click();
     await page.fill('#sections-1-heading', 'Hearing the child');
     await page.locator('#add-sections-1-paragraphs').click();
@@ -165,10 +167,7 @@ test('undo takes back only my own words, as an edit that syncs; a colleague\'s w
   const jonas = await newSignedInContext(browser, server, jonasUser);
   try {
     const a = await anna.newPage();
-    await a.goto(`${server.url}/recommendations`);
-    await waitHydrated(a);
-    await a.getByRole('button', { name: 'New recommendation' }).click();
-    await a.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    await newRecommendation(a);
     await a.getByLabel('Title').fill('Hearing the child');
     await a.getByLabel('Title').blur();
     await waitSynced(a);
