@@ -88,3 +88,28 @@ fn undo_is_scoped_to_text_and_items_not_status_or_positions() {
     let status = anna.read(&FieldPath::top("status"));
     assert_eq!(status, Some(serde_json::json!("adopted")));
 }
+
+#[test]
+fn edits_close_in_time_are_one_step_until_the_step_is_ended() {
+    fn frozen() -> u64 {
+        1_000_000
+    }
+    let (anna, _) = pair();
+    let mut history = UndoHistory::new(&anna, frozen).expect("kind known");
+    anna.change(&FieldPath::top("title"), FieldEdit::Text("Title".into()))
+        .expect("title");
+    type_text(&anna, "One.");
+    type_text(&anna, "One. Two.");
+    history.undo(&anna).expect("one step");
+    assert_eq!(anna.text(&FieldPath::top("title")).as_deref(), Some(""));
+    assert_eq!(anna.text(&summary()).as_deref(), Some(""));
+    history.redo(&anna).expect("back");
+    history.end_step();
+    type_text(&anna, "One. Two. Three.");
+    history.undo(&anna).expect("the last step alone");
+    assert_eq!(anna.text(&summary()).as_deref(), Some("One. Two."));
+    assert_eq!(
+        anna.text(&FieldPath::top("title")).as_deref(),
+        Some("Title")
+    );
+}

@@ -20,6 +20,10 @@ impl UndoSteps for UndoHistory {
     fn redo(&mut self, record: &Record) -> Option<Update> {
         UndoHistory::redo(self, record)
     }
+
+    fn end_step(&mut self) {
+        UndoHistory::end_step(self);
+    }
 }
 
 /// Starts tracking the user's edits of record `id` from now.

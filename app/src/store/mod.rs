@@ -385,6 +385,7 @@ impl Workspace {
     pub fn change(self, id: RecordId, path: &FieldPath, edit: FieldEdit) -> Result<(), FieldError> {
         let item = edit.top_item(path).map(|(_, item)| item.clone());
         let fresh = self.settled(id);
+        undo::before_edit(id, path);
         let mut outcome = Ok(());
         self.edit(id, |record| match record.change(path, edit) {
             Ok(update) => Some(update),
@@ -539,6 +540,7 @@ impl Workspace {
     pub fn flush_drafts(self) {
         let drafts = DRAFTS.with_borrow_mut(std::mem::take);
         for ((id, field), draft) in drafts {
+            undo::before_edit(id, &field);
             self.edit(id, |record| {
                 // The record's text is the text the user typed over, unless the
                 // field was late to show a change: then the typing moves past it.

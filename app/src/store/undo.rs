@@ -10,7 +10,7 @@
 use super::{Workspace, DRAFTS, REPLICA};
 use leptos::prelude::Track;
 use std::cell::RefCell;
-use tern_domain::record::{Record, RecordId, Update};
+use tern_domain::record::{FieldPath, Record, RecordId, Update};
 
 /// What the store asks of a record's undo history.
 pub trait UndoSteps {
@@ -18,11 +18,37 @@ pub trait UndoSteps {
     fn can_redo(&self) -> bool;
     fn undo(&mut self, record: &Record) -> Option<Update>;
     fn redo(&mut self, record: &Record) -> Option<Update>;
+    /// Ends the current step: the next edit is undone on its own.
+    fn end_step(&mut self);
 }
 
 thread_local! {
     /// The history of the record page open, if it has started.
     static HISTORY: RefCell<Option<(RecordId, Box<dyn UndoSteps>)>> = const { RefCell::new(None) };
+    /// The field edited last: edits close in time are one step only while
+    /// they stay in one field (typing a title, then a summary, is two).
+    static LAST_FIELD: RefCell<Option<(RecordId, FieldPath)>> = const { RefCell::new(None) };
+}
+
+/// Called before an edit of `field`: a step ends when the user moves on to
+/// another field.
+pub(super) fn before_edit(id: RecordId, field: &FieldPath) {
+    let moved_on = LAST_FIELD.with_borrow_mut(|last| {
+        let same = last
+            .as_ref()
+            .is_some_and(|(record, path)| *record == id && path == field);
+        if !same {
+            *last = Some((id, field.clone()));
+        }
+        !same
+    });
+    if moved_on {
+        HISTORY.with_borrow_mut(|slot| {
+            if let Some((_, history)) = slot.as_mut().filter(|(open, _)| *open == id) {
+                history.end_step();
+            }
+        });
+    }
 }
 
 impl Workspace {
