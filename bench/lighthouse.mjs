@@ -109,7 +109,9 @@ async function audit(url, port, { desktop, keepStorage }) {
 /** Runs `audit` RUNS times; the run with the median LCP. */
 async function median(url, port, options) {
   const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await audit(url, port, options));
+  // The laptop's figures are reported, not gated: in a gated run (CI) one run of each is enough.
+  const count = STEADY && options.desktop ? 1 : RUNS;
+  for (let i = 0; i < count; i++) runs.push(await audit(url, port, options));
   runs.sort((a, b) => a.lcp - b.lcp);
   return { ...runs[Math.floor(runs.length / 2)], scores: runs.map((run) => run.score) };
 }
