@@ -363,4 +363,58 @@ mod tests {
         });
         assert!(named.contains("Child-friendly justice"), "{named}");
     }
+
+    #[test]
+    fn sections_and_paragraphs_carry_their_numbers() {
+        use tern_domain::record::{FieldEdit, FieldPath, ItemId, RecordKind};
+        let id = RecordId::v7(1_760_000_000_000, [3; 10]);
+        let (record, _) = Record::create(id, RecordKind::Recommendation, 1);
+        let sections = FieldPath::top("sections");
+        for (position, section, heading) in [(0, "s1", "Appointment"), (1, "s2", "Training")] {
+            let item = ItemId(section.into());
+            record
+                .change(
+                    &sections,
+                    FieldEdit::InsertItem {
+                        id: item.clone(),
+                        position,
+                    },
+                )
+                .expect("section");
+            record
+                .change(
+                    &sections.child(item.clone(), "heading"),
+                    FieldEdit::Text(heading.into()),
+                )
+                .expect("heading");
+            let paragraphs = sections.child(item, "paragraphs");
+            for n in 0..2 {
+                let paragraph = ItemId(format!("{section}p{n}"));
+                record
+                    .change(
+                        &paragraphs,
+                        FieldEdit::InsertItem {
+                            id: paragraph.clone(),
+                            position: n,
+                        },
+                    )
+                    .expect("paragraph");
+                record
+                    .change(
+                        &paragraphs.child(paragraph, "text"),
+                        FieldEdit::Text(format!("{heading}, paragraph {}.", n + 1)),
+                    )
+                    .expect("text");
+            }
+        }
+        let html = document(&record.projection().expect("kind"), "en", &|_| None);
+        assert!(html.contains("<h3>1. Appointment</h3>"), "{html}");
+        assert!(html.contains("<h3>2. Training</h3>"), "{html}");
+        assert!(
+            html.contains("<h4>2.2</h4>\n<p>Training, paragraph 2.</p>"),
+            "{html}"
+        );
+        // A paragraph's one text is under its number, not under a label.
+        assert!(!html.contains("Paragraph text"), "{html}");
+    }
 }
