@@ -15,6 +15,7 @@ import {
   startServer,
   waitHydrated,
   waitInPage,
+  waitSynced,
   withServerLogs,
 } from './harness.mjs';
 
@@ -29,11 +30,6 @@ before(async () => {
 after(async () => {
   await Promise.allSettled([browser?.close(), server?.stop()]);
 });
-
-async function waitSynced(page, timeout = 20_000) {
-  await waitInPage(page, 'the record synced', () => document.querySelector('.record-state')?.dataset.state === 'synced',
-    null, { timeout, describe: () => document.querySelector('.record-state')?.textContent.trim() ?? '<no state>' });
-}
 
 /** Opens a new recommendation from the list, as a drafter does. */
 async function newRecommendation(page) {

@@ -560,6 +560,12 @@ export async function waitInPage(page, what, fn, arg, { timeout = 10_000, descri
   }
 }
 
+/** Waits until the record on the page is saved and acknowledged by the server. */
+export async function waitSynced(page, timeout = 20_000) {
+  await waitInPage(page, 'the record synced', () => document.querySelector('.record-state')?.dataset.state === 'synced',
+    null, { timeout, describe: () => document.querySelector('.record-state')?.textContent.trim() ?? '<no state>' });
+}
+
 /** Waits until `main h1` is the only h1 in main and has text `expected`. */
 export async function waitH1(page, expected, timeout = 10_000) {
   await waitInPage(

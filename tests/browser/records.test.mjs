@@ -18,6 +18,7 @@ import {
   startServer,
   waitHydrated,
   waitInPage,
+  waitSynced,
   waitSwControl,
   withServerLogs,
 } from './harness.mjs';
@@ -37,12 +38,6 @@ after(async () => {
 async function open(page, url) {
   await page.goto(url);
   await waitHydrated(page);
-}
-
-/** Waits until the record on the page is saved and acknowledged by the server. */
-async function waitSynced(page, timeout = 20_000) {
-  await waitInPage(page, 'the record synced', () => document.querySelector('.record-state')?.dataset.state === 'synced',
-    null, { timeout, describe: () => document.querySelector('.record-state')?.textContent.trim() ?? '<no state>' });
 }
 
 /** Creates a record of the list at `path` and returns its page's URL. */

@@ -7,7 +7,7 @@
 //! drawn: the store holds it behind [`UndoSteps`], so the sync engine that
 //! every page loads does not carry it.
 
-use super::{Workspace, DRAFTS, REPLICA};
+use super::{Workspace, REPLICA};
 use leptos::prelude::Track;
 use std::cell::RefCell;
 use tern_domain::record::{FieldPath, Record, RecordId, Update};
@@ -98,9 +98,7 @@ impl Workspace {
 
     fn step(self, id: RecordId, undo: bool) -> bool {
         // Typing not applied yet is the newest step: apply it first.
-        if DRAFTS.with_borrow(|drafts| !drafts.is_empty()) {
-            self.flush_drafts();
-        }
+        self.flush_drafts();
         let mut stepped = false;
         self.edit(id, |record| {
             let update = HISTORY.with_borrow_mut(|slot| match slot {

@@ -75,28 +75,25 @@ impl UndoHistory {
     /// Takes back the last step of my edits; the update to sync, or `None` if
     /// there was nothing to undo.
     pub fn undo(&mut self, record: &Record) -> Option<Update> {
-        if !self.tracks(record) {
-            return None;
-        }
-        let before = record.doc().transact().state_vector();
-        self.manager
-            .undo_blocking()
-            .then(|| changes_since(record, &before))
+        self.step(record, UndoManager::undo_blocking)
     }
 
     /// Brings back the last step undone.
     pub fn redo(&mut self, record: &Record) -> Option<Update> {
+        self.step(record, UndoManager::redo_blocking)
+    }
+
+    /// Runs an undo or redo on `record`'s document; what it wrote, as an update.
+    fn step(&mut self, record: &Record, step: fn(&mut UndoManager) -> bool) -> Option<Update> {
         if !self.tracks(record) {
             return None;
         }
         let before = record.doc().transact().state_vector();
-        self.manager
-            .redo_blocking()
-            .then(|| changes_since(record, &before))
+        step(&mut self.manager).then(|| changes_since(record, &before))
     }
 
-    /// Ends the current step: the next edit is undone on its own (after a
-    /// structural change such as adding a paragraph).
+    /// Ends the current step: the next edit is undone on its own (the app
+    /// ends one when the user moves on to another field).
     pub fn end_step(&mut self) {
         self.manager.reset();
     }
