@@ -198,6 +198,11 @@ async function registerServiceWorker() {
     check();
   };
 
+  // The first install claims open pages; make sure this one was among them (see sw.js, "CLAIM").
+  container.ready.then((ready) => {
+    if (!container.controller && ready.active) ready.active.postMessage({ type: "CLAIM" });
+  });
+
   if (registration.waiting) announceUpdate();
   watch(registration.installing);
   registration.addEventListener("updatefound", () => watch(registration.installing));

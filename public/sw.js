@@ -33,7 +33,11 @@ self.addEventListener("install", (event) => {
 });
 
 self.addEventListener("message", (event) => {
-  if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+  const type = event.data && event.data.type;
+  if (type === "SKIP_WAITING") self.skipWaiting();
+  // A page that is ready but not controlled asks again: the claim in "activate" can miss a page
+  // (seen once in many runs on a busy machine), which would then stay online-only until reloaded.
+  if (type === "CLAIM") event.waitUntil(self.clients.claim().catch(() => {}));
 });
 
 self.addEventListener("activate", (event) => {

@@ -24,22 +24,32 @@ pub fn PageView(page: Page) -> impl IntoView {
     move || {
         attempt.track();
         let page = page.clone();
-        view! {
-            <Suspense fallback=move || view! { <p class="loading page-loading">{move || t_string!(i18n, loading)}</p> }>
-                {Suspend::new(async move {
-                    if FIRST_PAGE.replace(false) {
-                        // Hydrating the frame, and fetching and drawing the first
-                        // page, as tasks of their own (`crate::tasks`).
-                        crate::tasks::next_task().await;
-                    }
-                    load_page(page).await.unwrap_or_else(|PageCodeMissing| {
-                        view! { <PageUnavailable retry=move || attempt.update(|n| *n += 1) /> }
-                            .into_any()
-                    })
-                })}
-            </Suspense>
-        }
+        let fallback = move || view! { <p class="loading page-loading">{move || t_string!(i18n, loading)}</p> };
+        lazy_view(
+            fallback.into(),
+            Box::pin(async move {
+                if FIRST_PAGE.replace(false) {
+                    // Hydrating the frame, and fetching and drawing the first
+                    // page, as tasks of their own (`crate::tasks`).
+                    crate::tasks::next_task().await;
+                }
+                load_page(page).await.unwrap_or_else(|PageCodeMissing| {
+                    view! { <PageUnavailable retry=move || attempt.update(|n| *n += 1) /> }.into_any()
+                })
+            }),
+        )
     }
+}
+
+/// A view whose code is fetched first (a page, a long text's toolbar),
+/// with `fallback` until then. One function, not generic, for all of them:
+/// the `Suspense` code is in the main module once, and a page module that
+/// shows a view of another module carries none of it.
+pub(crate) fn lazy_view(
+    fallback: ViewFnOnce,
+    view: std::pin::Pin<Box<dyn std::future::Future<Output = AnyView> + Send>>,
+) -> impl IntoView {
+    view! { <Suspense fallback>{Suspend::new(view)}</Suspense> }
 }
 
 thread_local! {
@@ -123,6 +133,35 @@ mod split {
         Ok(())
     }
 
+    /// A long text's formatting toolbar (with the Markdown parser, in this
+    /// module alone).
+    #[wasm_split(drafting, fallible)]
+    pub(crate) fn format_toolbar(
+        target: crate::records::formatting::Target,
+    ) -> Result<AnyView, PageCodeMissing> {
+        use crate::records::formatting::FormatToolbar;
+        Ok(view! { <FormatToolbar target /> }.into_any())
+    }
+
+    /// A long text as its readers will see it, beside the text being typed.
+    #[wasm_split(drafting, fallible)]
+    pub(crate) fn format_preview(
+        id: tern_domain::record::RecordId,
+        field: tern_domain::record::FieldPath,
+        dom_id: String,
+        label: Signal<String>,
+    ) -> Result<AnyView, PageCodeMissing> {
+        use crate::records::formatting::FormatPreview;
+        Ok(view! { <FormatPreview id field dom_id label /> }.into_any())
+    }
+
+    /// A long text as safe HTML (`tern_domain::markup`); `ids` keeps its
+    /// footnotes apart from other texts' on the page.
+    #[wasm_split(drafting, fallible)]
+    pub(crate) fn markdown_html(text: String, ids: String) -> Result<String, PageCodeMissing> {
+        Ok(tern_domain::markup::to_html(&text, &ids))
+    }
+
     #[wasm_split(account, fallible)]
     pub(super) fn sync_page() -> Result<AnyView, PageCodeMissing> {
         Ok(view! { <SyncPage /> }.into_any())
@@ -150,7 +189,9 @@ mod split {
 }
 
 use split::*;
-pub(crate) use split::{edits_as_text, start_undo_history};
+pub(crate) use split::{
+    edits_as_text, format_preview, format_toolbar, markdown_html, start_undo_history,
+};
 
 /// Shown instead of a page whose module could not be fetched.
 #[component]

@@ -14,16 +14,9 @@ pub const HEALTH_PATH: &str = "/healthz";
 pub const API_PREFIX: &str = "/api/";
 
 /// `GET {EXPORT_PATH}/<record id>`: a recommendation as one HTML document, to
-/// circulate or print (Markdown bodies rendered, then cleaned with ammonia).
+/// circulate or print (long texts rendered by `crate::markup`, then cleaned once
+/// more with ammonia).
 pub const EXPORT_PATH: &str = "/api/export/v1/records";
-
-/// `POST` [`RenderRequest`] → [`RenderedHtml`]: Markdown a signed-in user wrote,
-/// as HTML safe to show (pulldown-cmark, then ammonia). The browser caches what
-/// it rendered; offline it shows the text as typed.
-pub const RENDER_PATH: &str = "/api/render/v1/markdown";
-
-/// The most Markdown one render request may carry, in bytes.
-pub const MAX_RENDER_BYTES: usize = 1024 * 1024;
 
 /// `GET {FIND_PATH}?kind=<tag>[&<field>=<value>…][&from=<date>&to=<date>]` →
 /// `Vec<`[`FoundRecord`]`>`: the records of a kind the user may see, with the
@@ -51,16 +44,6 @@ pub struct LinkFrom {
     pub source: crate::record::RecordId,
     /// The field that holds the reference: `informs`, `participants.person`.
     pub field: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RenderRequest {
-    pub markdown: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RenderedHtml {
-    pub html: String,
 }
 
 /// Body of [`HEALTH_PATH`].

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod email;
+pub mod markup;
 pub mod record;
 pub mod region;
 pub mod sync;

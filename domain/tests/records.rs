@@ -2,64 +2,21 @@
 //! declaration), what survives concurrent edits, and documents written before
 //! the schema existed.
 
+mod common;
+
+use common::*;
 use serde_json::json;
 use tern_domain::record::schema::check_declaration;
 use tern_domain::record::{
     Date, FieldEdit, FieldError, FieldPath, ItemId, Link, Record, RecordId, RecordKind, Update,
 };
 
-fn id() -> RecordId {
-    RecordId::v7(1_760_000_000_000, [7; 10])
-}
-
 fn other(n: u8) -> RecordId {
     RecordId::v7(1_760_000_000_000, [n; 10])
 }
 
-/// Two replicas of one new record, both holding its creating update.
-fn pair(kind: RecordKind) -> (Record, Record) {
-    let (a, created) = Record::create(id(), kind, 1);
-    let b = Record::empty(id(), 2);
-    b.apply_update(&created.0).expect("applies");
-    (a, b)
-}
-
-fn deliver(updates: &[Update], to: &Record) {
-    for update in updates {
-        to.apply_update(&update.0).expect("applies");
-    }
-}
-
-fn top(key: &'static str) -> FieldPath {
-    FieldPath::top(key)
-}
-
-fn section(n: u8) -> ItemId {
-    ItemId(format!("s{n}"))
-}
-
 fn body(n: u8) -> FieldPath {
     FieldPath::item("sections", section(n), "body")
-}
-
-fn add_section(record: &Record, position: usize, n: u8, heading: &str) -> Vec<Update> {
-    vec![
-        record
-            .change(
-                &top("sections"),
-                FieldEdit::InsertItem {
-                    id: section(n),
-                    position,
-                },
-            )
-            .expect("inserted"),
-        record
-            .change(
-                &FieldPath::item("sections", section(n), "heading"),
-                FieldEdit::Text(heading.into()),
-            )
-            .expect("heading"),
-    ]
 }
 
 fn move_section(record: &Record, n: u8, position: usize) -> Update {
@@ -628,135 +585,4 @@ fn an_edit_names_the_top_level_item_it_changes() {
         position: 0,
     };
     assert_eq!(edit.top_item(&nested), Some(("sections", &section(3))));
-}
-
-mod paragraphs {
-    use super::*;
-
-    fn list(n: u8) -> FieldPath {
-        FieldPath::item("sections", section(n), "paragraphs")
-    }
-
-    fn text(n: u8, paragraph: &str) -> FieldPath {
-        list(n).child(ItemId(paragraph.into()), "text")
-    }
-
-    fn add(record: &Record, n: u8, paragraph: &str, words: &str) -> Vec<Update> {
-        let position = record.item_ids(&list(n)).len();
-        vec![
-            record
-                .change(
-                    &list(n),
-                    FieldEdit::InsertItem {
-                        id: ItemId(paragraph.into()),
-                        position,
-                    },
-                )
-                .expect("inserted"),
-            record
-                .change(&text(n, paragraph), FieldEdit::Text(words.into()))
-                .expect("typed"),
-        ]
-    }
-
-    fn split(
-        record: &Record,
-        n: u8,
-        paragraph: &str,
-        new: &str,
-        at: u32,
-    ) -> Result<Update, FieldError> {
-        record.change(
-            &list(n),
-            FieldEdit::SplitItem {
-                id: ItemId(paragraph.into()),
-                new_id: ItemId(new.into()),
-                at,
-            },
-        )
-    }
-
-    fn texts(record: &Record, n: u8) -> Vec<String> {
-        record
-            .item_ids(&list(n))
-            .into_iter()
-            .map(|paragraph| {
-                record
-                    .text(&list(n).child(paragraph, "text"))
-                    .unwrap_or_default()
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_paragraph_splits_in_two_at_the_cursor_and_the_new_one_follows_it() {
-        let (record, _) = Record::create(id(), RecordKind::Recommendation, 1);
-        add_section(&record, 0, 1, "Guardianship");
-        add(
-            &record,
-            1,
-            "p1",
-            "A guardian is appointed at once. The child is heard.",
-        );
-        add(&record, 1, "p2", "Training is provided.");
-        split(&record, 1, "p1", "p3", 33).expect("splits");
-        assert_eq!(
-            texts(&record, 1),
-            [
-                "A guardian is appointed at once. ",
-                "The child is heard.",
-                "Training is provided."
-            ]
-        );
-        // At the very end: a new empty paragraph after it; past the end counts as the end.
-        split(&record, 1, "p2", "p4", 999).expect("splits");
-        assert_eq!(texts(&record, 1).last().map(String::as_str), Some(""));
-        // Offsets count UTF-16 units, as the browser's cursor does.
-        add(&record, 1, "p5", "Ąžuolas 👧 vaikas");
-        split(&record, 1, "p5", "p6", 10).expect("after the emoji's two units");
-        assert_eq!(texts(&record, 1)[4..], ["Ąžuolas 👧", " vaikas"]);
-        assert_eq!(
-            split(&record, 1, "p6", "p3", 0),
-            Err(FieldError::ItemExists)
-        );
-        assert_eq!(
-            split(&record, 1, "nope", "p7", 0),
-            Err(FieldError::NoSuchItem)
-        );
-        // Sections are not one flowing text: they do not split.
-        assert_eq!(
-            record.change(
-                &top("sections"),
-                FieldEdit::SplitItem {
-                    id: section(1),
-                    new_id: section(2),
-                    at: 0
-                }
-            ),
-            Err(FieldError::WrongEdit)
-        );
-    }
-
-    #[test]
-    fn words_typed_into_the_part_that_moved_are_kept_when_a_colleague_splits() {
-        let (a, b) = pair(RecordKind::Recommendation);
-        let mut updates = add_section(&a, 0, 1, "Guardianship");
-        updates.extend(add(&a, 1, "p1", "First sentence. Second sentence."));
-        deliver(&updates, &b);
-        // Offline at the same time: A splits after "First sentence. ", B types into the second.
-        let split_update = split(&a, 1, "p1", "p2", 16).expect("splits");
-        let typed = b
-            .change(
-                &text(1, "p1"),
-                FieldEdit::Text("First sentence. Second, longer sentence.".into()),
-            )
-            .expect("typed");
-        deliver(&[typed], &a);
-        deliver(&[split_update], &b);
-        assert_eq!(texts(&a, 1), texts(&b, 1), "both replicas agree");
-        let all = texts(&a, 1).join("|");
-        assert!(all.contains(", longer"), "B's words are kept: {all}");
-        assert!(all.contains("First sentence."), "{all}");
-        assert_eq!(texts(&a, 1).len(), 2);
-    }
 }

@@ -83,9 +83,6 @@ pub enum ApiError {
     #[error("{0}")]
     MalformedRecordId(String),
 
-    #[error("the body must be JSON {{\"markdown\": \"…\"}} of at most 1 MiB")]
-    MalformedRenderRequest,
-
     #[error("no record {0} on the server")]
     UnknownRecord(String),
 
@@ -105,7 +102,6 @@ impl ApiError {
             ApiError::MalformedUpdate(..) => (StatusCode::BAD_REQUEST, "malformed_update"),
             ApiError::MalformedSyncQuery => (StatusCode::BAD_REQUEST, "malformed_query"),
             ApiError::MalformedRecordId(_) => (StatusCode::BAD_REQUEST, "malformed_record_id"),
-            ApiError::MalformedRenderRequest => (StatusCode::BAD_REQUEST, "malformed_body"),
             ApiError::UnknownRecord(_) => (StatusCode::NOT_FOUND, "unknown_record"),
             ApiError::MalformedRecordQuery(_) => (StatusCode::BAD_REQUEST, "malformed_query"),
             ApiError::Storage(StorageError::Unavailable(_)) => {

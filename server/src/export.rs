@@ -1,22 +1,17 @@
-//! User Markdown as HTML: `GET /api/export/v1/records/<id>` (a record as one
-//! HTML document, to send round or print) and `POST /api/render/v1/markdown`
-//! (a section body for the app's reading view). Plain-text fields are escaped;
-//! Markdown is rendered with pulldown-cmark and then cleaned with ammonia, which
-//! keeps formatting and links (http, https, mailto) and drops script, event
-//! handlers, styles and images (nothing a user wrote may load anything), so
-//! HTML made of what anyone typed is safe to show.
+//! A record as one HTML document, to send round or print:
+//! `GET /api/export/v1/records/<id>`. Plain-text fields are escaped; long
+//! texts are rendered as the app shows them (`tern_domain::markup`, which
+//! already shows raw HTML as text and keeps links to web and mail addresses)
+//! and then cleaned once more with ammonia, which drops script, event
+//! handlers, styles and images (nothing a user wrote may load anything).
 
 use crate::accounts::SignedIn;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use pulldown_cmark::{Options, Parser};
 use serde_json::Value;
-use tern_domain::api::{RenderRequest, RenderedHtml};
 use tern_domain::record::schema::{FieldDef, FieldType, SetOf};
 use tern_domain::record::{Projection, Record, RecordId};
 use tern_domain::region::MEMBERS;
@@ -101,7 +96,7 @@ pub fn document(
     format!(
         "<!DOCTYPE html>\n<html lang=\"{locale}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n\
          <style>body{{font-family:sans-serif;max-width:48rem;margin:2rem auto;line-height:1.6}}\
-         .text{{white-space:pre-wrap}}dt{{font-weight:bold}}</style>\n</head>\n<body>\n\
+         dt{{font-weight:bold}}</style>\n</head>\n<body>\n\
          <h1>{title}</h1>\n{body}</body>\n</html>\n",
         title = escape(title),
     )
@@ -136,15 +131,15 @@ fn render_fields(
                     if labelled {
                         texts.push_str(&format!("<h{level}>{name}</h{level}>\n"));
                     }
-                    texts.push_str(&markdown_to_safe_html(text));
+                    texts.push_str(&markdown_to_safe_html(text, &path));
                 }
             }
             FieldType::LongText => {
                 let text = value.as_str().unwrap_or_default();
                 if !text.trim().is_empty() {
                     texts.push_str(&format!(
-                        "<h{level}>{name}</h{level}>\n<p class=\"text\">{}</p>\n",
-                        escape(text)
+                        "<h{level}>{name}</h{level}>\n{}",
+                        markdown_to_safe_html(text, &path)
                     ));
                 }
             }
@@ -263,24 +258,13 @@ fn member(code: &str) -> String {
         .to_owned()
 }
 
-/// `POST /api/render/v1/markdown`: one section body as safe HTML.
-pub(crate) async fn render_markdown(
-    _signed: SignedIn,
-    body: Result<Json<RenderRequest>, JsonRejection>,
-) -> Result<Json<RenderedHtml>, ApiError> {
-    let Json(request) = body.map_err(|_| ApiError::MalformedRenderRequest)?;
-    Ok(Json(RenderedHtml {
-        html: markdown_to_safe_html(&request.markdown),
-    }))
-}
-
-/// Markdown → HTML (pulldown-cmark) → only safe HTML (ammonia).
-pub fn markdown_to_safe_html(markdown: &str) -> String {
-    let mut html = String::new();
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options));
+/// A long text as HTML: the app's rendering (`ids` keeps its footnotes apart
+/// from other texts'), cleaned once more so that nothing in it runs or loads.
+pub fn markdown_to_safe_html(markdown: &str, ids: &str) -> String {
+    let html = tern_domain::markup::to_html(markdown, ids);
     ammonia::Builder::default()
         .rm_tags(["img"])
+        .add_generic_attributes(["id", "class"])
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer nofollow"))
         .clean(&html)
@@ -310,12 +294,16 @@ mod tests {
     #[test]
     fn script_in_markdown_is_removed_and_formatting_kept() {
         let html = markdown_to_safe_html(
-            "**Support** for [CBSS](https://cbss.org) and [x](javascript:alert(1))\n\n\
-             <img src=x onerror=\"alert(1)\"><script>alert(2)</script>",
+            "**Support** for [CBSS](https://cbss.org) and [x](javascript:alert(1))[^1]\n\n\
+             <img src=x onerror=\"alert(1)\"><script>alert(2)</script>\n\n[^1]: A note.",
+            "summary",
         );
         assert!(html.contains("<strong>Support</strong>"), "{html}");
         assert!(html.contains("href=\"https://cbss.org\""), "{html}");
-        for bad in ["<script", "onerror", "javascript:", "alert(2)", "<img"] {
+        // Raw HTML shows as the text typed; the footnote keeps its link.
+        assert!(html.contains("&lt;script&gt;alert(2)"), "{html}");
+        assert!(html.contains("id=\"summary-fn-1\""), "{html}");
+        for bad in ["<script", "onerror=\"", "javascript:", "<img"] {
             assert!(!html.contains(bad), "{bad} in {html}");
         }
     }

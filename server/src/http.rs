@@ -12,9 +12,7 @@ use axum::{Json, Router};
 use std::sync::{Arc, Mutex};
 use tern_app::routes::Page;
 use tern_app::{is_known_language, AssetManifest, LANGUAGE_COOKIE};
-use tern_domain::api::{
-    HealthReport, HealthStatus, API_PREFIX, EXPORT_PATH, HEALTH_PATH, MAX_RENDER_BYTES, RENDER_PATH,
-};
+use tern_domain::api::{HealthReport, HealthStatus, API_PREFIX, EXPORT_PATH, HEALTH_PATH};
 use tern_domain::sync::{EVENTS_PATH, MAX_PUSH_BYTES, PULL_PATH, PUSH_PATH, RECORDS_PATH};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -79,13 +77,10 @@ pub fn router(state: AppState) -> Router {
             get(sync_api::sync_record),
         )
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES));
-    let export = Router::new()
-        .route(
-            &format!("{EXPORT_PATH}/{{id}}"),
-            get(crate::export::export_record),
-        )
-        .route(RENDER_PATH, post(crate::export::render_markdown))
-        .layer(DefaultBodyLimit::max(MAX_RENDER_BYTES));
+    let export = Router::new().route(
+        &format!("{EXPORT_PATH}/{{id}}"),
+        get(crate::export::export_record),
+    );
     let records = Router::new()
         .route(tern_domain::api::FIND_PATH, get(crate::records_api::find))
         .route(

@@ -115,7 +115,7 @@ test('a recommendation has a preamble and numbered sections of numbered paragrap
   }
 }));
 
-test('a paragraph splits in two at the cursor, by Ctrl+Enter or the button; the new one follows it, numbered, with the focus', { timeout: 120_000 }, withServerLogs(servers, async () => {
+test('a paragraph splits in two at the cursor, by Ctrl+Enter or the button, and merges back by Backspace at its start or the button; numbered, with the focus', { timeout: 120_000 }, withServerLogs(servers, async () => {
   const context = await newSignedInContext(browser, server);
   const page = await context.newPage();
   try {
@@ -152,6 +152,37 @@ test('a paragraph splits in two at the cursor, by Ctrl+Enter or the button; the 
     await waitHydrated(page);
     await page.locator('#sections-1-paragraphs-3-text').waitFor();
     assert.deepEqual((await paragraphsOf(page, 1)).map(([n]) => n), ['1.1', '1.2', '1.3']);
+
+    // Backspace at the start of 1.3 joins it to 1.2, the cursor where they meet; typing goes on there.
+    const third = page.locator('#sections-1-paragraphs-3-text');
+    await third.focus();
+    await third.evaluate((area) => area.setSelectionRange(0, 0));
+    await page.keyboard.press('Backspace');
+    await waitInPage(page, 'two paragraphs again', () => document.querySelector('#sections-1-paragraphs-3-text') === null);
+    assert.deepEqual(await paragraphsOf(page, 1), [
+      ['1.1', 'Every child is heard. '],
+      ['1.2', 'Their views are given due weight. Records are kept.'],
+    ]);
+    await waitInPage(page, 'the cursor where the two met', () => {
+      const area = document.activeElement;
+      return area?.id === 'sections-1-paragraphs-2-text' && area.selectionStart === 34;
+    });
+    // The button joins 1.2 to 1.1.
+    await page.locator('#sections-1-paragraphs-2-text').locator('xpath=ancestor::li[1]')
+      .getByRole('button', { name: 'Merge with the one before' }).click();
+    await waitInPage(page, 'one paragraph', () => document.querySelector('#sections-1-paragraphs-2-text') === null);
+    assert.deepEqual(await paragraphsOf(page, 1), [
+      ['1.1', 'Every child is heard. Their views are given due weight. Records are kept.'],
+    ]);
+    assert.equal(await page.locator('#sections-1-paragraphs-1-text').locator('xpath=ancestor::li[1]')
+      .getByRole('button', { name: 'Merge with the one before' }).count(), 0, 'the first paragraph has none before it');
+    await waitSynced(page);
+    await page.reload();
+    await waitHydrated(page);
+    await page.locator('#sections-1-paragraphs-1-text').waitFor();
+    assert.deepEqual(await paragraphsOf(page, 1), [
+      ['1.1', 'Every child is heard. Their views are given due weight. Records are kept.'],
+    ]);
   } finally {
     await context.close();
   }

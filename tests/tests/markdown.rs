@@ -1,8 +1,8 @@
-//! User Markdown as HTML over HTTP: the reading view's rendering and the HTML
-//! export keep formatting and drop anything that runs or loads, and both need a
-//! session (the export also read access to the record).
+//! User Markdown as HTML over HTTP: the HTML export keeps formatting and drops
+//! anything that runs or loads, and needs a session and read access to the
+//! record. (The app renders in the browser, with the same `tern_domain::markup`.)
 
-use tern_domain::api::{RenderRequest, RenderedHtml, EXPORT_PATH, RENDER_PATH};
+use tern_domain::api::EXPORT_PATH;
 use tern_domain::auth::Role;
 use tern_domain::record::{FieldEdit, FieldPath, ItemId, Record, RecordId, RecordKind};
 use tern_domain::sync::{self, OpId, PushOp, PushRequest, PUSH_PATH};
@@ -10,63 +10,18 @@ use tern_tests::spawn_app;
 
 const PAYLOAD: &str = "<img src=x onerror=\"alert(1)\"><script>alert(2)</script>\n\n**Support** and [link](javascript:alert(3)) and [CBSS](https://cbss.org)";
 
+/// What in the HTML's tags would run or load. (Raw HTML in the text shows as
+/// the text typed, escaped: harmless words, not tags.)
 fn dangerous(html: &str) -> Vec<&'static str> {
-    ["<script", "onerror", "<img", "javascript:"]
+    let tags: Vec<&str> = html
+        .split('<')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('>').map(|(tag, _)| tag))
+        .collect();
+    ["script", "onerror", "img", "javascript:"]
         .into_iter()
-        .filter(|needle| html.contains(needle))
+        .filter(|needle| tags.iter().any(|tag| tag.contains(needle)))
         .collect()
-}
-
-#[tokio::test]
-async fn rendering_keeps_formatting_and_drops_script_and_needs_a_session() {
-    let app = spawn_app().await;
-    let request = RenderRequest {
-        markdown: PAYLOAD.to_owned(),
-    };
-    let signed_out = app
-        .anonymous_client()
-        .post(app.url(RENDER_PATH))
-        .json(&request)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(signed_out.status(), 401);
-
-    let response = app
-        .client
-        .post(app.url(RENDER_PATH))
-        .json(&request)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 200);
-    let rendered: RenderedHtml = response.json().await.expect("json");
-    assert!(
-        rendered.html.contains("<strong>Support</strong>"),
-        "{}",
-        rendered.html
-    );
-    assert!(
-        rendered.html.contains("href=\"https://cbss.org\""),
-        "{}",
-        rendered.html
-    );
-    assert_eq!(
-        dangerous(&rendered.html),
-        Vec::<&str>::new(),
-        "{}",
-        rendered.html
-    );
-
-    let garbage = app
-        .client
-        .post(app.url(RENDER_PATH))
-        .header("content-type", "application/json")
-        .body("{\"markdown\": 7}")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(garbage.status(), 400);
 }
 
 #[tokio::test]

@@ -194,11 +194,54 @@ fn ItemList(
             };
             let outcome = workspace.change(id, &path, edit);
             if let (Ok(()), Some(position)) = (&outcome, position) {
-                focus_when_drawn(dom_id(&format!("{dom}-{}", position + 2), key), 10);
+                focus_when_drawn(dom_id(&format!("{dom}-{}", position + 2), key), 0, 10);
             }
             report(i18n, error, outcome);
         })
     });
+    // ...and merge into the one before (Backspace at a paragraph's start, or
+    // the button), the cursor where the two texts meet.
+    let merge = items.flowing_text().map(|key| {
+        let (path, dom) = (path.clone(), dom.clone());
+        Callback::new(move |item: ItemId| {
+            workspace.flush_drafts();
+            let before = ids.with_untracked(|ids| {
+                let position = ids.iter().position(|other| *other == item)?;
+                Some((position, ids.get(position.checked_sub(1)?)?.clone()))
+            });
+            let Some((position, into)) = before else {
+                return;
+            };
+            let joined = workspace.text(id, &path.child(item.clone(), key));
+            let outcome = workspace.change(
+                id,
+                &path,
+                FieldEdit::MergeItem {
+                    id: item,
+                    into: into.clone(),
+                },
+            );
+            if outcome.is_ok() {
+                let text = workspace.text(id, &path.child(into, key));
+                let meet = text.encode_utf16().count() - joined.encode_utf16().count();
+                let at = u32::try_from(meet).unwrap_or(0);
+                focus_when_drawn(dom_id(&format!("{dom}-{position}"), key), at, 10);
+            }
+            report(i18n, error, outcome);
+        })
+    });
+    // Paragraphs merged away that came back with a colleague's words.
+    let merged_back = {
+        let path = path.clone();
+        Memo::new(move |_| {
+            if merge.is_none() {
+                return Vec::new();
+            }
+            workspace
+                .with_record(id, |record| record.merged_back(&path))
+                .unwrap_or_default()
+        })
+    };
     let split_hint = split.is_some();
     let heading_id = format!("{dom}-heading");
     let heading = {
@@ -225,9 +268,13 @@ fn ItemList(
                 <For each=move || ids.get().into_iter().take(drawn.get()).enumerate()
                     key=|(position, item)| (item.clone(), *position)
                     let((position, item))>
-                    <Item id kind list=path.clone() items item position
+                    <Item id kind list=path.clone() items item=item.clone() position
                         count=Signal::derive(move || ids.get().len())
-                        dom=format!("{dom}-{}", position + 1) depth error number=number.clone() split />
+                        dom=format!("{dom}-{}", position + 1) depth error number=number.clone() split merge
+                        merged_back=Signal::derive({
+                            let item = item.clone();
+                            move || merged_back.with(|back| back.contains(&item))
+                        }) />
                 </For>
             </ol>
             <p class="field-error" role="alert">{move || error.get()}</p>
@@ -255,6 +302,10 @@ fn Item(
     number: Vec<usize>,
     /// Splits this item at an offset of its text (paragraphs only).
     split: Option<Callback<(ItemId, u32)>>,
+    /// Merges this item into the one before (paragraphs only).
+    merge: Option<Callback<ItemId>>,
+    /// Whether this item was merged away and came back with new words.
+    merged_back: Signal<bool>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
@@ -318,33 +369,55 @@ fn Item(
     };
     let on_keydown = {
         let split_at_cursor = split_at_cursor.clone();
+        let item = item.clone();
         move |event: leptos::ev::KeyboardEvent| {
-            let in_text = event
-                .target()
-                .and_then(|target| {
-                    target
-                        .dyn_into::<leptos::web_sys::HtmlTextAreaElement>()
-                        .ok()
-                })
-                .is_some();
-            if split.is_some()
-                && in_text
-                && event.key() == "Enter"
-                && (event.ctrl_key() || event.meta_key())
-            {
+            let area = event.target().and_then(|target| {
+                target
+                    .dyn_into::<leptos::web_sys::HtmlTextAreaElement>()
+                    .ok()
+            });
+            let Some(area) = area else { return };
+            if split.is_some() && event.key() == "Enter" && (event.ctrl_key() || event.meta_key()) {
                 event.prevent_default();
                 split_at_cursor();
             }
+            // Backspace at the very start of a paragraph joins it to the one
+            // before, as in a word processor.
+            let at_start = area.selection_start().ok().flatten() == Some(0)
+                && area.selection_end().ok().flatten() == Some(0);
+            let plain =
+                !(event.ctrl_key() || event.meta_key() || event.alt_key() || event.shift_key());
+            if let (Some(merge), true) = (
+                merge,
+                event.key() == "Backspace" && at_start && plain && position > 0,
+            ) {
+                event.prevent_default();
+                merge.run(item.clone());
+            }
         }
+    };
+    let merge_button = {
+        let item = item.clone();
+        merge.filter(|_| position > 0).map(|merge| {
+            view! {
+                <button type="button" on:click=move |_| merge.run(item.clone())>
+                    {move || t_string!(i18n, merge_up)}
+                </button>
+            }
+        })
     };
     view! {
         <li class="item" id=super::outline::item_anchor(&item.0) data-item=item.0.clone() on:keydown=on_keydown>
             {shown_number.map(|number| view! { <span class="item-number">{number}</span> })}
+            <Show when=move || merged_back.get()>
+                <p class="notice merged-back" role="note">{move || t_string!(i18n, merged_back)}</p>
+            </Show>
             {fields}
             <p class="item-actions">
                 {split.is_some().then(|| view! {
                     <button type="button" on:click=move |_| split_at_cursor()>{move || t_string!(i18n, split_here)}</button>
                 })}
+                {merge_button}
                 <button type="button" on:click=move_up disabled={position == 0}>
                     {move || t_string!(i18n, move_up)}
                 </button>
@@ -357,9 +430,10 @@ fn Item(
     }
 }
 
-/// Moves the focus, at the start of its text, to the control `dom` once it
-/// is drawn (a list draws a new item in a later task), trying for `frames`.
-fn focus_when_drawn(dom: String, frames: u32) {
+/// Moves the focus, at offset `at` of its text (UTF-16 units), to the
+/// control `dom` once it is drawn (a list draws a new item in a later task),
+/// trying for `frames`.
+fn focus_when_drawn(dom: String, at: u32, frames: u32) {
     request_animation_frame(move || {
         match document().get_element_by_id(&dom).and_then(|element| {
             element
@@ -368,9 +442,9 @@ fn focus_when_drawn(dom: String, frames: u32) {
         }) {
             Some(area) => {
                 let _ = area.focus();
-                let _ = area.set_selection_range(0, 0);
+                let _ = area.set_selection_range(at, at);
             }
-            None if frames > 0 => focus_when_drawn(dom, frames - 1),
+            None if frames > 0 => focus_when_drawn(dom, at, frames - 1),
             None => {}
         }
     });

@@ -8,6 +8,7 @@
 mod access;
 mod fields;
 mod form;
+pub(crate) mod formatting;
 mod header;
 pub(crate) mod history;
 mod in_steps;

@@ -43,7 +43,9 @@ pub fn RecommendationReading(id: RecordId) -> impl IntoView {
                     <h2 class="reading-title">{title}</h2>
                     <p class="reading-summary">{projection.text("summary").to_owned()}</p>
                     {(!projection.text("preamble").trim().is_empty()).then(|| view! {
-                        <div class="reading-preamble"><MarkdownBody text=projection.text("preamble").to_owned() /></div>
+                        <div class="reading-preamble">
+                            <MarkdownBody text=projection.text("preamble").to_owned() ids="reading-preamble".to_owned() />
+                        </div>
                     })}
                     {sections.into_iter().enumerate().map(|(at, section)| {
                         let body = text(&section, "body");
@@ -54,11 +56,15 @@ pub fn RecommendationReading(id: RecordId) -> impl IntoView {
                                     <span class="reading-number">{number(&[at])}</span>
                                     " "{text(&section, "heading")}
                                 </h2>
-                                {(!body.trim().is_empty()).then(|| view! { <MarkdownBody text=body /> })}
+                                {(!body.trim().is_empty()).then(|| {
+                                    let ids = format!("reading-{}", text(&section, "id"));
+                                    view! { <MarkdownBody text=body ids /> }
+                                })}
                                 {paragraphs.into_iter().enumerate().map(|(inner, paragraph)| view! {
                                     <div class="reading-paragraph" id=item_anchor(&text(&paragraph, "id"))>
                                         <span class="reading-number">{number(&[at, inner])}</span>
-                                        <MarkdownBody text=text(&paragraph, "text") />
+                                        <MarkdownBody text=text(&paragraph, "text")
+                                            ids=format!("reading-{}", text(&paragraph, "id")) />
                                     </div>
                                 }).collect_view()}
                             </section>
@@ -70,57 +76,23 @@ pub fn RecommendationReading(id: RecordId) -> impl IntoView {
     }
 }
 
-/// A section body: Markdown rendered by the server (pulldown-cmark, then
-/// ammonia, so the HTML holds nothing that runs or loads) and kept for the
-/// session; offline, before that, the text as typed.
+/// A long text as its readers see it: rendered in the browser (the
+/// renderer is in the `drafting` module, fetched with the record page), so
+/// also offline; the text as typed until then. `ids` keeps its footnotes
+/// apart from other texts' on the page.
 #[component]
-fn MarkdownBody(text: String) -> impl IntoView {
-    let i18n = use_i18n();
-    let online = crate::status::use_online();
+fn MarkdownBody(text: String, ids: String) -> impl IntoView {
     let node = NodeRef::<html::Div>::new();
-    let rendered = RwSignal::new(cached_rendering(&text));
-    let plain = text.clone();
+    let markdown = text.clone();
     Effect::new(move |_| {
-        if rendered.get_untracked().is_some() || !online.get() {
-            return;
-        }
-        let markdown = text.clone();
+        let Some(container) = node.get() else { return };
+        let (text, ids) = (markdown.clone(), ids.clone());
         leptos::task::spawn_local(async move {
-            let request = tern_domain::api::RenderRequest {
-                markdown: markdown.clone(),
-            };
-            let answer = crate::session::call::<_, tern_domain::api::RenderedHtml>(
-                "POST",
-                tern_domain::api::RENDER_PATH,
-                Some(&request),
-            )
-            .await;
-            if let Ok(answer) = answer {
-                RENDERED.with_borrow_mut(|cache| cache.insert(markdown, answer.html.clone()));
-                rendered.set(Some(answer.html));
+            if let Ok(html) = crate::pages::markdown_html(text, ids).await {
+                container.set_inner_html(&html);
+                container.set_class_name("markdown");
             }
         });
     });
-    Effect::new(move |_| {
-        if let (Some(container), Some(html)) = (node.get(), rendered.get()) {
-            container.set_inner_html(&html);
-        }
-    });
-    view! {
-        <Show when=move || rendered.get().is_none()
-            fallback=move || view! { <div class="markdown" node_ref=node></div> }>
-            <p class="hint">{move || t_string!(i18n, reading_plain)}</p>
-            <div class="markdown plain">{plain.clone()}</div>
-        </Show>
-    }
-}
-
-thread_local! {
-    /// Markdown the server rendered in this session, by its text.
-    static RENDERED: std::cell::RefCell<std::collections::HashMap<String, String>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
-}
-
-fn cached_rendering(markdown: &str) -> Option<String> {
-    RENDERED.with_borrow(|cache| cache.get(markdown).cloned())
+    view! { <div class="markdown plain" node_ref=node>{text}</div> }
 }

@@ -2,6 +2,7 @@
 //! record at most 300 ms later (at once on blur); the shown value follows the
 //! record when someone else's edit arrives, keeping the caret in place.
 
+use super::formatting::{Hooks, Target};
 use crate::store::use_workspace;
 use leptos::html;
 use leptos::prelude::*;
@@ -126,17 +127,29 @@ pub fn TextInput(
     let value = Memo::new(move |_| workspace.text(id, &value_field));
     // What the control reads: it changes only by `show_value` and by input.
     let shown = StoredValue::new(String::new());
-    let on_input = {
+    // The user's new text of the field, typed or made by a toolbar command.
+    let commit = {
         let field = field.clone();
-        move |event: leptos::ev::Event| {
-            let typed = event_target_value(&event);
+        Callback::new(move |typed: String| {
             let before = shown.try_update_value(|shown| std::mem::replace(shown, typed.clone()));
             workspace.draft_text(id, field.clone(), before.unwrap_or_default(), typed);
+        })
+    };
+    let on_input = move |event: leptos::ev::Event| commit.run(event_target_value(&event));
+    let on_blur = move |_| workspace.flush_drafts();
+    // A long text's formatting toolbar, drawn once the user goes into it, and
+    // its preview.
+    let tools = RwSignal::new(false);
+    let preview = RwSignal::new(false);
+    let hooks = StoredValue::new(None::<Hooks>);
+    let caret_moved = move || {
+        if let Some(hooks) = hooks.get_value() {
+            hooks.caret.run(());
         }
     };
-    let on_blur = move |_| workspace.flush_drafts();
+    let long_text = NodeRef::<html::Textarea>::new();
     let control = if title || multiline {
-        let node = NodeRef::<html::Textarea>::new();
+        let node = long_text;
         Effect::new(move |_| {
             let value = value.get();
             if let Some(element) = node.get() {
@@ -166,8 +179,26 @@ pub fn TextInput(
             }
             .into_any()
         } else {
+            let on_keydown = move |event: leptos::ev::KeyboardEvent| {
+                if let Some(hooks) = hooks.get_value() {
+                    hooks.keydown.run(event);
+                }
+            };
             view! {
-                <textarea id=dom_id.clone() node_ref=node rows="8" on:input=on_input on:blur=on_blur></textarea>
+                <textarea id=dom_id.clone() node_ref=node rows="8"
+                    on:input=move |event| { on_input(event); caret_moved(); }
+                    on:blur=on_blur
+                    on:focus=move |_| {
+                        // Set once: setting it again would draw a new toolbar.
+                        if !tools.get_untracked() {
+                            tools.set(true);
+                        }
+                        caret_moved();
+                    }
+                    on:keydown=on_keydown
+                    on:keyup=move |_| caret_moved()
+                    on:mouseup=move |_| caret_moved()
+                    on:select=move |_| caret_moved()></textarea>
             }
             .into_any()
         }
@@ -185,10 +216,60 @@ pub fn TextInput(
         }
         .into_any()
     };
+    if !multiline || title {
+        return view! {
+            <div class="field">
+                <label for=dom_id.clone()>{label}</label>
+                {control}
+            </div>
+        }
+        .into_any();
+    }
+    let toolbar = {
+        let dom_id = dom_id.clone();
+        move || {
+            tools.get().then(|| {
+                let target = Target {
+                    id,
+                    area: long_text,
+                    commit,
+                    preview,
+                    dom_id: dom_id.clone(),
+                    hooks,
+                };
+                crate::pages::lazy_view(
+                    ViewFnOnce::default(),
+                    Box::pin(async move {
+                        crate::pages::format_toolbar(target).await.unwrap_or_else(|_| ().into_any())
+                    }),
+                )
+            })
+        }
+    };
+    let preview_view = {
+        let dom_id = dom_id.clone();
+        move || {
+            preview.get().then(|| {
+                let (field, dom_id) = (field.clone(), dom_id.clone());
+                crate::pages::lazy_view(
+                    ViewFnOnce::default(),
+                    Box::pin(async move {
+                        crate::pages::format_preview(id, field, dom_id, label)
+                            .await
+                            .unwrap_or_else(|_| ().into_any())
+                    }),
+                )
+            })
+        }
+    };
     view! {
-        <div class="field">
-            <label for=dom_id>{label}</label>
-            {control}
+        <div class="field long-text" class:previewing=move || preview.get()>
+            <div class="field-head">
+                <label for=dom_id>{label}</label>
+                {toolbar}
+            </div>
+            <div class="field-body">{control}{preview_view}</div>
         </div>
     }
+    .into_any()
 }

@@ -75,6 +75,17 @@ impl Workspace {
         });
     }
 
+    /// Ends the current step of the record's history: what was typed so far
+    /// is one step, and the next edit (a formatting command) another.
+    pub fn end_undo_step(self, id: RecordId) {
+        self.flush_drafts();
+        HISTORY.with_borrow_mut(|slot| {
+            if let Some((_, history)) = slot.as_mut().filter(|(open, _)| *open == id) {
+                history.end_step();
+            }
+        });
+    }
+
     /// Whether the user has an edit to undo, and one to redo, in the record
     /// (tracking changes).
     pub fn undo_state(self, id: RecordId) -> (bool, bool) {

@@ -112,7 +112,7 @@ fn edit_field(
         FieldType::Items(items) => {
             let ids = record.item_ids(&path);
             match below(7) {
-                // Paragraphs split at a random point of their text.
+                // Paragraphs split at a random point of their text...
                 6 if !ids.is_empty() && items.flowing_text().is_some() => {
                     let item = ids[below(ids.len())].clone();
                     let length = items
@@ -123,6 +123,14 @@ fn edit_field(
                         id: item,
                         new_id: ItemId(format!("{fresh}-{depth}")),
                         at: u32::try_from(below(length + 2)).unwrap_or(0),
+                    }
+                }
+                // Or join the one before.
+                5 if ids.len() > 1 && items.flowing_text().is_some() => {
+                    let at = 1 + below(ids.len() - 1);
+                    FieldEdit::MergeItem {
+                        id: ids[at].clone(),
+                        into: ids[at - 1].clone(),
                     }
                 }
                 0 | 1 => FieldEdit::InsertItem {

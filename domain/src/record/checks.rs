@@ -82,6 +82,10 @@ pub(super) fn check_edit_fits(
             check(ItemId::is_well_formed(&id.0), FieldError::BadItemId)
         }
         (FieldType::Items(_), FieldEdit::MoveItem { .. } | FieldEdit::RemoveItem { .. }) => Ok(()),
+        (FieldType::Items(items), FieldEdit::MergeItem { id, into }) => {
+            check(items.flowing_text().is_some(), FieldError::WrongEdit)?;
+            check(id != into, FieldError::WrongEdit)
+        }
         (FieldType::Items(items), FieldEdit::SplitItem { new_id, .. }) => {
             check(items.flowing_text().is_some(), FieldError::WrongEdit)?;
             check(ItemId::is_well_formed(&new_id.0), FieldError::BadItemId)

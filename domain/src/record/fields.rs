@@ -68,6 +68,14 @@ pub enum FieldEdit {
         new_id: ItemId,
         at: u32,
     },
+    /// Joins item `id` of such a list onto the end of item `into`'s text and
+    /// hides it. It stays hidden only while its text is what was joined and
+    /// `into` is still there: words a colleague typed into it meanwhile, or
+    /// the removal of `into`, bring it back, so a merge hides nobody's words.
+    MergeItem {
+        id: ItemId,
+        into: ItemId,
+    },
 }
 
 impl FieldEdit {
@@ -84,6 +92,7 @@ impl FieldEdit {
             | FieldEdit::MoveItem { id, .. }
             | FieldEdit::RemoveItem { id }
             | FieldEdit::SplitItem { id, .. } => Some((path.field, id)),
+            FieldEdit::MergeItem { into, .. } => Some((path.field, into)),
             _ => None,
         }
     }
@@ -311,6 +320,25 @@ impl Record {
         let place = place(&item, &top);
         list_at(&txn, place, resolved.field, items)
             .map(|list| list.ids(&txn).into_iter().map(ItemId).collect())
+            .unwrap_or_default()
+    }
+
+    /// The items of a list that were merged onto another and came back
+    /// because words were typed into them meanwhile: the user is told.
+    pub fn merged_back(&self, list: &FieldPath) -> Vec<ItemId> {
+        let Ok((resolved, top)) = self.locate(list) else {
+            return Vec::new();
+        };
+        let FieldType::Items(items) = resolved.field.ty else {
+            return Vec::new();
+        };
+        let txn = self.doc().transact();
+        let Some(item) = walk(&txn, &top, &resolved.lists) else {
+            return Vec::new();
+        };
+        let place = place(&item, &top);
+        list_at(&txn, place, resolved.field, items)
+            .map(|list| list.merged_back(&txn).into_iter().map(ItemId).collect())
             .unwrap_or_default()
     }
 

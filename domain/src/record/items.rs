@@ -6,10 +6,14 @@
 //! into it at the same time. A removed item is marked, not dropped, so a
 //! concurrent move cannot revive it.
 
-use yrs::{Any, Array, ArrayRef, Map, MapRef, Out, ReadTxn, TransactionMut};
+use yrs::{Any, Array, ArrayRef, GetString, Map, MapRef, Out, ReadTxn, TransactionMut};
 
 /// The mark a removed item carries.
 pub(crate) const REMOVED: &str = "removed";
+/// The marks a merged paragraph carries: the item it was joined onto, and
+/// its text then (see `FieldEdit::MergeItem`).
+pub(crate) const MERGED_INTO: &str = "merged_into";
+pub(crate) const MERGED_TEXT: &str = "merged_text";
 
 /// An item list's two halves, as found in a document.
 #[derive(Clone)]
@@ -34,15 +38,47 @@ impl List {
             .collect()
     }
 
-    /// The item's map, unless it is unknown or removed.
+    /// The item's map, unless it is unknown, removed or merged away.
     pub fn live_item<T: ReadTxn>(&self, txn: &T, id: &str) -> Option<MapRef> {
         match self.contents.get(txn, id) {
             Some(Out::YMap(item)) => {
-                let removed = matches!(item.get(txn, REMOVED), Some(Out::Any(Any::Bool(true))));
-                (!removed).then_some(item)
+                (!is_removed(txn, &item) && self.merged_onto(txn, &item).is_none()).then_some(item)
             }
             _ => None,
         }
+    }
+
+    /// The item a merged item's words are in, while they are: its text is
+    /// still the text joined, and that item is still there. (Words typed into
+    /// it since, or the other's removal, bring a merged item back.)
+    pub fn merged_onto<T: ReadTxn>(&self, txn: &T, item: &MapRef) -> Option<String> {
+        let Some(Out::Any(Any::String(into))) = item.get(txn, MERGED_INTO) else {
+            return None;
+        };
+        let Some(Out::Any(Any::String(joined))) = item.get(txn, MERGED_TEXT) else {
+            return None;
+        };
+        let into_there = matches!(self.contents.get(txn, &into), Some(Out::YMap(target)) if !is_removed(txn, &target));
+        let text = item
+            .iter(txn)
+            .find_map(|(_, value)| match value {
+                Out::YText(text) => Some(text.get_string(txn)),
+                _ => None,
+            })
+            .unwrap_or_default();
+        (into_there && text == *joined).then(|| into.to_string())
+    }
+
+    /// The live items that were merged onto another and came back (words
+    /// were typed into them meanwhile): their page says why.
+    pub fn merged_back<T: ReadTxn>(&self, txn: &T) -> Vec<String> {
+        self.ids(txn)
+            .into_iter()
+            .filter(|id| {
+                self.live_item(txn, id)
+                    .is_some_and(|item| item.get(txn, MERGED_INTO).is_some())
+            })
+            .collect()
     }
 
     /// Whether an item with this id exists, removed or not (ids are never reused).
@@ -82,4 +118,8 @@ impl List {
             self.order.remove(txn, index);
         }
     }
+}
+
+fn is_removed<T: ReadTxn>(txn: &T, item: &MapRef) -> bool {
+    matches!(item.get(txn, REMOVED), Some(Out::Any(Any::Bool(true))))
 }

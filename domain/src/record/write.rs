@@ -2,7 +2,7 @@
 //! field's type and the kind's rules, then applied in one transaction.
 
 use super::date::Date;
-use super::items::{List, REMOVED};
+use super::items::{List, MERGED_INTO, MERGED_TEXT, REMOVED};
 use super::path::FieldPath;
 use super::schema::{FieldDef, FieldType, ItemsDef, Rule, SetOf};
 use super::{Record, Update};
@@ -190,6 +190,40 @@ impl Record {
                 new.insert(key.into(), In::from(TextPrelim::new(tail.as_str())));
                 list.contents.insert(txn, new_id.0.as_str(), new);
                 list.place(txn, &visible, position, &new_id.0);
+            }
+            FieldEdit::MergeItem { id, into } => {
+                let FieldType::Items(items) = field.ty else {
+                    return Err(FieldError::WrongEdit);
+                };
+                let key = items.flowing_text().ok_or(FieldError::WrongEdit)?;
+                if id == into {
+                    return Err(FieldError::WrongEdit);
+                }
+                let list = list_at(txn, place, field, items).ok_or(FieldError::NoSuchItem)?;
+                let item = list.live_item(txn, &id.0).ok_or(FieldError::NoSuchItem)?;
+                let target = list.live_item(txn, &into.0).ok_or(FieldError::NoSuchItem)?;
+                let joined = match item.get(txn, key) {
+                    Some(Out::YText(text)) => text.get_string(txn),
+                    _ => String::new(),
+                };
+                let text = match target.get(txn, key) {
+                    Some(Out::YText(text)) => text,
+                    _ => target.insert(txn, key, TextPrelim::new("")),
+                };
+                let existing = text.get_string(txn);
+                // One space between two sentences, unless one side has it.
+                let space = !existing.is_empty()
+                    && !joined.is_empty()
+                    && !existing.ends_with(char::is_whitespace)
+                    && !joined.starts_with(char::is_whitespace);
+                let end = existing.encode_utf16().count() as u32;
+                text.insert(
+                    txn,
+                    end,
+                    &format!("{}{joined}", if space { " " } else { "" }),
+                );
+                item.insert(txn, MERGED_INTO, into.0.as_str());
+                item.insert(txn, MERGED_TEXT, joined.as_str());
             }
             FieldEdit::RemoveItem { id } => {
                 let FieldType::Items(items) = field.ty else {

@@ -1,0 +1,51 @@
+//! What the record tests share: a record id, replicas, delivery, sections.
+// Each test file uses some of these.
+#![allow(dead_code)]
+
+use tern_domain::record::{FieldEdit, FieldPath, ItemId, Record, RecordId, RecordKind, Update};
+
+pub fn id() -> RecordId {
+    RecordId::v7(1_760_000_000_000, [7; 10])
+}
+
+/// Two replicas of one new record, both holding its creating update.
+pub fn pair(kind: RecordKind) -> (Record, Record) {
+    let (a, created) = Record::create(id(), kind, 1);
+    let b = Record::empty(id(), 2);
+    b.apply_update(&created.0).expect("applies");
+    (a, b)
+}
+
+pub fn deliver(updates: &[Update], to: &Record) {
+    for update in updates {
+        to.apply_update(&update.0).expect("applies");
+    }
+}
+
+pub fn top(key: &'static str) -> FieldPath {
+    FieldPath::top(key)
+}
+
+pub fn section(n: u8) -> ItemId {
+    ItemId(format!("s{n}"))
+}
+
+pub fn add_section(record: &Record, position: usize, n: u8, heading: &str) -> Vec<Update> {
+    vec![
+        record
+            .change(
+                &top("sections"),
+                FieldEdit::InsertItem {
+                    id: section(n),
+                    position,
+                },
+            )
+            .expect("inserted"),
+        record
+            .change(
+                &FieldPath::item("sections", section(n), "heading"),
+                FieldEdit::Text(heading.into()),
+            )
+            .expect("heading"),
+    ]
+}

@@ -1,0 +1,149 @@
+// Formatting without Markdown (issue 11, part 2), in Chromium as a drafter does it with the
+// keyboard alone: shortcuts and the toolbar write the Markdown, the toolbar says what is on,
+// a preview shows the text as readers will, and all of it works offline after a reload.
+//
+// Run from the repo root:  node --test --test-concurrency=1 tests/browser/formatting.test.mjs
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import {
+  launchBrowser,
+  newSignedInContext,
+  startServer,
+  waitHydrated,
+  waitInPage,
+  waitSwControl,
+  waitSynced,
+  withServerLogs,
+} from './harness.mjs';
+
+let server;
+let browser;
+const servers = () => [server];
+
+before(async () => {
+  [server, browser] = await Promise.all([startServer({ name: 'tern' }), launchBrowser()]);
+}, { timeout: 90_000 });
+
+after(async () => {
+  await Promise.allSettled([browser?.close(), server?.stop()]);
+});
+
+const MOD = process.platform === 'darwin' ? 'Meta' : 'Control';
+
+/** Presses `key` `times` times. */
+async function press(page, key, times = 1) {
+  for (let n = 0; n < times; n += 1) await page.keyboard.press(key);
+}
+
+/** Waits until the field `selector` holds `expected`. */
+async function waitText(page, selector, expected) {
+  await waitInPage(page, `${selector} to read ${JSON.stringify(expected)}`,
+    ([s, e]) => document.querySelector(s)?.value === e, [selector, expected],
+    { describe: ([s]) => document.querySelector(s)?.value, timeout: 5_000 });
+}
+
+/** The name of the element with the focus, as a screen reader would say it. */
+const focused = (page) => page.evaluate(() => {
+  const element = document.activeElement;
+  return element?.getAttribute('aria-label') ?? element?.labels?.[0]?.textContent ?? element?.outerHTML.slice(0, 120);
+});
+
+test('keyboard-only formatting: shortcuts and toolbar write the Markdown, say what is on, preview it, and work offline after a reload', { timeout: 150_000 }, withServerLogs(servers, async () => {
+  const context = await newSignedInContext(browser, server);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.url}/recommendations`);
+    await waitHydrated(page);
+    await page.getByRole('button', { name: 'New recommendation' }).click();
+    await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    const preamble = page.getByLabel('Preamble', { exact: true });
+    await preamble.focus();
+    const toolbar = page.getByRole('toolbar', { name: 'Formatting' });
+    await toolbar.waitFor();
+    await page.keyboard.type('Children have rights');
+
+    // Shift+← six times selects "rights"; Ctrl+B makes it bold, and says so.
+    await press(page, 'Shift+ArrowLeft', 6);
+    await press(page, `${MOD}+b`);
+    await waitText(page, '#preamble', 'Children have **rights**');
+    await toolbar.getByRole('button', { name: 'Bold', pressed: true }).waitFor();
+    assert.equal(await page.getByRole('status').filter({ hasText: 'Bold' }).textContent(), 'Bold: on');
+    // The formatting is one step of the user's history: undo takes back the bold only.
+    await press(page, `${MOD}+z`);
+    await waitText(page, '#preamble', 'Children have rights');
+    await press(page, `${MOD}+Shift+z`);
+    await waitText(page, '#preamble', 'Children have **rights**');
+
+    // Shift+Tab reaches the toolbar (one tab stop); the arrow keys move in it.
+    await press(page, 'End');
+    await page.keyboard.type(' and needs.');
+    await press(page, 'Shift+Tab');
+    assert.equal(await focused(page), 'Bold');
+    await press(page, 'ArrowLeft');
+    assert.equal(await focused(page), 'Preview', 'the arrow keys wrap around');
+    await press(page, 'Enter');
+    await toolbar.getByRole('button', { name: 'Preview', pressed: true }).waitFor();
+    const preview = page.getByRole('region', { name: 'Preview – Preamble' });
+    await waitInPage(page, 'the preview showing the bold word',
+      () => document.querySelector('#preamble-preview strong')?.textContent === 'rights', null,
+      { describe: () => document.querySelector('#preamble-preview')?.innerHTML ?? '<no preview>' });
+
+    // Ctrl+K on a selection asks for the address, refuses one that is not, and links the words.
+    await press(page, 'Tab');
+    assert.equal(await focused(page), 'Preamble', 'Tab goes from the toolbar back to the text');
+    await press(page, 'End');
+    await press(page, 'ArrowLeft');
+    await press(page, 'Shift+ArrowLeft', 5);
+    await press(page, `${MOD}+k`);
+    assert.equal(await focused(page), 'Link address');
+    await page.keyboard.type('the report');
+    await press(page, 'Enter');
+    await page.getByRole('alert').filter({ hasText: 'Enter a web address' }).waitFor();
+    await page.getByLabel('Link address').fill('cbss.org');
+    await press(page, 'Enter');
+    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).');
+    assert.equal(await focused(page), 'Preamble', 'the focus is back in the text');
+
+    // Two new lines become a bulleted list, then a numbered one, with the shortcuts.
+    await press(page, `${MOD}+End`);
+    await page.keyboard.type('\nTrain staff\nFund barnahus');
+    await press(page, 'Shift+ArrowUp');
+    await press(page, 'Shift+Home');
+    await press(page, `${MOD}+Shift+Digit8`);
+    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n- Train staff\n- Fund barnahus');
+    await toolbar.getByRole('button', { name: 'Bulleted list', pressed: true }).waitFor();
+    await press(page, `${MOD}+Shift+Digit7`);
+    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n1. Train staff\n2. Fund barnahus');
+
+    // A footnote: its mark where the cursor is, its text typed at the end.
+    await press(page, `${MOD}+End`);
+    await press(page, `${MOD}+Alt+KeyF`);
+    await page.keyboard.type('Article 3 of the UN Convention.');
+    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n1. Train staff\n2. Fund barnahus[^1]\n\n[^1]: Article 3 of the UN Convention.');
+    await waitInPage(page, 'the preview showing list, link and footnote', () => {
+      const shown = document.querySelector('#preamble-preview');
+      return shown?.querySelectorAll('ol li').length === 2
+        && shown.querySelector('a[href="https://cbss.org"]')?.textContent === 'needs'
+        && shown.querySelector('.footnote-definition')?.textContent.includes('Article 3');
+    }, null, { describe: () => document.querySelector('#preamble-preview')?.innerHTML });
+    assert.equal(await preview.locator('a[href="https://cbss.org"]').getAttribute('rel'), 'noopener noreferrer nofollow');
+
+    // Offline, after a reload, the text is as formatted and the preview still renders it.
+    await preamble.blur();
+    await waitSynced(page);
+    await waitSwControl(page);
+    await context.setOffline(true);
+    await page.reload();
+    await waitHydrated(page);
+    await page.getByLabel('Preamble', { exact: true }).focus();
+    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n1. Train staff\n2. Fund barnahus[^1]\n\n[^1]: Article 3 of the UN Convention.');
+    await toolbar.getByRole('button', { name: 'Preview' }).click();
+    await waitInPage(page, 'the preview rendered offline',
+      () => document.querySelector('#preamble-preview strong')?.textContent === 'rights', null,
+      { describe: () => document.querySelector('#preamble-preview')?.innerHTML ?? '<no preview>' });
+  } finally {
+    await context.close();
+  }
+}));
