@@ -311,6 +311,7 @@ mod tests {
             FieldError::NotAnEmail,
             FieldError::NotAPhone,
             FieldError::NotAUrl,
+            FieldError::TooLong { max: 1 },
         ];
         let denials = [
             Denied::ReadOnly,

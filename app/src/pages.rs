@@ -34,7 +34,8 @@ pub fn PageView(page: Page) -> impl IntoView {
                     crate::tasks::next_task().await;
                 }
                 load_page(page).await.unwrap_or_else(|PageCodeMissing| {
-                    view! { <PageUnavailable retry=move || attempt.update(|n| *n += 1) /> }.into_any()
+                    view! { <PageUnavailable retry=move || attempt.update(|n| *n += 1) /> }
+                        .into_any()
                 })
             }),
         )

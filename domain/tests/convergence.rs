@@ -9,30 +9,14 @@
 //! `TERN_SEEDS=n` runs n seeds (default 1,000); `TERN_SEED=s` replays one seed.
 //! The server joins this test once the sync protocol exists; this is its core.
 
+mod common;
+
+use common::Rng;
 use std::collections::VecDeque;
 use tern_domain::record::arbitrary::random_edit;
 use tern_domain::record::{Record, RecordId, RecordKind, Update};
 use yrs::updates::decoder::Decode;
 use yrs::StateVector;
-
-/// SplitMix64: tiny, fast, and the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 /// One replica: a copy of one record of every kind.
 struct Replica {

@@ -1,6 +1,9 @@
 //! The editor's formatting commands, as a user at the toolbar meets them: what
 //! the text becomes, where the selection goes, and what shows as "on".
 
+mod common;
+
+use common::Rng;
 use tern_domain::markup::format::{
     add_footnote, formats_at, link_address, remove_link, set_link, toggle,
 };
@@ -199,22 +202,6 @@ fn a_footnote_is_marked_and_its_text_typed_at_the_end() {
     let html = to_html(&format!("{}Article 4.", edited.text), "p");
     assert!(html.contains("Article 4."), "{html}");
     assert!(html.contains(">2</a></sup>"), "{html}");
-}
-
-/// SplitMix64, as in the convergence tests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// Any format applied twice to plain words gives the words back, with the

@@ -244,22 +244,6 @@ fn a_paragraph_merged_into_one_a_colleague_removed_comes_back() {
     );
 }
 
-/// SplitMix64, as in the convergence tests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Three members offline, each moving, splitting, merging, removing and
 /// typing into one section's paragraphs; then everything is delivered in a
 /// random order. All agree, and every word typed (a unique token) is still

@@ -195,6 +195,16 @@ fn fields_refuse_what_they_cannot_hold_and_change_nothing() {
             FieldError::UnknownMember,
         ),
         (
+            top("title"),
+            FieldEdit::Text("ä".repeat(1_001)),
+            FieldError::TooLong { max: 1_000 },
+        ),
+        (
+            top("description"),
+            FieldEdit::Text("Ąžuolas ".repeat(12_501)),
+            FieldError::TooLong { max: 100_000 },
+        ),
+        (
             top("status"),
             FieldEdit::Choice(Some("finished".into())),
             FieldError::UnknownChoice,

@@ -147,3 +147,50 @@ test('keyboard-only formatting: shortcuts and toolbar write the Markdown, say wh
     await context.close();
   }
 }));
+
+test('a text too long for its field is not saved, says so, stays in the field, and can be downloaded', { timeout: 120_000 }, withServerLogs(servers, async () => {
+  const context = await newSignedInContext(browser, server);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.url}/recommendations`);
+    await waitHydrated(page);
+    await page.getByRole('button', { name: 'New recommendation' }).click();
+    await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    const preamble = page.getByLabel('Preamble', { exact: true });
+    await preamble.fill('Short preamble.');
+    await preamble.blur();
+    await waitSynced(page);
+
+    const tooLong = 'Recalling. '.repeat(9_091); // 100,001 characters
+    await preamble.fill(tooLong);
+    const alert = page.getByRole('alert').filter({ hasText: 'too long' });
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /100001 \/ 100000/);
+    assert.equal(await preamble.inputValue(), tooLong, 'the field keeps what was typed');
+
+    // Nothing of it was saved: the record (in another tab) still has the text that fit.
+    const other = await context.newPage();
+    await other.goto(page.url());
+    await waitHydrated(other);
+    await waitText(other, '#preamble', 'Short preamble.');
+
+    // The download holds all of it.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      alert.getByRole('button', { name: 'Download this text' }).click(),
+    ]);
+    const chunks = [];
+    for await (const chunk of await download.createReadStream()) chunks.push(chunk);
+    assert.equal(Buffer.concat(chunks).toString('utf8'), tooLong);
+
+    // Shortened to fit, it is saved, and the message goes.
+    await preamble.fill(tooLong.slice(0, 100_000));
+    await alert.waitFor({ state: 'detached' });
+    await preamble.blur();
+    await waitSynced(page);
+    await waitInPage(other, 'the other tab showing the text that fits',
+      () => document.querySelector('#preamble')?.value.length === 100_000, null, { timeout: 10_000 });
+  } finally {
+    await context.close();
+  }
+}));

@@ -118,12 +118,16 @@ pub fn Field(
     };
     match field.ty {
         FieldType::Text if depth == 0 && field.key == kind.def().title => {
-            view! { <TextInput id field=path dom_id=dom label title=true /> }.into_any()
+            view! { <TextInput id field=path dom_id=dom label title=true max_chars=field.ty.max_chars() /> }
+                .into_any()
         }
-        FieldType::Text => view! { <TextInput id field=path dom_id=dom label /> }.into_any(),
-        FieldType::LongText => {
-            view! { <TextInput id field=path dom_id=dom label multiline=true /> }.into_any()
+        FieldType::Text => {
+            view! { <TextInput id field=path dom_id=dom label max_chars=field.ty.max_chars() /> }.into_any()
         }
+        FieldType::LongText => view! {
+            <TextInput id field=path dom_id=dom label multiline=true max_chars=field.ty.max_chars() />
+        }
+        .into_any(),
         FieldType::Email | FieldType::Phone | FieldType::Url => {
             view! { <ScalarTextField id path field dom label /> }.into_any()
         }

@@ -3,12 +3,14 @@
 //! record when someone else's edit arrives, keeping the caret in place.
 
 use super::formatting::{Hooks, Target};
+use crate::i18n::*;
 use crate::store::use_workspace;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys;
-use tern_domain::record::{FieldPath, RecordId, Splice};
+use tern_domain::record::schema;
+use tern_domain::record::{FieldError, FieldPath, RecordId, Splice};
 
 /// Sets a text control's value to follow the record. For someone typing in it,
 /// the caret and selection keep their place in the text: an insertion or
@@ -121,16 +123,31 @@ pub fn TextInput(
     #[prop(into)] label: Signal<String>,
     #[prop(optional)] multiline: bool,
     #[prop(optional)] title: bool,
+    /// The most characters the field holds (its type's limit).
+    max_chars: Option<usize>,
 ) -> impl IntoView {
     let workspace = use_workspace();
     let value_field = field.clone();
     let value = Memo::new(move |_| workspace.text(id, &value_field));
     // What the control reads: it changes only by `show_value` and by input.
     let shown = StoredValue::new(String::new());
+    // While what the user typed is longer than the field holds: its length.
+    // It is not applied (the record keeps its last text that fit), and the
+    // field keeps it, with a way to download it.
+    let over = RwSignal::new(None::<usize>);
     // The user's new text of the field, typed or made by a toolbar command.
     let commit = {
         let field = field.clone();
         Callback::new(move |typed: String| {
+            if let Some(max) = max_chars {
+                if schema::too_long(&typed, max) {
+                    over.set(Some(typed.chars().count()));
+                    return;
+                }
+                if over.get_untracked().is_some() {
+                    over.set(None);
+                }
+            }
             let before = shown.try_update_value(|shown| std::mem::replace(shown, typed.clone()));
             workspace.draft_text(id, field.clone(), before.unwrap_or_default(), typed);
         })
@@ -148,10 +165,51 @@ pub fn TextInput(
         }
     };
     let long_text = NodeRef::<html::Textarea>::new();
+    let too_long = {
+        let dom_id = dom_id.clone();
+        move || {
+            let (count, max) = (over.get()?, max_chars?);
+            let i18n = use_i18n();
+            let dom_id = dom_id.clone();
+            let download = move |_| {
+                let typed = document()
+                    .get_element_by_id(&dom_id)
+                    .and_then(|element| {
+                        element
+                            .dyn_ref::<web_sys::HtmlTextAreaElement>()
+                            .map(web_sys::HtmlTextAreaElement::value)
+                            .or_else(|| {
+                                element
+                                    .dyn_ref::<web_sys::HtmlInputElement>()
+                                    .map(web_sys::HtmlInputElement::value)
+                            })
+                    })
+                    .unwrap_or_default();
+                workspace.download_file(
+                    &format!("{dom_id}.txt"),
+                    &typed,
+                    "text/plain;charset=utf-8",
+                );
+            };
+            Some(view! {
+                <p class="field-error too-long" role="alert">
+                    {crate::labels::field_error(i18n, &FieldError::TooLong { max })}
+                    " "<span class="char-count">{format!("{count} / {max}")}</span>" "
+                    <button type="button" class="quiet" on:click=download>
+                        {t_string!(i18n, download_text)}
+                    </button>
+                </p>
+            })
+        }
+    };
     let control = if title || multiline {
         let node = long_text;
         Effect::new(move |_| {
             let value = value.get();
+            // A colleague's change must not replace text too long to save.
+            if over.get_untracked().is_some() {
+                return;
+            }
             if let Some(element) = node.get() {
                 show_value(&element, &value);
                 shown.set_value(value);
@@ -206,6 +264,10 @@ pub fn TextInput(
         let node = NodeRef::<html::Input>::new();
         Effect::new(move |_| {
             let value = value.get();
+            // A colleague's change must not replace text too long to save.
+            if over.get_untracked().is_some() {
+                return;
+            }
             if let Some(element) = node.get() {
                 show_value(&element, &value);
                 shown.set_value(value);
@@ -221,6 +283,7 @@ pub fn TextInput(
             <div class="field">
                 <label for=dom_id.clone()>{label}</label>
                 {control}
+                {too_long}
             </div>
         }
         .into_any();
@@ -240,7 +303,9 @@ pub fn TextInput(
                 crate::pages::lazy_view(
                     ViewFnOnce::default(),
                     Box::pin(async move {
-                        crate::pages::format_toolbar(target).await.unwrap_or_else(|_| ().into_any())
+                        crate::pages::format_toolbar(target)
+                            .await
+                            .unwrap_or_else(|_| ().into_any())
                     }),
                 )
             })
@@ -269,6 +334,7 @@ pub fn TextInput(
                 {toolbar}
             </div>
             <div class="field-body">{control}{preview_view}</div>
+            {too_long}
         </div>
     }
     .into_any()

@@ -15,7 +15,13 @@ pub(super) fn check_edit_fits(
     edit: &FieldEdit,
 ) -> Result<(), FieldError> {
     match (field.ty, edit) {
-        (FieldType::Text | FieldType::LongText, FieldEdit::Text(_)) => Ok(()),
+        (FieldType::Text | FieldType::LongText, FieldEdit::Text(text)) => {
+            let max = field.ty.max_chars().unwrap_or(usize::MAX);
+            check(
+                !super::schema::too_long(text, max),
+                FieldError::TooLong { max },
+            )
+        }
         (FieldType::Email, FieldEdit::Text(text)) => check(
             text.trim().is_empty() || crate::email::is_plausible_email(text),
             FieldError::NotAnEmail,

@@ -139,6 +139,8 @@ pub enum FieldError {
     NotAPhone,
     #[error("not a web address (https://…)")]
     NotAUrl,
+    #[error("the text is longer than the field's {max} characters")]
+    TooLong { max: usize },
 }
 
 impl FieldError {
@@ -162,6 +164,7 @@ impl FieldError {
             FieldError::NotAnEmail => "not_an_email",
             FieldError::NotAPhone => "not_a_phone",
             FieldError::NotAUrl => "not_a_url",
+            FieldError::TooLong { .. } => "too_long",
         }
     }
 }
@@ -288,6 +291,11 @@ impl Record {
         if !resolved.field.is_text() {
             return Err(FieldError::WrongEdit);
         }
+        if let Some(max) = resolved.field.ty.max_chars() {
+            if super::schema::too_long(value, max) {
+                return Err(FieldError::TooLong { max });
+            }
+        }
         let mut txn = self.doc().transact_mut();
         let item = walk(&txn, &top, &resolved.lists).ok_or(FieldError::NoSuchItem)?;
         let key = resolved.field.key;
@@ -307,25 +315,21 @@ impl Record {
     /// The live items of a list field, in order (without reading them: a
     /// form asks for them on every change).
     pub fn item_ids(&self, list: &FieldPath) -> Vec<ItemId> {
-        let Ok((resolved, top)) = self.locate(list) else {
-            return Vec::new();
-        };
-        let FieldType::Items(items) = resolved.field.ty else {
-            return Vec::new();
-        };
-        let txn = self.doc().transact();
-        let Some(item) = walk(&txn, &top, &resolved.lists) else {
-            return Vec::new();
-        };
-        let place = place(&item, &top);
-        list_at(&txn, place, resolved.field, items)
-            .map(|list| list.ids(&txn).into_iter().map(ItemId).collect())
-            .unwrap_or_default()
+        self.in_list(list, |txn, list| list.ids(txn))
     }
 
     /// The items of a list that were merged onto another and came back
     /// because words were typed into them meanwhile: the user is told.
     pub fn merged_back(&self, list: &FieldPath) -> Vec<ItemId> {
+        self.in_list(list, |txn, list| list.merged_back(txn))
+    }
+
+    /// Item ids `read` finds in a list field (none if it is not one).
+    fn in_list(
+        &self,
+        list: &FieldPath,
+        read: impl FnOnce(&yrs::Transaction, List) -> Vec<String>,
+    ) -> Vec<ItemId> {
         let Ok((resolved, top)) = self.locate(list) else {
             return Vec::new();
         };
@@ -338,7 +342,7 @@ impl Record {
         };
         let place = place(&item, &top);
         list_at(&txn, place, resolved.field, items)
-            .map(|list| list.merged_back(&txn).into_iter().map(ItemId).collect())
+            .map(|list| read(&txn, list).into_iter().map(ItemId).collect())
             .unwrap_or_default()
     }
 

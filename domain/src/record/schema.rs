@@ -59,6 +59,30 @@ pub enum SetOf {
 /// The longest tag, in characters.
 pub const MAX_TAG_CHARS: usize = 60;
 
+/// The longest one-line text (a title, a heading), in characters.
+pub const MAX_TEXT_CHARS: usize = 1_000;
+
+/// The longest long text (a preamble, a paragraph, a description), in
+/// characters: about 40 pages. A whole recommendation is many of them.
+pub const MAX_LONG_TEXT_CHARS: usize = 100_000;
+
+impl FieldType {
+    /// The most characters a text field holds.
+    pub fn max_chars(&self) -> Option<usize> {
+        match self {
+            FieldType::Text => Some(MAX_TEXT_CHARS),
+            FieldType::LongText => Some(MAX_LONG_TEXT_CHARS),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `text` is longer than `max` characters (without counting them
+/// when its bytes already fit).
+pub fn too_long(text: &str, max: usize) -> bool {
+    text.len() > max && text.chars().count() > max
+}
+
 /// A fixed list of values. `name` names the list for labels (`choice.<name>.<value>`
 /// in the app's schema locale files), so kinds can share one (sectors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! What the record tests share: a record id, replicas, delivery, sections.
+//! What the domain's tests share: a record id, replicas, delivery, sections,
+//! and the seeded random numbers of the randomized tests.
 // Each test file uses some of these.
 #![allow(dead_code)]
 
@@ -48,4 +49,23 @@ pub fn add_section(record: &Record, position: usize, n: u8, heading: &str) -> Ve
             )
             .expect("heading"),
     ]
+}
+
+/// SplitMix64: tiny, fast, and the same on every machine.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
 }
