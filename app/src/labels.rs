@@ -187,7 +187,8 @@ pub fn refusal(i18n: I18n, reason: &str) -> String {
     let text = first(i18n, &[format!("denied.{}", denied.code())]);
     match denied {
         tern_domain::auth::Denied::SecretariatField(field)
-        | tern_domain::auth::Denied::MembersOnly(field) => format!("{text} {field}"),
+        | tern_domain::auth::Denied::MembersOnly(field)
+        | tern_domain::auth::Denied::TooLarge(field) => format!("{text} {field}"),
         tern_domain::auth::Denied::NotYourState(code) => {
             let name = MEMBERS
                 .iter()
@@ -323,6 +324,7 @@ mod tests {
             Denied::NotInvited(String::new()),
             Denied::Erased(String::new()),
             Denied::NotPersonalData(RecordKind::Project),
+            Denied::TooLarge(String::new()),
         ];
         for locale in locales() {
             for error in &errors {

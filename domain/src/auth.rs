@@ -304,6 +304,10 @@ pub enum Denied {
     /// An edit stamped with another user's name, or a stamp taken away.
     #[error("an edit carries the name of the user who made it, and no other")]
     ForeignStamp,
+    /// A text longer than its field holds, or a record larger than Tern
+    /// keeps (`record::limits`): the field's path, or `record`.
+    #[error("the edit makes {0} larger than Tern holds")]
+    TooLarge(String),
 }
 
 impl Denied {
@@ -320,6 +324,7 @@ impl Denied {
             Denied::ForeignStamp => "foreign_stamp",
             Denied::Erased(_) => "erased",
             Denied::NotPersonalData(_) => "not_personal_data",
+            Denied::TooLarge(_) => "too_large",
         }
     }
 
@@ -331,7 +336,8 @@ impl Denied {
             | Denied::NotYourState(subject)
             | Denied::MembersOnly(subject)
             | Denied::NotInvited(subject)
-            | Denied::Erased(subject) => Some(subject),
+            | Denied::Erased(subject)
+            | Denied::TooLarge(subject) => Some(subject),
             Denied::ReadOnly | Denied::SecretariatOnly | Denied::ForeignStamp => None,
         }
     }
@@ -363,6 +369,7 @@ impl Denied {
             ("members_only", Some(field)) => Denied::MembersOnly(field),
             ("not_invited", Some(id)) => Denied::NotInvited(id),
             ("erased", Some(id)) => Denied::Erased(id),
+            ("too_large", Some(what)) => Denied::TooLarge(what),
             ("not_personal_data", Some(kind)) => Denied::NotPersonalData(RecordKind::parse(&kind)?),
             _ => return None,
         })

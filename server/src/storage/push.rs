@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use surrealdb::types::Bytes;
 use tern_domain::auth::{check_stamp, Denied, GuardedFields, Role};
-use tern_domain::record::{contain, decode_update, Record, RecordId, RecordKind};
+use tern_domain::record::{contain, decode_update, Record, RecordId, RecordKind, Sizes, TooLarge};
 use tern_domain::sync::{OpId, OpOutcome, PushOp, Seq};
 use yrs::updates::decoder::Decode;
 
@@ -34,6 +34,8 @@ pub(super) struct Touched {
     /// The guarded fields of the record as it is now, once an access check
     /// has read them.
     guarded: Option<GuardedFields>,
+    /// The record's sizes as it is now, once an op was measured.
+    sizes: Option<Sizes>,
 }
 
 impl Touched {
@@ -50,6 +52,7 @@ impl Touched {
             updated_seq: Seq(0),
             unreadable: false,
             guarded: None,
+            sizes: None,
         };
         if let Some(stored) = stored {
             let state = stored.doc_state.to_vec();
@@ -139,6 +142,7 @@ impl Touched {
     /// half-way and may have left the document in between.
     fn rebuild(&mut self, ops: &[PushOp]) {
         self.guarded = None;
+        self.sizes = None;
         let record = Record::empty(self.id, SERVER_CLIENT_ID);
         if let Some(state) = &self.stored {
             let _ = record.apply_update(state);
@@ -332,6 +336,9 @@ impl SurrealStorage {
             }
             let before = guarded.then(|| entry.guarded_fields(op.kind));
             let stamp_before = entry.record.stamp();
+            // A device need not edit through the domain, which keeps texts
+            // within their fields: the server measures what each op did.
+            let sizes_before = entry.sizes.take().unwrap_or_else(|| entry.record.sizes());
             if let Err(error) = entry.record.apply_update(&op.update) {
                 entry.rebuild(&ops);
                 outcomes.push((op.op, OpOutcome::Rejected(error.to_string())));
@@ -354,6 +361,16 @@ impl SurrealStorage {
                     continue;
                 }
             }
+            let sizes = entry.record.sizes();
+            if let Err(TooLarge(what)) = sizes_before.check_growth(&sizes) {
+                entry.rebuild(&ops);
+                entry.sizes = Some(sizes_before);
+                let reason = Denied::TooLarge(what).to_wire();
+                denials.add(&rid, &reason);
+                outcomes.push((op.op, OpOutcome::Rejected(reason)));
+                continue;
+            }
+            entry.sizes = Some(sizes);
             next = Seq(next.0 + 1);
             entry.kind.get_or_insert(op.kind);
             entry.merged_update(index, &update, next);
