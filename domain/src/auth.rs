@@ -496,6 +496,24 @@ pub fn check_stamp(
     }
 }
 
+/// Checks the claims an op leaves (`record::conflicts`, keyed claim → user):
+/// every claim it adds or changes names `user`, and it takes none away.
+pub fn check_claims(
+    user: &UserId,
+    before: &std::collections::HashMap<String, String>,
+    after: &std::collections::HashMap<String, String>,
+) -> Result<(), Denied> {
+    let foreign = after
+        .iter()
+        .any(|(key, by)| before.get(key) != Some(by) && *by != user.0);
+    let taken = before.keys().any(|key| !after.contains_key(key));
+    if foreign || taken {
+        Err(Denied::ForeignStamp)
+    } else {
+        Ok(())
+    }
+}
+
 /// A guarded field's value, as compared before and after an op.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuardedValue {

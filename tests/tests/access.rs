@@ -621,6 +621,46 @@ async fn an_edit_carries_the_name_of_who_made_it_and_no_other() {
     assert_eq!(projected, Some(last));
 }
 
+#[tokio::test]
+async fn a_choice_is_claimed_in_the_name_of_who_made_it_and_no_other() {
+    let world = World::new().await;
+    let member = world.user(Who::Member).id.0.clone();
+    let other = world.user(Who::Invited).id.0.clone();
+    let position = |user: &str, value: &str| {
+        let author = Stamp {
+            user: user.to_owned(),
+            name: "Someone".into(),
+            at: 1,
+        };
+        let value = value.to_owned();
+        move |record: &Record| {
+            record.set_author(Some(&author));
+            record
+                .change(
+                    &FieldPath::top("positions"),
+                    FieldEdit::Keyed {
+                        key: "FI".into(),
+                        value: Some(value),
+                    },
+                )
+                .expect("a position")
+        }
+    };
+    let own = world
+        .edit_shared(Who::Member, position(&member, "support"))
+        .await;
+    check(Who::Member, "claim in own name", &own, &Expect::Applied);
+    let forged = world
+        .edit_shared(Who::Member, position(&other, "objection"))
+        .await;
+    check(
+        Who::Member,
+        "claim in another's name",
+        &forged,
+        &rejected(Denied::ForeignStamp),
+    );
+}
+
 /// Pulls into `device` until the server says complete.
 async fn sync_device(app: &TestApp, device: &mut Replica, client: &reqwest::Client) {
     loop {

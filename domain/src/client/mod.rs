@@ -290,6 +290,8 @@ impl Replica {
     ) -> Option<PushOp> {
         let record = self.records.open(id)?;
         let kind = record.kind()?;
+        // Choices made now are claimed in the stamp's name (`record::conflicts`).
+        record.set_author(stamp);
         let update = change(record)?;
         if update.0 == EMPTY_UPDATE {
             return None;

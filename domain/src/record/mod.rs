@@ -13,6 +13,7 @@
 #[cfg(any(test, feature = "testing"))]
 pub mod arbitrary;
 mod checks;
+mod conflicts;
 mod date;
 mod erase;
 mod fields;
@@ -29,6 +30,7 @@ mod undo;
 mod untrusted;
 mod write;
 
+pub use conflicts::{Claim, Conflict};
 pub use date::Date;
 pub use fields::{FieldEdit, FieldError};
 pub use id::{InvalidRecordId, RecordId};
@@ -130,6 +132,8 @@ pub enum RecordError {
 pub(crate) mod roots {
     pub const META: &str = "meta";
     pub const KIND: &str = "kind";
+    /// Who set which choice to what (`conflicts`).
+    pub const CLAIMS: &str = "claims";
 }
 
 /// Merges saved states or updates of one record into one update, without
@@ -153,6 +157,9 @@ pub struct Record {
     /// The roots of top-level fields, by key, as first taken: taking a root
     /// opens and commits a write transaction, too dear for every read.
     tops: std::cell::RefCell<Vec<(&'static str, fields::Top)>>,
+    /// Who sets choices through this replica (`conflicts`): a device's user.
+    claims: MapRef,
+    author: std::cell::RefCell<Option<Stamp>>,
 }
 
 impl Record {
@@ -176,11 +183,14 @@ impl Record {
             ..Options::default()
         });
         let meta = doc.get_or_insert_map(roots::META);
+        let claims = doc.get_or_insert_map(roots::CLAIMS);
         Record {
             id,
             doc,
             meta,
             tops: std::cell::RefCell::new(Vec::new()),
+            claims,
+            author: std::cell::RefCell::new(None),
         }
     }
 

@@ -36,7 +36,11 @@ impl Record {
         if let FieldEdit::Date(Some(date)) = &edit {
             self.check_date_rules(&txn, place, field.key, *date, rules)?;
         }
+        let claim = super::conflicts::claim_of(path, &edit);
         self.apply(&mut txn, place, field, edit)?;
+        if let Some((field, value)) = claim {
+            self.claim(&mut txn, &field, value);
+        }
         Ok(Update(txn.encode_update_v1()))
     }
 

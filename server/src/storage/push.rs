@@ -7,7 +7,7 @@ use crate::error::StorageError;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use surrealdb::types::Bytes;
-use tern_domain::auth::{check_stamp, Denied, GuardedFields, Role};
+use tern_domain::auth::{check_claims, check_stamp, Denied, GuardedFields, Role};
 use tern_domain::record::{contain, decode_update, Record, RecordId, RecordKind, Sizes, TooLarge};
 use tern_domain::sync::{OpId, OpOutcome, PushOp, Seq};
 use yrs::updates::decoder::Decode;
@@ -339,13 +339,17 @@ impl SurrealStorage {
             // A device need not edit through the domain, which keeps texts
             // within their fields: the server measures what each op did.
             let sizes_before = entry.sizes.take().unwrap_or_else(|| entry.record.sizes());
+            let claims_before = entry.record.claim_users();
             if let Err(error) = entry.record.apply_update(&op.update) {
                 entry.rebuild(&ops);
                 outcomes.push((op.op, OpOutcome::Rejected(error.to_string())));
                 continue;
             }
             let stamp = entry.record.stamp();
-            if let Err(denied) = check_stamp(&actor.user, stamp_before.as_ref(), stamp.as_ref()) {
+            let claims = entry.record.claim_users();
+            let named = check_stamp(&actor.user, stamp_before.as_ref(), stamp.as_ref())
+                .and_then(|()| check_claims(&actor.user, &claims_before, &claims));
+            if let Err(denied) = named {
                 entry.rebuild(&ops);
                 let reason = denied.to_wire();
                 denials.add(&rid, &reason);
