@@ -156,6 +156,16 @@ mod split {
         Ok(view! { <FormatPreview id field dom_id label /> }.into_any())
     }
 
+    /// Choices made at the same time in a record, and keeping one.
+    #[wasm_split(drafting, fallible)]
+    pub(crate) fn conflicts_panel(
+        id: tern_domain::record::RecordId,
+        kind: RecordKind,
+    ) -> Result<AnyView, PageCodeMissing> {
+        use crate::records::conflicts::Conflicts;
+        Ok(view! { <Conflicts id kind /> }.into_any())
+    }
+
     /// A long text as safe HTML (`tern_domain::markup`); `ids` keeps its
     /// footnotes apart from other texts' on the page.
     #[wasm_split(drafting, fallible)]
@@ -191,7 +201,8 @@ mod split {
 
 use split::*;
 pub(crate) use split::{
-    edits_as_text, format_preview, format_toolbar, markdown_html, start_undo_history,
+    conflicts_panel, edits_as_text, format_preview, format_toolbar, markdown_html,
+    start_undo_history,
 };
 
 /// Shown instead of a page whose module could not be fetched.

@@ -56,7 +56,12 @@ fn two_choices_made_at_once_are_both_shown_until_someone_settles_them() {
     assert_eq!(jonas.conflicts(), expected);
 
     // Anna keeps Jonas's choice: settled everywhere.
-    let settled = set_status(&anna, "withdrawn");
+    let conflict = &anna.conflicts()[0];
+    let (path, keep) = conflict
+        .keep(RecordKind::Recommendation.def(), &conflict.claims[1])
+        .expect("an edit that keeps it");
+    assert_eq!(path, top("status"));
+    let settled = anna.change(&path, keep).expect("kept");
     deliver(&[settled], &jonas);
     assert_eq!(anna.conflicts(), []);
     assert_eq!(jonas.conflicts(), []);
@@ -87,6 +92,9 @@ fn the_same_choice_made_twice_is_no_conflict_and_positions_conflict_per_member()
     let conflicts = anna.conflicts();
     assert_eq!(conflicts.len(), 1, "{conflicts:?}");
     assert_eq!(conflicts[0].field, "positions.EE");
+    let def = RecordKind::Recommendation.def();
+    let (path, member, _) = conflicts[0].target(def).expect("a declared field");
+    assert_eq!((path, member.as_deref()), (top("positions"), Some("EE")));
     // A replica without an author (the server) writes no claims.
     let (server, _) = Record::create(id(), RecordKind::Recommendation, 99);
     set_status(&server, "draft");

@@ -197,12 +197,12 @@ pub fn ChoiceField(
             <select id=dom.clone() disabled=move || !may() aria-describedby=format!("{hint_id} {dom}-error")
                 on:change=on_change>
                 {choices.default.is_none().then(|| view! {
-                    <option value="" selected=move || value.get().is_empty()>
+                    <option value="" prop:selected=move || value.get().is_empty()>
                         {move || labels::choice_none(i18n, choices)}
                     </option>
                 })}
                 {choices.options.iter().map(|option| view! {
-                    <option value=*option selected=move || value.get() == *option>
+                    <option value=*option prop:selected=move || value.get() == *option>
                         {move || labels::choice(i18n, choices, option)}
                     </option>
                 }).collect_view()}
@@ -475,7 +475,7 @@ fn RecordPicker(
                 let target = chosen.parse::<RecordId>().ok().and_then(|target| Some((target, kind_of(target)?)));
                 on_pick(target);
             }>
-            <option value="" selected=move || current.get().is_none()>
+            <option value="" prop:selected=move || current.get().is_none()>
                 {move || if empty_label { t_string!(i18n, ref_none) } else { t_string!(i18n, ref_choose) }}
             </option>
             {move || {

@@ -6,12 +6,14 @@
 //! screen, a recommendation's reading view ([`reading`]).
 
 mod access;
+pub(crate) mod conflicts;
 mod fields;
 mod form;
 pub(crate) mod formatting;
 mod header;
 pub(crate) mod history;
 mod in_steps;
+mod lazy;
 mod links;
 mod list;
 mod outline;
@@ -183,6 +185,7 @@ fn RecordBody(
         <Show when=move || archived.get() && !deleted.get()>
             <p class="record-banner archived" role="status">{move || t_string!(i18n, record_archived_banner)}</p>
         </Show>
+        <lazy::ConflictsLater id kind />
         <p class="actions record-actions">
             {(kind == RecordKind::Recommendation).then(|| view! {
                 <button type="button" id="toggle-reading" aria-pressed=move || reading.get().to_string()

@@ -11,7 +11,8 @@
 //! claim can take another's place. The server refuses a claim in another
 //! user's name (`auth::check_claims`).
 
-use super::{FieldEdit, FieldPath, Record, Stamp};
+use super::schema::{FieldDef, FieldType, KindDef};
+use super::{Date, FieldEdit, FieldPath, Record, Stamp};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use yrs::{Any, Map, Out, Transact, TransactionMut};
@@ -35,6 +36,37 @@ pub struct Conflict {
     pub field: String,
     /// One claim per value, in a stable order.
     pub claims: Vec<Claim>,
+}
+
+impl Conflict {
+    /// The field in conflict as `def` declares it, and the member for one
+    /// member's entry of a per-member field.
+    pub fn target(&self, def: &KindDef) -> Option<(FieldPath, Option<String>, &'static FieldDef)> {
+        let (path, member) = match self.field.rsplit_once('.') {
+            Some((path, member)) => (path, Some(member.to_owned())),
+            None => (self.field.as_str(), None),
+        };
+        let path = FieldPath::parse(def, path)?;
+        let field = super::path::resolve(def, &path)?.field;
+        Some((path, member, field))
+    }
+
+    /// The edit that keeps `claim`'s value (and so settles the conflict).
+    pub fn keep(&self, def: &KindDef, claim: &Claim) -> Option<(FieldPath, FieldEdit)> {
+        let (path, member, field) = self.target(def)?;
+        let value = (!claim.value.is_empty()).then(|| claim.value.clone());
+        let edit = match (field.ty, member) {
+            (FieldType::PerMember(_), Some(key)) => FieldEdit::Keyed { key, value },
+            (FieldType::Choice(_), None) => FieldEdit::Choice(value),
+            (FieldType::Flag, None) => FieldEdit::Flag(claim.value == "true"),
+            (FieldType::Date, None) => FieldEdit::Date(match value {
+                Some(text) => Some(Date::parse(&text)?),
+                None => None,
+            }),
+            _ => return None,
+        };
+        Some((path, edit))
+    }
 }
 
 /// The field and value an edit claims, for the edits that choose a value.

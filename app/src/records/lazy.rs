@@ -1,0 +1,19 @@
+//! Parts of a record page whose code is in the `drafting` module (see
+//! `crate::pages`), fetched once the page is drawn: seldom shown, they cost
+//! the record page's first load nothing.
+
+use leptos::prelude::*;
+use tern_domain::record::{RecordId, RecordKind};
+
+/// Choices made at the same time in the record (`super::conflicts`).
+#[component]
+pub fn ConflictsLater(id: RecordId, kind: RecordKind) -> impl IntoView {
+    crate::pages::lazy_view(
+        ViewFnOnce::default(),
+        Box::pin(async move {
+            crate::pages::conflicts_panel(id, kind)
+                .await
+                .unwrap_or_else(|_| ().into_any())
+        }),
+    )
+}
