@@ -5,7 +5,7 @@
 //! [`MAX_RECORD_BYTES`], unless it was so already and the op does not grow it
 //! (a record written before the limits stays editable).
 
-use super::schema::FieldDef;
+use super::schema::{FieldDef, MAX_TEXT_CHARS};
 use super::Record;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -68,6 +68,23 @@ fn measure(
 }
 
 impl Sizes {
+    /// Whether ops of `pending` bytes in all, applied since these sizes were
+    /// measured, may have taken a text or the record past its limit: only
+    /// then is it worth measuring again (reading every text). An op that
+    /// adds `n` characters carries at least `n` bytes, so a text with more
+    /// room than that, and a new text (of a field with at least
+    /// [`MAX_TEXT_CHARS`]), cannot have gone over.
+    pub fn may_exceed(&self, pending: usize) -> bool {
+        let room = self
+            .texts
+            .values()
+            .map(|&(length, max)| max.saturating_sub(length))
+            .min()
+            .unwrap_or(usize::MAX)
+            .min(MAX_TEXT_CHARS);
+        pending > room || self.bytes + pending > MAX_RECORD_BYTES
+    }
+
     /// Whether an op that changed the record from `self` to `after` stays
     /// within the limits, or did not grow what was over them already.
     pub fn check_growth(&self, after: &Sizes) -> Result<(), TooLarge> {

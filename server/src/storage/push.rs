@@ -34,8 +34,9 @@ pub(super) struct Touched {
     /// The guarded fields of the record as it is now, once an access check
     /// has read them.
     guarded: Option<GuardedFields>,
-    /// The record's sizes as it is now, once an op was measured.
-    sizes: Option<Sizes>,
+    /// The record's sizes when last measured, and the bytes of the ops
+    /// merged since (`Sizes::may_exceed`).
+    sizes: Option<(Sizes, usize)>,
 }
 
 impl Touched {
@@ -337,8 +338,12 @@ impl SurrealStorage {
             let before = guarded.then(|| entry.guarded_fields(op.kind));
             let stamp_before = entry.record.stamp();
             // A device need not edit through the domain, which keeps texts
-            // within their fields: the server measures what each op did.
-            let sizes_before = entry.sizes.take().unwrap_or_else(|| entry.record.sizes());
+            // within their fields: the server measures what ops did, when
+            // they may have gone over (`Sizes::may_exceed`).
+            let (measured, pending) = entry
+                .sizes
+                .take()
+                .unwrap_or_else(|| (entry.record.sizes(), 0));
             let claims_before = entry.record.claim_users();
             if let Err(error) = entry.record.apply_update(&op.update) {
                 entry.rebuild(&ops);
@@ -365,16 +370,21 @@ impl SurrealStorage {
                     continue;
                 }
             }
-            let sizes = entry.record.sizes();
-            if let Err(TooLarge(what)) = sizes_before.check_growth(&sizes) {
-                entry.rebuild(&ops);
-                entry.sizes = Some(sizes_before);
-                let reason = Denied::TooLarge(what).to_wire();
-                denials.add(&rid, &reason);
-                outcomes.push((op.op, OpOutcome::Rejected(reason)));
-                continue;
+            let grown = pending + op.update.len();
+            if measured.may_exceed(grown) {
+                let sizes = entry.record.sizes();
+                if let Err(TooLarge(what)) = measured.check_growth(&sizes) {
+                    entry.rebuild(&ops);
+                    entry.sizes = Some((measured, pending));
+                    let reason = Denied::TooLarge(what).to_wire();
+                    denials.add(&rid, &reason);
+                    outcomes.push((op.op, OpOutcome::Rejected(reason)));
+                    continue;
+                }
+                entry.sizes = Some((sizes, 0));
+            } else {
+                entry.sizes = Some((measured, grown));
             }
-            entry.sizes = Some(sizes);
             next = Seq(next.0 + 1);
             entry.kind.get_or_insert(op.kind);
             entry.merged_update(index, &update, next);
