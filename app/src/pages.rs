@@ -53,6 +53,17 @@ pub(crate) fn lazy_view(
     view! { <Suspense fallback>{Suspend::new(view)}</Suspense> }
 }
 
+/// A part of a page whose code is in another module (a long text's
+/// toolbar): nothing until it is fetched, and nothing if it cannot be.
+pub(crate) fn lazy_part(
+    part: impl std::future::Future<Output = Result<AnyView, PageCodeMissing>> + Send + 'static,
+) -> impl IntoView {
+    lazy_view(
+        ViewFnOnce::default(),
+        Box::pin(async move { part.await.unwrap_or_else(|_| ().into_any()) }),
+    )
+}
+
 thread_local! {
     /// Whether no page has been shown yet since the app started.
     static FIRST_PAGE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };

@@ -23,6 +23,7 @@ import {
   waitHydrated,
   waitInPage,
   waitSwControl,
+  waitValue,
   withServerLogs,
 } from './harness.mjs';
 
@@ -51,12 +52,6 @@ async function waitSyncState(page, state, timeout = 20_000) {
   await waitInPage(page, `#sync-status in state ${state}`,
     (st) => document.querySelector('#sync-status')?.dataset.state === st, state,
     { timeout, describe: () => { const el = document.querySelector('#sync-status'); return el ? `${el.dataset.state}: ${el.textContent.trim()}` : '<missing>'; } });
-}
-
-async function waitValue(page, selector, expected, timeout = 20_000) {
-  await waitInPage(page, `${selector} to read ${JSON.stringify(expected)}`,
-    ([sel, exp]) => document.querySelector(sel)?.value === exp, [selector, expected],
-    { timeout, describe: ([sel]) => document.querySelector(sel)?.value ?? '<missing>' });
 }
 
 /** Creates a recommendation through the editor; returns its id once the server has it. */

@@ -11,6 +11,7 @@ import {
   createUser,
   launchBrowser,
   newSignedInContext,
+  openNewRecommendation,
   startServer,
   waitHydrated,
   waitInPage,
@@ -35,10 +36,7 @@ test('two people set a status offline to different values: both see both, with n
   const jonas = await newSignedInContext(browser, server, await createUser(server, { role: 'secretariat', name: 'Jonas Lind' }));
   try {
     const a = await anna.newPage();
-    await a.goto(`${server.url}/recommendations`);
-    await waitHydrated(a);
-    await a.getByRole('button', { name: 'New recommendation' }).click();
-    await a.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    await openNewRecommendation(a, server);
     await a.getByLabel('Title').fill('Guardianship');
     await a.getByLabel('Title').blur();
     await waitSynced(a);

@@ -12,6 +12,7 @@ import {
   createUser,
   launchBrowser,
   newSignedInContext,
+  openNewRecommendation,
   startServer,
   waitHydrated,
   waitInPage,
@@ -32,12 +33,7 @@ after(async () => {
 });
 
 /** Opens a new recommendation from the list, as a drafter does. */
-async function newRecommendation(page) {
-  await page.goto(`${server.url}/recommendations`);
-  await waitHydrated(page);
-  await page.getByRole('button', { name: 'New recommendation' }).click();
-  await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
-}
+const newRecommendation = (page) => openNewRecommendation(page, server);
 
 /** The numbers and texts of a section's paragraphs in the form, as the user reads them. */
 const paragraphsOf = (page, section) => page.locator(`#sections-${section}-paragraphs-heading`).locator('..')

@@ -10,11 +10,13 @@ import { after, before, test } from 'node:test';
 import {
   launchBrowser,
   newSignedInContext,
+  openNewRecommendation,
   startServer,
   waitHydrated,
   waitInPage,
   waitSwControl,
   waitSynced,
+  waitValue,
   withServerLogs,
 } from './harness.mjs';
 
@@ -37,13 +39,6 @@ async function press(page, key, times = 1) {
   for (let n = 0; n < times; n += 1) await page.keyboard.press(key);
 }
 
-/** Waits until the field `selector` holds `expected`. */
-async function waitText(page, selector, expected) {
-  await waitInPage(page, `${selector} to read ${JSON.stringify(expected)}`,
-    ([s, e]) => document.querySelector(s)?.value === e, [selector, expected],
-    { describe: ([s]) => document.querySelector(s)?.value, timeout: 5_000 });
-}
-
 /** The name of the element with the focus, as a screen reader would say it. */
 const focused = (page) => page.evaluate(() => {
   const element = document.activeElement;
@@ -54,10 +49,7 @@ test('keyboard-only formatting: shortcuts and toolbar write the Markdown, say wh
   const context = await newSignedInContext(browser, server);
   const page = await context.newPage();
   try {
-    await page.goto(`${server.url}/recommendations`);
-    await waitHydrated(page);
-    await page.getByRole('button', { name: 'New recommendation' }).click();
-    await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    await openNewRecommendation(page, server);
     const preamble = page.getByLabel('Preamble', { exact: true });
     await preamble.focus();
     const toolbar = page.getByRole('toolbar', { name: 'Formatting' });
@@ -67,14 +59,14 @@ test('keyboard-only formatting: shortcuts and toolbar write the Markdown, say wh
     // Shift+← six times selects "rights"; Ctrl+B makes it bold, and says so.
     await press(page, 'Shift+ArrowLeft', 6);
     await press(page, `${MOD}+b`);
-    await waitText(page, '#preamble', 'Children have **rights**');
+    await waitValue(page, '#preamble', 'Children have **rights**', 5_000);
     await toolbar.getByRole('button', { name: 'Bold', pressed: true }).waitFor();
     assert.equal(await page.getByRole('status').filter({ hasText: 'Bold' }).textContent(), 'Bold: on');
     // The formatting is one step of the user's history: undo takes back the bold only.
     await press(page, `${MOD}+z`);
-    await waitText(page, '#preamble', 'Children have rights');
+    await waitValue(page, '#preamble', 'Children have rights', 5_000);
     await press(page, `${MOD}+Shift+z`);
-    await waitText(page, '#preamble', 'Children have **rights**');
+    await waitValue(page, '#preamble', 'Children have **rights**', 5_000);
 
     // Shift+Tab reaches the toolbar (one tab stop); the arrow keys move in it.
     await press(page, 'End');
@@ -103,7 +95,7 @@ test('keyboard-only formatting: shortcuts and toolbar write the Markdown, say wh
     await page.getByRole('alert').filter({ hasText: 'Enter a web address' }).waitFor();
     await page.getByLabel('Link address').fill('cbss.org');
     await press(page, 'Enter');
-    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).');
+    await waitValue(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).', 5_000);
     assert.equal(await focused(page), 'Preamble', 'the focus is back in the text');
 
     // Two new lines become a bulleted list, then a numbered one, with the shortcuts.
@@ -112,16 +104,16 @@ test('keyboard-only formatting: shortcuts and toolbar write the Markdown, say wh
     await press(page, 'Shift+ArrowUp');
     await press(page, 'Shift+Home');
     await press(page, `${MOD}+Shift+Digit8`);
-    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n- Train staff\n- Fund barnahus');
+    await waitValue(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n- Train staff\n- Fund barnahus', 5_000);
     await toolbar.getByRole('button', { name: 'Bulleted list', pressed: true }).waitFor();
     await press(page, `${MOD}+Shift+Digit7`);
-    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n1. Train staff\n2. Fund barnahus');
+    await waitValue(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n1. Train staff\n2. Fund barnahus', 5_000);
 
     // A footnote: its mark where the cursor is, its text typed at the end.
     await press(page, `${MOD}+End`);
     await press(page, `${MOD}+Alt+KeyF`);
     await page.keyboard.type('Article 3 of the UN Convention.');
-    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n1. Train staff\n2. Fund barnahus[^1]\n\n[^1]: Article 3 of the UN Convention.');
+    await waitValue(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n1. Train staff\n2. Fund barnahus[^1]\n\n[^1]: Article 3 of the UN Convention.', 5_000);
     await waitInPage(page, 'the preview showing list, link and footnote', () => {
       const shown = document.querySelector('#preamble-preview');
       return shown?.querySelectorAll('ol li').length === 2
@@ -138,7 +130,7 @@ test('keyboard-only formatting: shortcuts and toolbar write the Markdown, say wh
     await page.reload();
     await waitHydrated(page);
     await page.getByLabel('Preamble', { exact: true }).focus();
-    await waitText(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n1. Train staff\n2. Fund barnahus[^1]\n\n[^1]: Article 3 of the UN Convention.');
+    await waitValue(page, '#preamble', 'Children have **rights** and [needs](https://cbss.org).\n1. Train staff\n2. Fund barnahus[^1]\n\n[^1]: Article 3 of the UN Convention.', 5_000);
     await toolbar.getByRole('button', { name: 'Preview' }).click();
     await waitInPage(page, 'the preview rendered offline',
       () => document.querySelector('#preamble-preview strong')?.textContent === 'rights', null,
@@ -152,10 +144,7 @@ test('a text too long for its field is not saved, says so, stays in the field, a
   const context = await newSignedInContext(browser, server);
   const page = await context.newPage();
   try {
-    await page.goto(`${server.url}/recommendations`);
-    await waitHydrated(page);
-    await page.getByRole('button', { name: 'New recommendation' }).click();
-    await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+    await openNewRecommendation(page, server);
     const preamble = page.getByLabel('Preamble', { exact: true });
     await preamble.fill('Short preamble.');
     await preamble.blur();
@@ -172,7 +161,7 @@ test('a text too long for its field is not saved, says so, stays in the field, a
     const other = await context.newPage();
     await other.goto(page.url());
     await waitHydrated(other);
-    await waitText(other, '#preamble', 'Short preamble.');
+    await waitValue(other, '#preamble', 'Short preamble.', 5_000);
 
     // The download holds all of it.
     const [download] = await Promise.all([

@@ -560,6 +560,21 @@ export async function waitInPage(page, what, fn, arg, { timeout = 10_000, descri
   }
 }
 
+/** Waits until the form control `selector` holds `expected`. */
+export async function waitValue(page, selector, expected, timeout = 20_000) {
+  await waitInPage(page, `${selector} to read ${JSON.stringify(expected)}`,
+    ([sel, exp]) => document.querySelector(sel)?.value === exp, [selector, expected],
+    { timeout, describe: ([sel]) => document.querySelector(sel)?.value ?? '<missing>' });
+}
+
+/** Opens a new recommendation from the list, as a drafter does. */
+export async function openNewRecommendation(page, server) {
+  await page.goto(`${server.url}/recommendations`);
+  await waitHydrated(page);
+  await page.getByRole('button', { name: 'New recommendation' }).click();
+  await page.waitForURL(/\/recommendations\/[0-9a-f-]{36}$/);
+}
+
 /** Waits until the record on the page is saved and acknowledged by the server. */
 export async function waitSynced(page, timeout = 20_000) {
   await waitInPage(page, 'the record synced', () => document.querySelector('.record-state')?.dataset.state === 'synced',

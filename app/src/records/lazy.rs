@@ -8,12 +8,5 @@ use tern_domain::record::{RecordId, RecordKind};
 /// Choices made at the same time in the record (`super::conflicts`).
 #[component]
 pub fn ConflictsLater(id: RecordId, kind: RecordKind) -> impl IntoView {
-    crate::pages::lazy_view(
-        ViewFnOnce::default(),
-        Box::pin(async move {
-            crate::pages::conflicts_panel(id, kind)
-                .await
-                .unwrap_or_else(|_| ().into_any())
-        }),
-    )
+    crate::pages::lazy_part(crate::pages::conflicts_panel(id, kind))
 }

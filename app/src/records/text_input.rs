@@ -300,14 +300,7 @@ pub fn TextInput(
                     dom_id: dom_id.clone(),
                     hooks,
                 };
-                crate::pages::lazy_view(
-                    ViewFnOnce::default(),
-                    Box::pin(async move {
-                        crate::pages::format_toolbar(target)
-                            .await
-                            .unwrap_or_else(|_| ().into_any())
-                    }),
-                )
+                crate::pages::lazy_part(crate::pages::format_toolbar(target))
             })
         }
     };
@@ -316,14 +309,7 @@ pub fn TextInput(
         move || {
             preview.get().then(|| {
                 let (field, dom_id) = (field.clone(), dom_id.clone());
-                crate::pages::lazy_view(
-                    ViewFnOnce::default(),
-                    Box::pin(async move {
-                        crate::pages::format_preview(id, field, dom_id, label)
-                            .await
-                            .unwrap_or_else(|_| ().into_any())
-                    }),
-                )
+                crate::pages::lazy_part(crate::pages::format_preview(id, field, dom_id, label))
             })
         }
     };

@@ -34,26 +34,12 @@ pub fn utf16_to_byte(text: &str, offset: u32) -> usize {
     text.len()
 }
 
-/// The UTF-16 offset of a byte offset in `text`.
+/// The UTF-16 offset of a byte offset in `text` (inside a character: its start).
 pub fn byte_to_utf16(text: &str, offset: usize) -> u32 {
-    let offset = offset.min(text.len());
-    text[..text.floor_char_boundary_compat(offset)]
-        .encode_utf16()
-        .count() as u32
-}
-
-/// `str::floor_char_boundary` is not stable yet.
-trait FloorCharBoundary {
-    fn floor_char_boundary_compat(&self, offset: usize) -> usize;
-}
-
-impl FloorCharBoundary for str {
-    fn floor_char_boundary_compat(&self, mut offset: usize) -> usize {
-        while !self.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        offset
-    }
+    text.char_indices()
+        .take_while(|&(at, character)| at + character.len_utf8() <= offset)
+        .map(|(_, character)| character.len_utf16() as u32)
+        .sum()
 }
 
 #[cfg(test)]
