@@ -325,6 +325,8 @@ mod tests {
             Denied::Erased(String::new()),
             Denied::NotPersonalData(RecordKind::Project),
             Denied::TooLarge(String::new()),
+            Denied::ForeignStamp,
+            Denied::NotYourComment,
         ];
         for locale in locales() {
             for error in &errors {

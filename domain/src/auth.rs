@@ -9,7 +9,7 @@
 //! stable names, like the sync protocol's.
 
 use crate::record::schema::{FieldType, Guard, KindDef};
-use crate::record::{Record, RecordKind, Stamp};
+use crate::record::{CommentEntries, MarkKind, Record, RecordKind, Stamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -308,6 +308,10 @@ pub enum Denied {
     /// keeps (`record::limits`): the field's path, or `record`.
     #[error("the edit makes {0} larger than Tern holds")]
     TooLarge(String),
+    /// A comment changed, or deleted, by someone other than its author, or a
+    /// comment or mark made in another's name.
+    #[error("only its author writes, changes or deletes a comment")]
+    NotYourComment,
 }
 
 impl Denied {
@@ -325,6 +329,7 @@ impl Denied {
             Denied::Erased(_) => "erased",
             Denied::NotPersonalData(_) => "not_personal_data",
             Denied::TooLarge(_) => "too_large",
+            Denied::NotYourComment => "not_your_comment",
         }
     }
 
@@ -338,7 +343,10 @@ impl Denied {
             | Denied::NotInvited(subject)
             | Denied::Erased(subject)
             | Denied::TooLarge(subject) => Some(subject),
-            Denied::ReadOnly | Denied::SecretariatOnly | Denied::ForeignStamp => None,
+            Denied::ReadOnly
+            | Denied::SecretariatOnly
+            | Denied::ForeignStamp
+            | Denied::NotYourComment => None,
         }
     }
 
@@ -363,6 +371,7 @@ impl Denied {
             ("read_only", None) => Denied::ReadOnly,
             ("secretariat_only", None) => Denied::SecretariatOnly,
             ("foreign_stamp", None) => Denied::ForeignStamp,
+            ("not_your_comment", None) => Denied::NotYourComment,
             ("cannot_create", Some(kind)) => Denied::CannotCreate(RecordKind::parse(&kind)?),
             ("secretariat_field", Some(field)) => Denied::SecretariatField(field),
             ("not_your_state", Some(code)) => Denied::NotYourState(code),
@@ -512,6 +521,51 @@ pub fn check_claims(
     } else {
         Ok(())
     }
+}
+
+/// Checks the comments an op leaves (`record::comments`): a comment is
+/// written, changed and deleted by its author only, a thread is resolved or
+/// reopened in the name of who does it, and only the secretariat hides a
+/// comment. Marks are never taken away.
+pub fn check_comments(
+    access: &Access,
+    user: &UserId,
+    before: &CommentEntries,
+    after: &CommentEntries,
+) -> Result<(), Denied> {
+    fn author(entry: Option<&yrs::Any>) -> Option<&str> {
+        entry.and_then(CommentEntries::user_of)
+    }
+    let keys = before.comments.keys().chain(after.comments.keys());
+    for key in keys {
+        let (was, now) = (before.comments.get(key), after.comments.get(key));
+        if was == now {
+            continue;
+        }
+        let own = |entry: Option<&yrs::Any>| entry.is_none() || author(entry) == Some(&user.0);
+        if !own(was) || !own(now) {
+            return Err(Denied::NotYourComment);
+        }
+    }
+    for (key, now) in &after.marks {
+        if before.marks.get(key) == Some(now) {
+            continue;
+        }
+        if author(Some(now)) != Some(&user.0) {
+            return Err(Denied::NotYourComment);
+        }
+        if CommentEntries::mark_kind(key) == MarkKind::Hidden {
+            access.check_secretariat()?;
+        }
+    }
+    if before
+        .marks
+        .keys()
+        .any(|key| !after.marks.contains_key(key))
+    {
+        return Err(Denied::NotYourComment);
+    }
+    Ok(())
 }
 
 /// A guarded field's value, as compared before and after an op.

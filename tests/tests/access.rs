@@ -661,6 +661,98 @@ async fn a_choice_is_claimed_in_the_name_of_who_made_it_and_no_other() {
     );
 }
 
+#[tokio::test]
+async fn comments_are_written_in_their_authors_name_and_hidden_only_by_the_secretariat() {
+    let world = World::new().await;
+    let as_user = |who: Who| {
+        let user = world.user(who);
+        Stamp {
+            user: user.id.0.clone(),
+            name: "Someone".into(),
+            at: 1,
+        }
+    };
+    let expert = as_user(Who::Invited);
+    let member = as_user(Who::Member);
+    // A contributor comments on the record shared with them, and replies.
+    let first = {
+        let expert = expert.clone();
+        move |record: &Record| {
+            record
+                .comment_on(None, "c1", &expert, "Source?")
+                .expect("made")
+        }
+    };
+    let outcome = world.edit_shared(Who::Invited, first).await;
+    check(Who::Invited, "comment", &outcome, &Expect::Applied);
+    // Nobody writes in another's name, or changes another's words.
+    let forged = {
+        let expert = expert.clone();
+        move |record: &Record| {
+            record
+                .comment_on(None, "c2", &expert, "Not me")
+                .expect("made")
+        }
+    };
+    let outcome = world.edit_shared(Who::Member, forged).await;
+    check(
+        Who::Member,
+        "comment as another",
+        &outcome,
+        &rejected(Denied::NotYourComment),
+    );
+    let rewrite = {
+        let expert = expert.clone();
+        move |record: &Record| record.edit_comment("c1", &expert, "Changed").expect("made")
+    };
+    let outcome = world.edit_shared(Who::Member, rewrite).await;
+    check(
+        Who::Member,
+        "change another's comment",
+        &outcome,
+        &rejected(Denied::NotYourComment),
+    );
+    // Anyone who may comment resolves, in their own name; only the secretariat hides.
+    let resolve = {
+        let member = member.clone();
+        move |record: &Record| record.set_resolved("c1", &member, true)
+    };
+    let outcome = world.edit_shared(Who::Member, resolve).await;
+    check(Who::Member, "resolve", &outcome, &Expect::Applied);
+    let hide = {
+        let member = member.clone();
+        move |record: &Record| record.set_hidden("c1", &member, true)
+    };
+    let outcome = world.edit_shared(Who::Member, hide).await;
+    check(
+        Who::Member,
+        "hide",
+        &outcome,
+        &rejected(Denied::SecretariatOnly),
+    );
+    // Observers read comments and write none.
+    let observer = as_user(Who::Given);
+    let outcome = world
+        .edit_shared(Who::Given, move |record: &Record| {
+            record
+                .comment_on(None, "c3", &observer, "Hm")
+                .expect("made")
+        })
+        .await;
+    check(Who::Given, "comment", &outcome, &rejected(Denied::ReadOnly));
+    let copy = server_copy(&world.app, world.shared).await;
+    let threads = copy.threads();
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    assert_eq!(threads[0].comments[0].text, "Source?");
+    assert_eq!(
+        threads[0].resolved.as_ref().map(|mark| mark.user.as_str()),
+        Some(member.user.as_str())
+    );
+    assert!(threads[0].comments[0].hidden.is_none());
+    // A comment is not an edit: "changed by" still names the record's last editor.
+    assert_ne!(copy.stamp().map(|stamp| stamp.user), Some(expert.user));
+}
+
 /// Pulls into `device` until the server says complete.
 async fn sync_device(app: &TestApp, device: &mut Replica, client: &reqwest::Client) {
     loop {

@@ -13,6 +13,7 @@
 #[cfg(any(test, feature = "testing"))]
 pub mod arbitrary;
 mod checks;
+mod comments;
 mod conflicts;
 mod date;
 mod erase;
@@ -30,6 +31,9 @@ mod undo;
 mod untrusted;
 mod write;
 
+pub use comments::{
+    Anchor, Comment, CommentEntries, CommentError, Mark, MarkKind, Thread, MAX_COMMENT_CHARS,
+};
 pub use conflicts::{Claim, Conflict};
 pub use date::Date;
 pub use fields::{FieldEdit, FieldError};
@@ -134,6 +138,9 @@ pub(crate) mod roots {
     pub const KIND: &str = "kind";
     /// Who set which choice to what (`conflicts`).
     pub const CLAIMS: &str = "claims";
+    /// Comments, by id, and their marks: resolved, hidden (`comments`).
+    pub const COMMENTS: &str = "comments";
+    pub const COMMENT_MARKS: &str = "comment_marks";
 }
 
 /// Merges saved states or updates of one record into one update, without
@@ -160,6 +167,8 @@ pub struct Record {
     /// Who sets choices through this replica (`conflicts`): a device's user.
     claims: MapRef,
     author: std::cell::RefCell<Option<Stamp>>,
+    comments: MapRef,
+    comment_marks: MapRef,
 }
 
 impl Record {
@@ -184,6 +193,8 @@ impl Record {
         });
         let meta = doc.get_or_insert_map(roots::META);
         let claims = doc.get_or_insert_map(roots::CLAIMS);
+        let comments = doc.get_or_insert_map(roots::COMMENTS);
+        let comment_marks = doc.get_or_insert_map(roots::COMMENT_MARKS);
         Record {
             id,
             doc,
@@ -191,6 +202,8 @@ impl Record {
             tops: std::cell::RefCell::new(Vec::new()),
             claims,
             author: std::cell::RefCell::new(None),
+            comments,
+            comment_marks,
         }
     }
 

@@ -7,7 +7,7 @@ use crate::error::StorageError;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use surrealdb::types::Bytes;
-use tern_domain::auth::{check_claims, check_stamp, Denied, GuardedFields, Role};
+use tern_domain::auth::{check_claims, check_comments, check_stamp, Denied, GuardedFields, Role};
 use tern_domain::record::{contain, decode_update, Record, RecordId, RecordKind, Sizes, TooLarge};
 use tern_domain::sync::{OpId, OpOutcome, PushOp, Seq};
 use yrs::updates::decoder::Decode;
@@ -345,6 +345,7 @@ impl SurrealStorage {
                 .take()
                 .unwrap_or_else(|| (entry.record.sizes(), 0));
             let claims_before = entry.record.claim_users();
+            let comments_before = entry.record.comment_entries();
             if let Err(error) = entry.record.apply_update(&op.update) {
                 entry.rebuild(&ops);
                 outcomes.push((op.op, OpOutcome::Rejected(error.to_string())));
@@ -353,7 +354,11 @@ impl SurrealStorage {
             let stamp = entry.record.stamp();
             let claims = entry.record.claim_users();
             let named = check_stamp(&actor.user, stamp_before.as_ref(), stamp.as_ref())
-                .and_then(|()| check_claims(&actor.user, &claims_before, &claims));
+                .and_then(|()| check_claims(&actor.user, &claims_before, &claims))
+                .and_then(|()| {
+                    let comments = entry.record.comment_entries();
+                    check_comments(&actor.access, &actor.user, &comments_before, &comments)
+                });
             if let Err(denied) = named {
                 entry.rebuild(&ops);
                 let reason = denied.to_wire();
