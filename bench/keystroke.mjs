@@ -9,6 +9,10 @@
 //   - input event duration (Event Timing API: handler + rendering of each keystroke), and of it
 //     the handlers' processing time.
 // Then single keystrokes 700 ms apart: the same path on a quiet page.
+// The text carries TERN_KEYSTROKE_COMMENTS open comments (default 200, four per section, made as a
+// user makes them: select, Ctrl+Alt+M, type, Ctrl+Enter), shown in the comments panel while
+// typing; and the time to open the recommendation again (reload until its last section and
+// every comment are on screen) is reported (the issue's goal: <= 500 ms; not gated).
 // Goal: keystroke-to-persisted of those single keystrokes <= 16 ms, gated on the median (the
 // p95 is printed; on this machine it runs 10-13 ms, too close to gate without flakes); exits 1 over it
 // (TERN_KEYSTROKE_GOAL_MS overrides). The burst figures are reported, not gated: under
@@ -25,6 +29,7 @@ import { launchBrowser, startServer, waitHydrated,
 const GOAL_MS = Number(process.env.TERN_KEYSTROKE_GOAL_MS || 16);
 const SECTIONS = 50;
 const PAGE_CHARS = 3000;
+const COMMENTS = Number(process.env.TERN_KEYSTROKE_COMMENTS ?? 200);
 const TYPED = 'The best interests of the child are a primary consideration. '.repeat(4);
 
 const percentile = (values, p) => {
@@ -54,6 +59,23 @@ try {
   }
   await page.locator(`#sections-${SECTIONS}-body`).blur();
   await page.waitForTimeout(1000);
+  const perSection = Math.ceil(COMMENTS / SECTIONS);
+  const commentsStarted = Date.now();
+  for (let n = 0; n < COMMENTS; n++) {
+    const section = (n % SECTIONS) + 1;
+    const at = 100 + Math.floor(n / SECTIONS) * Math.floor((PAGE_CHARS - 200) / perSection);
+    const box = page.locator(`#sections-${section}-body`);
+    await box.focus();
+    await box.evaluate((area, from) => area.setSelectionRange(from, from + 40), at);
+    await page.keyboard.press('Control+Alt+M');
+    await page.fill('#new-comment-text', `Comment ${n + 1}: is this the wording the group agreed in Riga?`);
+    await page.keyboard.press('Control+Enter');
+    await page.waitForSelector('#new-comment-text', { state: 'detached' });
+  }
+  if (COMMENTS) {
+    await page.waitForFunction((n) => document.querySelectorAll('.comments .thread').length === n, COMMENTS, { timeout: 30_000 });
+  }
+  const commentingMs = Date.now() - commentsStarted;
   const chars = await page.evaluate(() =>
     [...document.querySelectorAll('textarea, input[type=text]')].reduce((n, el) => n + el.value.length, 0));
 
@@ -96,10 +118,19 @@ try {
     await page.waitForTimeout(700);
   }
   const quiet = await page.evaluate(() => globalThis.__ternPersistMs);
+  // Opening the recommendation again: from the navigation's start until the last section and
+  // every comment are drawn.
+  await page.waitForTimeout(1000);
+  await page.reload();
+  await page.waitForFunction((n) => document.querySelector(`#sections-${n}-body`) !== null, SECTIONS, { timeout: 30_000 });
+  const textMs = await page.evaluate(() => performance.now());
+  await page.waitForFunction((n) => document.querySelectorAll('.comments .thread').length >= n, COMMENTS, { timeout: 30_000 });
+  const openMs = await page.evaluate(() => performance.now());
   const p50 = percentile(persist, 50);
   const p95 = percentile(persist, 95);
   const max = Math.max(...persist);
-  console.log(`document: ${SECTIONS} sections, ${chars.toLocaleString('en')} characters`);
+  console.log(`document: ${SECTIONS} sections, ${chars.toLocaleString('en')} characters, ${COMMENTS} open comments (made in ${commentingMs} ms)`);
+  console.log(`opening it again (reload): every section drawn at ${textMs.toFixed(0)} ms, and every comment at ${openMs.toFixed(0)} ms after the navigation started`);
   console.log(`typed ${TYPED.length} characters in ${typingMs} ms (25 ms between keys)`);
   console.log(`edit-to-persisted over ${persist.length} saves: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
   console.log(`of which applying the text and queueing the op (synchronous): p50 ${percentile(apply, 50).toFixed(1)} ms, p95 ${percentile(apply, 95).toFixed(1)} ms, max ${Math.max(...apply).toFixed(1)} ms`);

@@ -177,6 +177,16 @@ mod split {
         Ok(view! { <Conflicts id kind /> }.into_any())
     }
 
+    /// A record's comments, and the form for a new one.
+    #[wasm_split(drafting, fallible)]
+    pub(crate) fn comments_panel(
+        id: tern_domain::record::RecordId,
+        kind: RecordKind,
+    ) -> Result<AnyView, PageCodeMissing> {
+        use crate::records::comments::CommentsPanel;
+        Ok(view! { <CommentsPanel id kind /> }.into_any())
+    }
+
     /// A long text as safe HTML (`tern_domain::markup`); `ids` keeps its
     /// footnotes apart from other texts' on the page.
     #[wasm_split(drafting, fallible)]
@@ -212,7 +222,7 @@ mod split {
 
 use split::*;
 pub(crate) use split::{
-    conflicts_panel, edits_as_text, format_preview, format_toolbar, markdown_html,
+    comments_panel, conflicts_panel, edits_as_text, format_preview, format_toolbar, markdown_html,
     start_undo_history,
 };
 

@@ -69,18 +69,13 @@ fn a_comment_stays_on_its_words_while_others_edit_around_them_offline() {
             "Within a week?",
         )
         .expect("commented");
-    // Typed in two places (each edit is one splice, as typing makes).
-    let edits = [
-        set(
-            &b,
-            "Every unaccompanied child placed in care has a guardian.",
-        ),
-        set(
-            &b,
-            "Every unaccompanied child placed in care has a guardian appointed promptly.",
-        ),
-    ];
-    deliver(&edits, &a);
+    // Typed in two places and saved together, as the app saves what was
+    // typed within 300 ms: two insertions, the passage between them kept.
+    let edit = set(
+        &b,
+        "Every unaccompanied child placed in care has a guardian appointed promptly.",
+    );
+    deliver(&[edit], &a);
     deliver(&[comment], &b);
     for replica in [&a, &b] {
         let thread = only(replica);
@@ -132,6 +127,32 @@ fn a_passage_whose_words_were_deleted_keeps_its_quote() {
         assert_eq!(thread.anchor, Anchor::Deleted);
         assert_eq!(thread.quote, "train guardians");
     }
+    // Words replaced by others are replaced whole, not kept where the two
+    // share letters: the passage is gone, not a few letters of it.
+    let text = "Each child has a guardian within a week. Review yearly.";
+    deliver(&[set(&a, text)], &b);
+    let (start, end) = utf16(text, "guardian within a week");
+    let second = a
+        .comment_on(Some((&summary(), start, end)), "c2", &anna(), "Too slow?")
+        .expect("commented");
+    deliver(&[second], &b);
+    let replaced = set(&b, "Each child has a named person at once. Review yearly.");
+    deliver(&[replaced], &a);
+    let thread = a
+        .threads()
+        .into_iter()
+        .find(|t| t.id == "c2")
+        .expect("thread");
+    assert_eq!(thread.anchor, Anchor::Deleted);
+    // A letter typed into a word is just that letter.
+    let (c, d) = pair(RecordKind::Recommendation);
+    deliver(&[set(&c, "the guardian acts")], &d);
+    let third = c
+        .comment_on(Some((&summary(), 4, 12)), "c3", &anna(), "Which?")
+        .expect("commented");
+    deliver(&[third], &d);
+    deliver(&[set(&d, "the guardians act")], &c);
+    assert_eq!(on(&only(&c)), Some("guardian"));
 }
 
 #[test]

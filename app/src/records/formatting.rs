@@ -23,6 +23,8 @@ use tern_domain::record::{FieldPath, RecordId};
 #[derive(Clone)]
 pub struct Target {
     pub id: RecordId,
+    /// The field's path: what a comment on its words names.
+    pub field: FieldPath,
     pub area: NodeRef<html::Textarea>,
     pub commit: Callback<String>,
     pub preview: RwSignal<bool>,
@@ -46,9 +48,11 @@ enum Action {
     Link,
     Footnote,
     Preview,
+    /// Comment on the selected words (`super::comments`).
+    Comment,
 }
 
-const ACTIONS: [Action; 7] = [
+const ACTIONS: [Action; 8] = [
     Action::Toggle(Format::Bold),
     Action::Toggle(Format::Italic),
     Action::Link,
@@ -56,6 +60,7 @@ const ACTIONS: [Action; 7] = [
     Action::Toggle(Format::NumberedList),
     Action::Footnote,
     Action::Preview,
+    Action::Comment,
 ];
 
 impl Action {
@@ -68,6 +73,7 @@ impl Action {
             Action::Toggle(Format::BulletedList) => ("Control+Shift+8 Meta+Shift+8", "Shift+8"),
             Action::Toggle(Format::NumberedList) => ("Control+Shift+7 Meta+Shift+7", "Shift+7"),
             Action::Footnote => ("Control+Alt+F Meta+Alt+F", "Alt+F"),
+            Action::Comment => ("Control+Alt+M Meta+Alt+M", "Alt+M"),
             Action::Preview => ("", ""),
         }
     }
@@ -98,6 +104,7 @@ impl Action {
             (true, false, _, "Digit8") => Some(Action::Toggle(Format::BulletedList)),
             (true, false, _, "Digit7") => Some(Action::Toggle(Format::NumberedList)),
             (false, true, _, "KeyF") => Some(Action::Footnote),
+            (false, true, _, "KeyM") => Some(Action::Comment),
             _ => None,
         }
     }
@@ -112,6 +119,7 @@ fn label(i18n: I18n, action: Action) -> String {
         Action::Toggle(Format::NumberedList) => t_string!(i18n, format_numbered),
         Action::Footnote => t_string!(i18n, format_footnote),
         Action::Preview => t_string!(i18n, format_preview),
+        Action::Comment => t_string!(i18n, format_comment),
     }
     .to_owned()
 }
@@ -145,6 +153,8 @@ pub fn FormatToolbar(target: Target) -> impl IntoView {
     let id = target.id;
     let commit = target.commit;
     let preview = target.preview;
+    let field = StoredValue::new(target.field.clone());
+    let discussion = super::discussion::use_discussion();
 
     let refresh = move || {
         if let Some(element) = area.get_untracked() {
@@ -202,6 +212,31 @@ pub fn FormatToolbar(target: Target) -> impl IntoView {
                 link.set(Some(selection));
             }
             Action::Preview => preview.update(|shown| *shown = !*shown),
+            Action::Comment => {
+                let (start, end) = (
+                    element.selection_start().ok().flatten().unwrap_or(0),
+                    element.selection_end().ok().flatten().unwrap_or(0),
+                );
+                let Some(discussion) = discussion else {
+                    return;
+                };
+                if start >= end {
+                    announced.set(t_string!(i18n, comment_select_first).to_owned());
+                    return;
+                }
+                // The words typed so far are the record's before an anchor
+                // is set in them.
+                workspace.flush_drafts();
+                let quote = String::from_utf16_lossy(
+                    &text.encode_utf16().collect::<Vec<u16>>()[start as usize..end as usize],
+                );
+                discussion.asked.set(Some(super::discussion::Passage {
+                    path: field.get_value(),
+                    start,
+                    end,
+                    quote,
+                }));
+            }
         }
     };
     target.hooks.set_value(Some(Hooks {
@@ -268,7 +303,7 @@ pub fn FormatToolbar(target: Target) -> impl IntoView {
                 Action::Toggle(format) => Some(on.get().has(format).to_string()),
                 Action::Link => Some(on.get().link.is_some().to_string()),
                 Action::Preview => Some(preview.get().to_string()),
-                Action::Footnote => None,
+                Action::Footnote | Action::Comment => None,
             };
             view! {
                 <button type="button" class=format!("format-button format-{}", class_of(action))
@@ -372,6 +407,7 @@ fn class_of(action: Action) -> &'static str {
         Action::Toggle(Format::NumberedList) => "numbered",
         Action::Footnote => "footnote",
         Action::Preview => "preview",
+        Action::Comment => "comment",
     }
 }
 
@@ -385,6 +421,7 @@ fn face(action: Action) -> impl IntoView {
         Action::Toggle(Format::BulletedList) => "M6 4h8M6 8h8M6 12h8M2.5 4h.5M2.5 8h.5M2.5 12h.5",
         Action::Toggle(Format::NumberedList) => "M6 4h8M6 8h8M6 12h8M2 3l1-1v3M2 7h1.5L2 9.5h1.5M2 11h1.5v2.5H2M2.2 12.2h1.3",
         Action::Preview => "M1 8s2.5-5 7-5 7 5 7 5-2.5 5-7 5-7-5-7-5zM8 10a2 2 0 1 0 0-4 2 2 0 0 0 0 4z",
+        Action::Comment => "M2 3h12v8H7l-3 3v-3H2z",
     };
     view! {
         <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">

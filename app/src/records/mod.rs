@@ -2,11 +2,14 @@
 //! ([`list`]), the generic form ([`form`], widgets in [`fields`] and
 //! [`text_input`], long item lists drawn in steps by [`in_steps`]), what a record page says first ([`header`]), links both
 //! ways ([`links`]), a long record's outline ([`outline`]), how a record stands
-//! ([`state`]), who was invited to it ([`access`]), and the one kind-specific
+//! ([`state`]), who was invited to it ([`access`]), comments on its text
+//! ([`comments`], sharing the passage asked for through [`discussion`]), and the one kind-specific
 //! screen, a recommendation's reading view ([`reading`]).
 
 mod access;
+pub(crate) mod comments;
 pub(crate) mod conflicts;
+mod discussion;
 mod fields;
 mod form;
 pub(crate) mod formatting;
@@ -178,6 +181,7 @@ fn RecordBody(
     };
     let personal = kind.def().personal_data;
     let online = crate::status::use_online();
+    discussion::provide_discussion();
     view! {
         <Show when=move || deleted.get()>
             <p class="record-banner removed" role="status">{move || t_string!(i18n, record_removed_banner)}</p>
@@ -232,6 +236,7 @@ fn RecordBody(
             <div class="record-side">
                 <Later>
                     <Outline id kind />
+                    <lazy::CommentsLater id kind />
                     <LinksPanel id kind />
                 </Later>
             </div>

@@ -1,7 +1,8 @@
 //! A long record's outline: the items of its first list named by a line of
 //! text (a recommendation's sections), numbered, each a jump to its place in
 //! the form or the reading view (both give an item the id [`item_anchor`]),
-//! with the one in view marked, and those holding changes not synced yet.
+//! with the one in view marked, those holding changes not synced yet, and
+//! how many open comments each holds.
 //! Beside the text on a wide screen; on a phone
 //! a "Contents" button opens it as a sheet (`style/main.css`).
 
@@ -65,6 +66,8 @@ pub fn Outline(id: RecordId, kind: RecordKind) -> impl IntoView {
     });
     // Sections holding this device's changes the server has not taken yet.
     let unsynced = Memo::new(move |_| workspace.unsynced_items(id));
+    // Open comments per section, as the comments panel counts them.
+    let discussion = super::discussion::use_discussion();
     let open = RwSignal::new(false);
     let in_view = follow_reading_line(entries);
     let jump = move |item: ItemId| {
@@ -108,6 +111,12 @@ pub fn Outline(id: RecordId, kind: RecordKind) -> impl IntoView {
                             let item = item.clone();
                             move || unsynced.with(|items| items.contains(&item))
                         };
+                        let comments = {
+                            let item = item.clone();
+                            move || discussion.and_then(|discussion| {
+                                discussion.open_per_item.with(|counts| counts.get(&item).copied())
+                            })
+                        };
                         view! {
                             <li>
                                 <a href=format!("#{}", item_anchor(&item.0)) aria-current=current
@@ -124,6 +133,13 @@ pub fn Outline(id: RecordId, kind: RecordKind) -> impl IntoView {
                                             <span class="visually-hidden">{move || t_string!(i18n, outline_unsynced)}</span>
                                         </span>
                                     </Show>
+                                    {move || comments().map(|count| view! {
+                                        " "
+                                        <span class="outline-mark comments" title=move || t_string!(i18n, outline_comments)>
+                                            <span aria-hidden="true">{format!("💬{count}")}</span>
+                                            <span class="visually-hidden">{format!("{}: {count}", t_string!(i18n, outline_comments))}</span>
+                                        </span>
+                                    })}
                                 </a>
                             </li>
                         }

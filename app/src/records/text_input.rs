@@ -243,7 +243,7 @@ pub fn TextInput(
                 }
             };
             view! {
-                <textarea id=dom_id.clone() node_ref=node rows="8"
+                <textarea id=dom_id.clone() node_ref=node rows="8" data-path=field.to_string()
                     on:input=move |event| { on_input(event); caret_moved(); }
                     on:blur=on_blur
                     on:focus=move |_| {
@@ -290,10 +290,12 @@ pub fn TextInput(
     }
     let toolbar = {
         let dom_id = dom_id.clone();
+        let field = field.clone();
         move || {
             tools.get().then(|| {
                 let target = Target {
                     id,
+                    field: field.clone(),
                     area: long_text,
                     commit,
                     preview,

@@ -54,7 +54,7 @@ mod key {
 const HIDDEN_SUFFIX: &str = "\u{1f}hidden";
 
 /// Who did something to a comment, and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Mark {
     pub user: String,
     pub name: String,
@@ -62,7 +62,7 @@ pub struct Mark {
 }
 
 /// One comment of a thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Comment {
     pub id: String,
     pub by: Mark,
@@ -75,7 +75,7 @@ pub struct Comment {
 }
 
 /// Where a thread's passage is now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Anchor {
     /// On the record as a whole.
     Record,
@@ -90,7 +90,7 @@ pub enum Anchor {
 }
 
 /// A comment and its replies, on one passage.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Thread {
     /// The first comment's id.
     pub id: String,

@@ -1,8 +1,12 @@
 //! Turning "the field now reads X" into the smallest CRDT text edit.
 //!
 //! Editors report whole new values; replacing the whole text would turn two
-//! people's concurrent edits into one overwriting the other. One splice over the
-//! changed middle keeps both, which is what character-level merging is for.
+//! people's concurrent edits into one overwriting the other. Only what changed
+//! is deleted and inserted, which is what character-level merging is for: a
+//! value typed at two places (words before and after a passage, saved
+//! together) becomes two insertions, not one splice that deletes and retypes
+//! the passage between them (which would drop a colleague's comment anchored
+//! there, and undo a colleague's deletion in it).
 
 use yrs::{GetString, Text, TextRef, TransactionMut};
 
@@ -16,16 +20,156 @@ pub fn splice_to(text: &TextRef, txn: &mut TransactionMut, new: &str) {
     let old: Vec<char> = old.chars().collect();
     let new: Vec<char> = new.chars().collect();
     let splice = Splice::between(&old, &new);
-    let utf16 = |chars: &[char]| chars.iter().map(|ch| ch.len_utf16() as u32).sum::<u32>();
-    let at = utf16(&old[..splice.at]);
-    let removed = utf16(&old[splice.at..splice.old_end]);
-    if removed > 0 {
-        text.remove_range(txn, at, removed);
+    // Where each old character starts, in UTF-16 units.
+    let mut starts = Vec::with_capacity(old.len() + 1);
+    let mut unit = 0u32;
+    for ch in &old {
+        starts.push(unit);
+        unit += ch.len_utf16() as u32;
     }
-    if splice.new_end > splice.at {
-        let inserted: String = new[splice.at..splice.new_end].iter().collect();
-        text.insert(txn, at, &inserted);
+    starts.push(unit);
+    let changes = changes_within(&old, &new, &splice);
+    // Last first: an earlier change's offsets stay as they were.
+    for (old_range, new_range) in changes.into_iter().rev() {
+        let at = starts[old_range.start];
+        let removed = starts[old_range.end] - at;
+        if removed > 0 {
+            text.remove_range(txn, at, removed);
+        }
+        if !new_range.is_empty() {
+            let inserted: String = new[new_range].iter().collect();
+            text.insert(txn, at, &inserted);
+        }
     }
+}
+
+/// A middle this long at most (old and new characters together) is diffed
+/// character by character; a longer one (a paste over pages, a replaced
+/// text) is one splice. Myers' diff costs up to length × differences.
+const DIFF_AT_MOST: usize = 4_000;
+
+/// The changed stretches of the splice's middle: (old range, new range),
+/// in characters. Diffed by words (runs of letters and digits, runs of
+/// spaces, single other characters), so a phrase replaced by another is
+/// replaced whole rather than kept letter by letter where the two happen to
+/// share letters; a changed stretch keeps its own common start and end, so
+/// a letter typed into a word inserts just that letter.
+fn changes_within(
+    old: &[char],
+    new: &[char],
+    splice: &Splice,
+) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let (old_mid, new_mid) = (splice.at..splice.old_end, splice.at..splice.new_end);
+    if old_mid.is_empty() || new_mid.is_empty() || old_mid.len() + new_mid.len() > DIFF_AT_MOST {
+        return vec![(old_mid, new_mid)];
+    }
+    let old_words = words(old, old_mid);
+    let new_words = words(new, new_mid);
+    let old_tokens: Vec<&[char]> = old_words.iter().map(|r| &old[r.clone()]).collect();
+    let new_tokens: Vec<&[char]> = new_words.iter().map(|r| &new[r.clone()]).collect();
+    let span = |words: &[std::ops::Range<usize>], from: usize, len: usize, at: usize| {
+        if len == 0 {
+            // An empty stretch sits where the word at `from` starts (or after the last).
+            let place = words.get(from).map_or(at, |word| word.start);
+            place..place
+        } else {
+            words[from].start..words[from + len - 1].end
+        }
+    };
+    let (old_end, new_end) = (splice.old_end, splice.new_end);
+    // Token ranges of each op: (old from, old len, new from, new len, equal).
+    let ops: Vec<(usize, usize, usize, usize, bool)> =
+        similar::capture_diff_slices(similar::Algorithm::Myers, &old_tokens, &new_tokens)
+            .into_iter()
+            .map(|op| match op {
+                similar::DiffOp::Equal {
+                    old_index,
+                    new_index,
+                    len,
+                } => (old_index, len, new_index, len, true),
+                similar::DiffOp::Delete {
+                    old_index,
+                    old_len,
+                    new_index,
+                } => (old_index, old_len, new_index, 0, false),
+                similar::DiffOp::Insert {
+                    old_index,
+                    new_index,
+                    new_len,
+                } => (old_index, 0, new_index, new_len, false),
+                similar::DiffOp::Replace {
+                    old_index,
+                    old_len,
+                    new_index,
+                    new_len,
+                } => (old_index, old_len, new_index, new_len, false),
+            })
+            .collect();
+    // Changes apart only by spaces are one change: "guardian within a week"
+    // replaced by "named person at once" is not four words replaced between
+    // kept spaces.
+    let spaces_only = |from: usize, len: usize| {
+        old_tokens[from..from + len]
+            .iter()
+            .all(|token| token.iter().all(|ch| ch.is_whitespace()))
+    };
+    let mut groups: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut joinable = false;
+    for (index, &(old_from, old_len, new_from, new_len, equal)) in ops.iter().enumerate() {
+        if equal {
+            let between = index > 0 && index + 1 < ops.len();
+            joinable = between && spaces_only(old_from, old_len);
+            if !joinable {
+                continue;
+            }
+        }
+        match groups.last_mut() {
+            Some(group) if joinable || !equal && group.0 + group.1 == old_from => {
+                group.1 = old_from + old_len - group.0;
+                group.3 = new_from + new_len - group.2;
+            }
+            _ if equal => {}
+            _ => groups.push((old_from, old_len, new_from, new_len)),
+        }
+        if !equal {
+            joinable = false;
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(old_index, old_len, new_index, new_len)| {
+            let old_range = span(&old_words, old_index, old_len, old_end);
+            let new_range = span(&new_words, new_index, new_len, new_end);
+            // Within the stretch, only what differs.
+            let inner = Splice::between(&old[old_range.clone()], &new[new_range.clone()]);
+            (
+                old_range.start + inner.at..old_range.start + inner.old_end,
+                new_range.start + inner.at..new_range.start + inner.new_end,
+            )
+        })
+        .collect()
+}
+
+/// The words of `chars[range]`, as character ranges.
+fn words(chars: &[char], range: std::ops::Range<usize>) -> Vec<std::ops::Range<usize>> {
+    let class = |ch: char| {
+        if ch.is_alphanumeric() {
+            0
+        } else if ch.is_whitespace() {
+            1
+        } else {
+            2
+        }
+    };
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for at in range {
+        let kind = class(chars[at]);
+        match out.last_mut() {
+            Some(last) if kind != 2 && class(chars[last.start]) == kind => last.end = at + 1,
+            _ => out.push(at..at + 1),
+        }
+    }
+    out
 }
 
 /// The text a field should now read, when the user turned `base` (the text the
@@ -262,6 +406,38 @@ mod tests {
             .expect("applies");
         let merged = ta.get_string(&a.transact());
         assert_eq!(merged, "protecting children at risk in the region");
+        assert_eq!(merged, tb.get_string(&b.transact()));
+    }
+
+    /// Words typed at both ends and saved together are two insertions: a
+    /// colleague's deletion between them stays deleted.
+    #[test]
+    fn typing_at_two_places_at_once_keeps_a_deletion_between_them() {
+        use yrs::updates::decoder::Decode;
+        use yrs::{ReadTxn, StateVector, Update};
+        let (a, b) = (doc(1), doc(2));
+        let (ta, tb) = (a.get_or_insert_text("t"), b.get_or_insert_text("t"));
+        splice_to(&ta, &mut a.transact_mut(), "one two three four five");
+        let state = |doc: &Doc| {
+            doc.transact()
+                .encode_state_as_update_v1(&StateVector::default())
+        };
+        let apply = |doc: &Doc, update: Vec<u8>| {
+            doc.transact_mut()
+                .apply_update(Update::decode_v1(&update).expect("decodes"))
+                .expect("applies");
+        };
+        apply(&b, state(&a));
+        splice_to(&ta, &mut a.transact_mut(), "one two four five");
+        splice_to(
+            &tb,
+            &mut b.transact_mut(),
+            "zero one two three four five six",
+        );
+        apply(&a, state(&b));
+        apply(&b, state(&a));
+        let merged = ta.get_string(&a.transact());
+        assert_eq!(merged, "zero one two four five six");
         assert_eq!(merged, tb.get_string(&b.transact()));
     }
 }
