@@ -177,8 +177,9 @@ mod split {
         Ok(view! { <Conflicts id kind /> }.into_any())
     }
 
-    /// A record's comments, and the form for a new one.
-    #[wasm_split(drafting, fallible)]
+    /// A record's comments, and the form for a new one: a module of their
+    /// own, fetched after a record page is drawn.
+    #[wasm_split(comments, fallible)]
     pub(crate) fn comments_panel(
         id: tern_domain::record::RecordId,
         kind: RecordKind,

@@ -379,16 +379,7 @@ fn random_edit(rng: &mut Rng, text: &str) -> String {
 /// them. `TERN_SEEDS=n` runs more seeds, `TERN_SEED=s` one.
 #[test]
 fn anchors_resolve_alike_everywhere_under_concurrent_edits() {
-    let seeds: Vec<u64> = match std::env::var("TERN_SEED") {
-        Ok(seed) => vec![seed.parse().expect("TERN_SEED is a number")],
-        Err(_) => {
-            let n = std::env::var("TERN_SEEDS")
-                .ok()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(200);
-            (0..n).collect()
-        }
-    };
+    let seeds = seeds(200);
     for seed in seeds {
         let mut rng = Rng(seed);
         let (first, created) = Record::create(id(), RecordKind::Recommendation, 1);

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::Rng;
+use common::{seeds, Rng};
 use std::collections::VecDeque;
 use tern_domain::record::arbitrary::random_edit;
 use tern_domain::record::{Record, RecordId, RecordKind, Update};
@@ -169,16 +169,7 @@ fn run_seed(seed: u64) -> Result<(), String> {
 
 #[test]
 fn replicas_converge_under_reordering_duplication_and_loss() {
-    let seeds: Vec<u64> = match std::env::var("TERN_SEED") {
-        Ok(seed) => vec![seed.parse().expect("TERN_SEED is a number")],
-        Err(_) => {
-            let count = std::env::var("TERN_SEEDS")
-                .ok()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(1_000u64);
-            (0..count).collect()
-        }
-    };
+    let seeds = seeds(1_000);
     for seed in seeds {
         if let Err(failure) = run_seed(seed) {
             panic!(

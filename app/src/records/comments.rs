@@ -4,9 +4,9 @@
 //! filtered to open, mine or resolved; and the form for a new comment on
 //! the words a user selected (`super::discussion`).
 //!
-//! In the `drafting` module. Threads are read again a moment after the
-//! record changes, not on every keystroke: resolving 200 anchors per key
-//! would slow typing.
+//! In the `comments` module. Threads are read again once the record's
+//! changes have settled for a moment, not on every keystroke nor while
+//! someone types: resolving 200 anchors is a task of its own.
 
 use super::discussion::{text_box, use_discussion, Passage};
 use crate::i18n::*;
@@ -142,25 +142,25 @@ pub fn CommentsPanel(id: RecordId, kind: RecordKind) -> impl IntoView {
             threads.set(read);
         }
     };
-    // Read at once, then a moment after changes settle.
-    let pending = StoredValue::new(false);
+    // Read at once, then once changes have settled: not while someone types
+    // (each change puts the reading off again).
+    let changes = StoredValue::new(0u64);
     Effect::new(move |first: Option<()>| {
         workspace.revision.track();
         if first.is_none() {
             read();
-        } else if !pending.get_value() {
-            pending.set_value(true);
-            set_timeout(
-                move || {
-                    if pending.is_disposed() {
-                        return;
-                    }
-                    pending.set_value(false);
-                    untrack(read);
-                },
-                SETTLE,
-            );
+            return;
         }
+        let seen = changes.get_value() + 1;
+        changes.set_value(seen);
+        set_timeout(
+            move || {
+                if changes.try_get_value() == Some(seen) {
+                    untrack(read);
+                }
+            },
+            SETTLE,
+        );
     });
     let filter = RwSignal::new(Filter::Open);
     let me = move || {

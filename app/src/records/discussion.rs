@@ -1,7 +1,7 @@
 //! What a record page's text fields and its comments panel share: the
 //! passage a user asked to comment on (from a long text's toolbar), and the
 //! open comments per top-level item (a section), which the outline shows.
-//! The panel itself is in the `drafting` module (`super::comments`).
+//! The panel itself is in the `comments` module (`super::comments`).
 
 use leptos::prelude::*;
 use std::collections::HashMap;

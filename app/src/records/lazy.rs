@@ -1,6 +1,6 @@
-//! Parts of a record page whose code is in the `drafting` module (see
-//! `crate::pages`), fetched once the page is drawn: seldom shown, they cost
-//! the record page's first load nothing.
+//! Parts of a record page whose code is in another module (`drafting`,
+//! `comments`; see `crate::pages`), fetched once the page is drawn: they
+//! cost the record page's first load nothing.
 
 use leptos::prelude::*;
 use tern_domain::record::{RecordId, RecordKind};

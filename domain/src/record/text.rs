@@ -78,33 +78,17 @@ fn changes_within(
     };
     let (old_end, new_end) = (splice.old_end, splice.new_end);
     // Token ranges of each op: (old from, old len, new from, new len, equal).
-    let ops: Vec<(usize, usize, usize, usize, bool)> =
-        similar::capture_diff_slices(similar::Algorithm::Myers, &old_tokens, &new_tokens)
-            .into_iter()
-            .map(|op| match op {
-                similar::DiffOp::Equal {
-                    old_index,
-                    new_index,
-                    len,
-                } => (old_index, len, new_index, len, true),
-                similar::DiffOp::Delete {
-                    old_index,
-                    old_len,
-                    new_index,
-                } => (old_index, old_len, new_index, 0, false),
-                similar::DiffOp::Insert {
-                    old_index,
-                    new_index,
-                    new_len,
-                } => (old_index, 0, new_index, new_len, false),
-                similar::DiffOp::Replace {
-                    old_index,
-                    old_len,
-                    new_index,
-                    new_len,
-                } => (old_index, old_len, new_index, new_len, false),
-            })
-            .collect();
+    // Myers alone (not `capture_diff_slices`, which carries every algorithm
+    // into the wasm).
+    let mut ops = Ops(Vec::new());
+    let _ = similar::algorithms::myers::diff(
+        &mut ops,
+        &old_tokens,
+        0..old_tokens.len(),
+        &new_tokens,
+        0..new_tokens.len(),
+    );
+    let ops = ops.0;
     // Changes apart only by spaces are one change: "guardian within a week"
     // replaced by "named person at once" is not four words replaced between
     // kept spaces.
@@ -148,6 +132,29 @@ fn changes_within(
             )
         })
         .collect()
+}
+
+/// A diff's operations as ranges of tokens: (old from, old len, new from,
+/// new len, equal).
+struct Ops(Vec<(usize, usize, usize, usize, bool)>);
+
+impl similar::algorithms::DiffHook for Ops {
+    type Error = std::convert::Infallible;
+
+    fn equal(&mut self, old: usize, new: usize, len: usize) -> Result<(), Self::Error> {
+        self.0.push((old, len, new, len, true));
+        Ok(())
+    }
+
+    fn delete(&mut self, old: usize, old_len: usize, new: usize) -> Result<(), Self::Error> {
+        self.0.push((old, old_len, new, 0, false));
+        Ok(())
+    }
+
+    fn insert(&mut self, old: usize, new: usize, new_len: usize) -> Result<(), Self::Error> {
+        self.0.push((old, 0, new, new_len, false));
+        Ok(())
+    }
 }
 
 /// The words of `chars[range]`, as character ranges.

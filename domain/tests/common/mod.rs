@@ -51,6 +51,21 @@ pub fn add_section(record: &Record, position: usize, n: u8, heading: &str) -> Ve
     ]
 }
 
+/// The seeds a randomized test runs: `TERN_SEED=s` replays one,
+/// `TERN_SEEDS=n` runs n, else `default`.
+pub fn seeds(default: u64) -> Vec<u64> {
+    match std::env::var("TERN_SEED") {
+        Ok(seed) => vec![seed.parse().expect("TERN_SEED is a number")],
+        Err(_) => {
+            let count = std::env::var("TERN_SEEDS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(default);
+            (0..count).collect()
+        }
+    }
+}
+
 /// SplitMix64: tiny, fast, and the same on every machine.
 pub struct Rng(pub u64);
 
