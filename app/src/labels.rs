@@ -327,6 +327,7 @@ mod tests {
             Denied::TooLarge(String::new()),
             Denied::ForeignStamp,
             Denied::NotYourComment,
+            Denied::Decided,
         ];
         for locale in locales() {
             for error in &errors {

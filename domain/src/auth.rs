@@ -9,7 +9,7 @@
 //! stable names, like the sync protocol's.
 
 use crate::record::schema::{FieldType, Guard, KindDef};
-use crate::record::{CommentEntries, MarkKind, Record, RecordKind, Stamp};
+use crate::record::{CommentEntries, MarkKind, Record, RecordKind, Stamp, DECISION_SEPARATOR};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -312,6 +312,10 @@ pub enum Denied {
     /// comment or mark made in another's name.
     #[error("only its author writes, changes or deletes a comment")]
     NotYourComment,
+    /// A suggestion decided again (accepted twice, or accepted after it was
+    /// rejected): the first decision stands.
+    #[error("the suggestion was accepted or rejected already")]
+    Decided,
 }
 
 impl Denied {
@@ -330,6 +334,7 @@ impl Denied {
             Denied::NotPersonalData(_) => "not_personal_data",
             Denied::TooLarge(_) => "too_large",
             Denied::NotYourComment => "not_your_comment",
+            Denied::Decided => "decided",
         }
     }
 
@@ -346,7 +351,8 @@ impl Denied {
             Denied::ReadOnly
             | Denied::SecretariatOnly
             | Denied::ForeignStamp
-            | Denied::NotYourComment => None,
+            | Denied::NotYourComment
+            | Denied::Decided => None,
         }
     }
 
@@ -372,6 +378,7 @@ impl Denied {
             ("secretariat_only", None) => Denied::SecretariatOnly,
             ("foreign_stamp", None) => Denied::ForeignStamp,
             ("not_your_comment", None) => Denied::NotYourComment,
+            ("decided", None) => Denied::Decided,
             ("cannot_create", Some(kind)) => Denied::CannotCreate(RecordKind::parse(&kind)?),
             ("secretariat_field", Some(field)) => Denied::SecretariatField(field),
             ("not_your_state", Some(code)) => Denied::NotYourState(code),
@@ -533,20 +540,7 @@ pub fn check_comments(
     before: &CommentEntries,
     after: &CommentEntries,
 ) -> Result<(), Denied> {
-    fn author(entry: Option<&yrs::Any>) -> Option<&str> {
-        entry.and_then(CommentEntries::user_of)
-    }
-    let keys = before.comments.keys().chain(after.comments.keys());
-    for key in keys {
-        let (was, now) = (before.comments.get(key), after.comments.get(key));
-        if was == now {
-            continue;
-        }
-        let own = |entry: Option<&yrs::Any>| entry.is_none() || author(entry) == Some(&user.0);
-        if !own(was) || !own(now) {
-            return Err(Denied::NotYourComment);
-        }
-    }
+    check_own_entries(user, before, after)?;
     for (key, now) in &after.marks {
         if before.marks.get(key) == Some(now) {
             continue;
@@ -564,6 +558,72 @@ pub fn check_comments(
         .any(|key| !after.marks.contains_key(key))
     {
         return Err(Denied::NotYourComment);
+    }
+    Ok(())
+}
+
+fn author(entry: Option<&yrs::Any>) -> Option<&str> {
+    entry.and_then(CommentEntries::user_of)
+}
+
+/// Every entry added, changed or taken away is the user's own.
+fn check_own_entries(
+    user: &UserId,
+    before: &CommentEntries,
+    after: &CommentEntries,
+) -> Result<(), Denied> {
+    let keys = before.comments.keys().chain(after.comments.keys());
+    for key in keys {
+        let (was, now) = (before.comments.get(key), after.comments.get(key));
+        if was == now {
+            continue;
+        }
+        let own = |entry: Option<&yrs::Any>| entry.is_none() || author(entry) == Some(&user.0);
+        if !own(was) || !own(now) {
+            return Err(Denied::NotYourComment);
+        }
+    }
+    Ok(())
+}
+
+/// Checks the suggestions an op leaves (`record::suggestions`): written by
+/// their author only, decided by someone who may edit in their own name,
+/// and decided once: a decision is never changed or taken away.
+pub fn check_suggestions(
+    access: &Access,
+    user: &UserId,
+    before: &CommentEntries,
+    after: &CommentEntries,
+) -> Result<(), Denied> {
+    check_own_entries(user, before, after)?;
+    let suggestion = |key: &str| key.split(DECISION_SEPARATOR).next().map(str::to_owned);
+    for (key, now) in &after.marks {
+        match before.marks.get(key) {
+            Some(was) if was == now => continue,
+            Some(_) => return Err(Denied::Decided),
+            None => {}
+        }
+        // Decided before under another key: made at the same time elsewhere.
+        if before
+            .marks
+            .keys()
+            .any(|known| suggestion(known) == suggestion(key))
+        {
+            return Err(Denied::Decided);
+        }
+        if !access.can_edit_records() {
+            return Err(Denied::ReadOnly);
+        }
+        if author(Some(now)) != Some(&user.0) {
+            return Err(Denied::NotYourComment);
+        }
+    }
+    if before
+        .marks
+        .keys()
+        .any(|key| !after.marks.contains_key(key))
+    {
+        return Err(Denied::Decided);
     }
     Ok(())
 }

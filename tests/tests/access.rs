@@ -753,6 +753,82 @@ async fn comments_are_written_in_their_authors_name_and_hidden_only_by_the_secre
     assert_ne!(copy.stamp().map(|stamp| stamp.user), Some(expert.user));
 }
 
+#[tokio::test]
+async fn a_suggestion_accepted_twice_at_once_applies_once() {
+    let world = World::new().await;
+    let stamp = |who: Who| Stamp {
+        user: world.user(who).id.0.clone(),
+        name: "Someone".into(),
+        at: 1,
+    };
+    let summary = FieldPath::top("summary");
+    let text = world
+        .edit_shared(Who::Secretariat, |record: &Record| {
+            record
+                .set_text_at(&FieldPath::top("summary"), "Within a month.")
+                .expect("text")
+        })
+        .await;
+    check(Who::Secretariat, "text", &text, &Expect::Applied);
+    // An invited expert proposes a change; it is theirs alone.
+    let expert = stamp(Who::Invited);
+    let proposed = world
+        .edit_shared(Who::Invited, move |record: &Record| {
+            record
+                .suggest(&FieldPath::top("summary"), (7, 14), "s1", &expert, "a week")
+                .expect("suggested")
+        })
+        .await;
+    check(Who::Invited, "suggest", &proposed, &Expect::Applied);
+    // Two accept it at once, each on the copy they had.
+    let (first, second) = (
+        server_copy(&world.app, world.shared).await,
+        server_copy(&world.app, world.shared).await,
+    );
+    let secretariat = stamp(Who::Member);
+    let a = first
+        .accept_suggestion("s1", &secretariat)
+        .expect("accepted");
+    let b = second
+        .accept_suggestion("s1", &secretariat)
+        .expect("accepted");
+    let client = world.client(Who::Member);
+    let outcome = push(
+        &world.app,
+        client,
+        op(world.shared, RecordKind::Recommendation, &a),
+    )
+    .await;
+    check(Who::Member, "accept", &outcome, &Expect::Applied);
+    let outcome = push(
+        &world.app,
+        client,
+        op(world.shared, RecordKind::Recommendation, &b),
+    )
+    .await;
+    check(
+        Who::Member,
+        "accept again",
+        &outcome,
+        &rejected(Denied::Decided),
+    );
+    let copy = server_copy(&world.app, world.shared).await;
+    assert_eq!(copy.text(&summary).as_deref(), Some("Within a week."));
+    // An observer decides nothing.
+    let observer = stamp(Who::Given);
+    let outcome = world
+        .edit_shared(Who::Given, move |record: &Record| {
+            record
+                .reject_suggestion("s1", &observer)
+                .expect_err("decided");
+            record
+                .set_text_at(&FieldPath::top("summary"), "x")
+                .expect("text")
+        })
+        .await;
+    check(Who::Given, "edit", &outcome, &rejected(Denied::ReadOnly));
+}
+
 /// Pulls into `device` until the server says complete.
 async fn sync_device(app: &TestApp, device: &mut Replica, client: &reqwest::Client) {
     loop {

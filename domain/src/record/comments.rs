@@ -9,24 +9,16 @@
 //! resolving someone's thread never rewrites their words. The server checks
 //! every op's comments against these rules (`auth::check_comments`).
 //!
-//! A thread's passage is two yrs sticky indexes into a text field: the start
-//! associated after (it stays before words typed at the passage's start),
-//! the end before (it stays after words typed at its end). A passage whose
+//! A thread's passage is anchored as `super::anchors` says. A passage whose
 //! words were all deleted collapses; its quoted text, kept in the comment,
 //! is what is shown then.
 
-use super::fields::{list_at, place, text_at, walk, Place, Top};
-use super::items::List;
-use super::schema::{FieldDef, FieldType};
+use super::anchors::{self, Anchor};
+use super::fields::{place, text_at, walk};
 use super::{FieldPath, Record, Stamp, Update};
 use std::collections::HashMap;
 use std::sync::Arc;
-use yrs::branch::{Branch, BranchPtr};
-use yrs::updates::decoder::Decode;
-use yrs::updates::encoder::Encode;
-use yrs::{
-    Any, Assoc, GetString, IndexedSequence, Map, Out, ReadTxn, StickyIndex, TextRef, Transact,
-};
+use yrs::{Any, GetString, Map, Out, Transact};
 
 /// The longest comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 5_000;
@@ -40,8 +32,8 @@ mod key {
     pub const NAME: &str = "n";
     pub const AT: &str = "t";
     pub const TEXT: &str = "x";
-    pub const START: &str = "s";
-    pub const END: &str = "e";
+    pub const START: &str = crate::record::anchors::START;
+    pub const END: &str = crate::record::anchors::END;
     pub const QUOTE: &str = "q";
     pub const REPLY_TO: &str = "r";
     pub const EDITED: &str = "d";
@@ -72,21 +64,6 @@ pub struct Comment {
     pub deleted: bool,
     /// Hidden by the secretariat, and by whom.
     pub hidden: Option<Mark>,
-}
-
-/// Where a thread's passage is now.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Anchor {
-    /// On the record as a whole.
-    Record,
-    /// In the text at `path`, UTF-16 offsets `start..end`, now reading `text`.
-    Text { start: u32, end: u32, text: String },
-    /// Every word of the passage was deleted.
-    Deleted,
-    /// The paragraph or section it was in was removed (or merged away).
-    Removed,
-    /// The passage has not reached this device yet.
-    Waiting,
 }
 
 /// A comment and its replies, on one passage.
@@ -248,14 +225,11 @@ impl Record {
                     crate::markup::utf16_to_byte(&whole, start),
                     crate::markup::utf16_to_byte(&whole, end),
                 );
-                let (Some(first), Some(last)) = (
-                    field.sticky_index(txn, start, Assoc::After),
-                    field.sticky_index(txn, end, Assoc::Before),
-                ) else {
+                let Some((first, last)) = anchors::indexes(txn, &field, start, end) else {
                     return;
                 };
-                comment.insert(key::START.to_owned(), Any::from(first.encode_v1()));
-                comment.insert(key::END.to_owned(), Any::from(last.encode_v1()));
+                comment.insert(key::START.to_owned(), Any::from(first));
+                comment.insert(key::END.to_owned(), Any::from(last));
                 comment.insert(
                     key::QUOTE.to_owned(),
                     Any::from(shortened(&whole[from..to], MAX_QUOTE_CHARS)),
@@ -383,21 +357,22 @@ impl Record {
 
     /// Every thread, with its passage as it is now, in no particular order.
     pub fn threads(&self) -> Vec<Thread> {
-        // Roots are taken before the read transaction opens (see `tops`).
-        let tops: Vec<(&'static FieldDef, Top)> = self
-            .def()
-            .map(|def| {
-                def.fields
-                    .iter()
-                    .filter(|field| field.is_text() || matches!(field.ty, FieldType::Items(_)))
-                    .map(|field| (field, self.top(field)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // Where each passage is, read first: it takes the roots, which an
+        // open read transaction would not let it.
+        let entries: Vec<(String, Arc<HashMap<String, Any>>)> = {
+            let txn = self.doc().transact();
+            self.comments
+                .iter(&txn)
+                .filter_map(|(id, out)| match out {
+                    Out::Any(Any::Map(map)) => Some((id.to_owned(), map)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut located = self
+            .locate_passages(entries.iter().map(|(_, map)| map.as_ref()))
+            .into_iter();
         let txn = self.doc().transact();
-        let texts = live_texts(&txn, &tops);
-        // What has arrived, to tell a passage not synced yet from a gone one.
-        let known = txn.state_vector();
         let marks: HashMap<String, Mark> = self
             .comment_marks
             .iter(&txn)
@@ -411,11 +386,10 @@ impl Record {
             .collect();
         let mut threads: Vec<Thread> = Vec::new();
         let mut replies: Vec<(String, Comment)> = Vec::new();
-        for (id, out) in self.comments.iter(&txn) {
-            let Out::Any(Any::Map(map)) = out else {
-                continue;
-            };
-            let Some(mut comment) = read_comment(id, &map) else {
+        for (id, map) in &entries {
+            let (path, anchor, _) = located.next().unwrap_or((None, Anchor::Removed, None));
+            let id = id.as_str();
+            let Some(mut comment) = read_comment(id, map) else {
                 continue;
             };
             comment.hidden = marks.get(&format!("{id}{HIDDEN_SUFFIX}")).cloned();
@@ -427,10 +401,10 @@ impl Record {
                 Some(Any::String(quote)) => quote.to_string(),
                 _ => String::new(),
             };
-            let (path, anchor) = if map.contains_key(key::START) {
-                locate_passage(&txn, &known, &texts, &map)
+            let anchor = if map.contains_key(key::START) {
+                anchor
             } else {
-                (None, Anchor::Record)
+                Anchor::Record
             };
             threads.push(Thread {
                 id: id.to_owned(),
@@ -452,119 +426,7 @@ impl Record {
     }
 }
 
-/// Every text field of the record's live items (and the top level), by the
-/// text's branch: where a passage's anchor says it is.
-fn live_texts<T: ReadTxn>(
-    txn: &T,
-    tops: &[(&'static FieldDef, Top)],
-) -> HashMap<BranchPtr, (FieldPath, TextRef)> {
-    fn walk_items<T: ReadTxn>(
-        txn: &T,
-        list: &List,
-        fields: &'static [FieldDef],
-        at: &FieldPath,
-        out: &mut HashMap<BranchPtr, (FieldPath, TextRef)>,
-    ) {
-        for id in list.ids(txn) {
-            let Some(item) = list.live_item(txn, &id) else {
-                continue;
-            };
-            let item_id = super::ItemId(id);
-            for field in fields {
-                let path = at.child(item_id.clone(), field.key);
-                match field.ty {
-                    FieldType::Text | FieldType::LongText => {
-                        if let Some(text) = text_at(txn, Place::Item(&item), field.key) {
-                            out.insert(branch_of(&text), (path, text));
-                        }
-                    }
-                    FieldType::Items(items) => {
-                        if let Some(inner) = list_at(txn, Place::Item(&item), field, items) {
-                            walk_items(txn, &inner, items.fields, &path, out);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    let mut out = HashMap::new();
-    for (field, top) in tops {
-        match (top, field.ty) {
-            (Top::Text(text), _) => {
-                out.insert(branch_of(text), (FieldPath::top(field.key), text.clone()));
-            }
-            (Top::Items(list), FieldType::Items(items)) => {
-                walk_items(
-                    txn,
-                    list,
-                    items.fields,
-                    &FieldPath::top(field.key),
-                    &mut out,
-                );
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn branch_of(text: &TextRef) -> BranchPtr {
-    BranchPtr::from(AsRef::<Branch>::as_ref(text))
-}
-
-/// Where a passage is now, from its two sticky indexes: the text it is in
-/// and its offsets there.
-fn locate_passage<T: ReadTxn>(
-    txn: &T,
-    known: &yrs::StateVector,
-    texts: &HashMap<BranchPtr, (FieldPath, TextRef)>,
-    map: &HashMap<String, Any>,
-) -> (Option<FieldPath>, Anchor) {
-    let index = |name: &str| match map.get(name) {
-        Some(Any::Buffer(bytes)) => super::contain(|| StickyIndex::decode_v1(bytes).ok()).flatten(),
-        _ => None,
-    };
-    let (Some(start), Some(end)) = (index(key::START), index(key::END)) else {
-        return (None, Anchor::Removed);
-    };
-    let arrived = |sticky: &StickyIndex| {
-        sticky
-            .id()
-            .is_none_or(|id| known.get(&id.client) > id.clock)
-    };
-    if !arrived(&start) || !arrived(&end) {
-        return (None, Anchor::Waiting);
-    }
-    let offset = |sticky: &StickyIndex| super::contain(|| sticky.get_offset(txn)).flatten();
-    // Words collected away with their item, or a text no live item holds
-    // (its paragraph removed or merged away, or the text replaced).
-    let Some(first) = offset(&start) else {
-        return (None, Anchor::Removed);
-    };
-    let Some((path, text)) = texts.get(&first.branch) else {
-        return (None, Anchor::Removed);
-    };
-    let last = offset(&end).filter(|last| last.branch == first.branch);
-    let anchor = match last {
-        Some(last) if first.index < last.index => {
-            let whole = text.get_string(txn);
-            let (from, to) = (
-                crate::markup::utf16_to_byte(&whole, first.index),
-                crate::markup::utf16_to_byte(&whole, last.index),
-            );
-            Anchor::Text {
-                start: first.index,
-                end: last.index,
-                text: whole[from..to].to_owned(),
-            }
-        }
-        _ => Anchor::Deleted,
-    };
-    (Some(path.clone()), anchor)
-}
-
-fn read_mark(map: &HashMap<String, Any>) -> Option<Mark> {
+pub(super) fn read_mark(map: &HashMap<String, Any>) -> Option<Mark> {
     let text = |name: &str| match map.get(name) {
         Some(Any::String(text)) => Some(text.to_string()),
         _ => None,

@@ -10,6 +10,7 @@
 //! Every edit returns the [`Update`] it produced: the bytes to save in the outbox
 //! and send to the server, which merges them into its copy the same way.
 
+mod anchors;
 #[cfg(any(test, feature = "testing"))]
 pub mod arbitrary;
 mod checks;
@@ -26,13 +27,15 @@ mod path;
 mod projection;
 pub mod schema;
 mod stamp;
+mod suggestions;
 mod text;
 mod undo;
 mod untrusted;
 mod write;
 
+pub use anchors::Anchor;
 pub use comments::{
-    Anchor, Comment, CommentEntries, CommentError, Mark, MarkKind, Thread, MAX_COMMENT_CHARS,
+    Comment, CommentEntries, CommentError, Mark, MarkKind, Thread, MAX_COMMENT_CHARS,
 };
 pub use conflicts::{Claim, Conflict};
 pub use date::Date;
@@ -43,6 +46,9 @@ pub use path::{FieldPath, ItemId};
 pub use projection::{Link, Projection, PROJECTION_VERSION};
 pub use schema::KindDef;
 pub use stamp::{Stamp, RESTAMP_AFTER_MS, STAMP};
+pub use suggestions::{
+    Decision, Suggestion, SuggestionError, DECISION_SEPARATOR, MAX_SUGGESTION_CHARS,
+};
 pub use text::{rebase_edit, Splice};
 pub use undo::{UndoHistory, REMOTE};
 pub use untrusted::{contain, containing_panic, decode_update, validate_update, MAX_CLIENT_ID};
@@ -141,6 +147,9 @@ pub(crate) mod roots {
     /// Comments, by id, and their marks: resolved, hidden (`comments`).
     pub const COMMENTS: &str = "comments";
     pub const COMMENT_MARKS: &str = "comment_marks";
+    /// Suggested changes, by id, and the decisions on them (`suggestions`).
+    pub const SUGGESTIONS: &str = "suggestions";
+    pub const SUGGESTION_MARKS: &str = "suggestion_marks";
 }
 
 /// Merges saved states or updates of one record into one update, without
@@ -169,6 +178,8 @@ pub struct Record {
     author: std::cell::RefCell<Option<Stamp>>,
     comments: MapRef,
     comment_marks: MapRef,
+    suggestions: MapRef,
+    suggestion_marks: MapRef,
 }
 
 impl Record {
@@ -195,6 +206,8 @@ impl Record {
         let claims = doc.get_or_insert_map(roots::CLAIMS);
         let comments = doc.get_or_insert_map(roots::COMMENTS);
         let comment_marks = doc.get_or_insert_map(roots::COMMENT_MARKS);
+        let suggestions = doc.get_or_insert_map(roots::SUGGESTIONS);
+        let suggestion_marks = doc.get_or_insert_map(roots::SUGGESTION_MARKS);
         Record {
             id,
             doc,
@@ -204,6 +217,8 @@ impl Record {
             author: std::cell::RefCell::new(None),
             comments,
             comment_marks,
+            suggestions,
+            suggestion_marks,
         }
     }
 

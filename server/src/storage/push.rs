@@ -7,7 +7,9 @@ use crate::error::StorageError;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use surrealdb::types::Bytes;
-use tern_domain::auth::{check_claims, check_comments, check_stamp, Denied, GuardedFields, Role};
+use tern_domain::auth::{
+    check_claims, check_comments, check_stamp, check_suggestions, Denied, GuardedFields, Role,
+};
 use tern_domain::record::{contain, decode_update, Record, RecordId, RecordKind, Sizes, TooLarge};
 use tern_domain::sync::{OpId, OpOutcome, PushOp, Seq};
 use yrs::updates::decoder::Decode;
@@ -346,6 +348,7 @@ impl SurrealStorage {
                 .unwrap_or_else(|| (entry.record.sizes(), 0));
             let claims_before = entry.record.claim_users();
             let comments_before = entry.record.comment_entries();
+            let suggestions_before = entry.record.suggestion_entries();
             if let Err(error) = entry.record.apply_update(&op.update) {
                 entry.rebuild(&ops);
                 outcomes.push((op.op, OpOutcome::Rejected(error.to_string())));
@@ -358,6 +361,15 @@ impl SurrealStorage {
                 .and_then(|()| {
                     let comments = entry.record.comment_entries();
                     check_comments(&actor.access, &actor.user, &comments_before, &comments)
+                })
+                .and_then(|()| {
+                    let suggestions = entry.record.suggestion_entries();
+                    check_suggestions(
+                        &actor.access,
+                        &actor.user,
+                        &suggestions_before,
+                        &suggestions,
+                    )
                 });
             if let Err(denied) = named {
                 entry.rebuild(&ops);
