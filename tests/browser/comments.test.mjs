@@ -165,3 +165,55 @@ test('an observer reads the comments of a record given to them and writes none',
     await member.close();
   }
 }));
+
+test('a member suggests changes offline; the secretariat accepts one, and a second, stale one on the same words is refused with both versions', { timeout: 180_000 }, withServerLogs(servers, async () => {
+  const anna = await newSignedInContext(browser, server, await createUser(server, { role: 'secretariat', name: 'Anna Sekretariat' }));
+  const jonas = await newSignedInContext(browser, server, await createUser(server, { role: 'member', member_state: 'LV', name: 'Jānis Bērziņš' }));
+  const text = 'A guardian is appointed within a month.';
+  try {
+    const a = await anna.newPage();
+    await openNewRecommendation(a, server);
+    await a.getByLabel('Title').fill('Guardianship');
+    await a.getByLabel('Preamble', { exact: true }).fill(text);
+    await a.getByLabel('Preamble', { exact: true }).blur();
+    await waitSynced(a);
+    const j = await jonas.newPage();
+    await j.goto(a.url());
+    await waitHydrated(j);
+    await waitValue(j, '#preamble', text);
+
+    await jonas.setOffline(true);
+    const suggestions = (page) => page.getByRole('region', { name: /^Suggestions/ });
+    for (const words of ['a week', 'three days']) {
+      await select(j, 'Preamble', 'a month');
+      await j.getByRole('toolbar', { name: 'Formatting' }).getByRole('button', { name: 'Suggest a change' }).click();
+      const form = j.getByRole('form', { name: 'New suggestion' });
+      await form.getByLabel('Suggest instead of “a month”').fill(words);
+      await form.getByRole('button', { name: 'Suggest', exact: true }).click();
+      await suggestions(j).getByRole('listitem').filter({ hasText: words }).waitFor();
+    }
+    // Suggesting changed nothing in the text.
+    assert.equal(await j.getByLabel('Preamble', { exact: true }).inputValue(), text);
+    await jonas.setOffline(false);
+    await waitSynced(j);
+
+    const week = suggestions(a).getByRole('listitem').filter({ hasText: 'a week' });
+    await week.waitFor({ timeout: 20_000 });
+    assert.match(await week.textContent(), /Jānis Bērziņš.*a month.*a week/s);
+    await week.getByRole('button', { name: 'Accept' }).click();
+    await waitValue(a, '#preamble', 'A guardian is appointed within a week.');
+    const days = suggestions(a).getByRole('listitem').filter({ hasText: 'three days' });
+    await days.getByRole('button', { name: 'Accept' }).click();
+    const refusal = days.getByRole('alert');
+    await refusal.getByText('The passage has changed since this was suggested.', { exact: false }).waitFor();
+    assert.match(await refusal.textContent(), /It was suggested for: “a month”\. It now reads: “.*within a week\.”/);
+    assert.equal(await a.getByLabel('Preamble', { exact: true }).inputValue(), 'A guardian is appointed within a week.');
+
+    await waitSynced(a);
+    await waitValue(j, '#preamble', 'A guardian is appointed within a week.');
+    await j.getByRole('region', { name: /^Comments/ }).getByRole('button', { name: 'Resolved' }).click();
+    await suggestions(j).getByText('Accepted by Anna Sekretariat').waitFor({ timeout: 20_000 });
+  } finally {
+    await Promise.allSettled([anna.close(), jonas.close()]);
+  }
+}));

@@ -74,8 +74,8 @@ test('keyboard-only formatting: shortcuts and toolbar write the Markdown, say wh
     await press(page, 'Shift+Tab');
     assert.equal(await focused(page), 'Bold');
     await press(page, 'ArrowLeft');
-    assert.equal(await focused(page), 'Comment', 'the arrow keys wrap around');
-    await press(page, 'ArrowLeft');
+    assert.equal(await focused(page), 'Suggest a change', 'the arrow keys wrap around');
+    await press(page, 'ArrowLeft', 2);
     assert.equal(await focused(page), 'Preview');
     await press(page, 'Enter');
     await toolbar.getByRole('button', { name: 'Preview', pressed: true }).waitFor();

@@ -27,7 +27,7 @@ type I18n = leptos_i18n::I18nContext<Locale>;
 const SETTLE: Duration = Duration::from_millis(250);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Filter {
+pub(super) enum Filter {
     Open,
     Mine,
     Resolved,
@@ -116,6 +116,32 @@ fn place_of(
     (format!("§ {}", numbers.join(".")), item, order)
 }
 
+/// Runs `read` at once, then whenever the workspace's changes have settled:
+/// not while someone types (each change puts the reading off again).
+pub(super) fn read_when_settled(
+    workspace: crate::store::Workspace,
+    read: impl Fn() + Copy + 'static,
+) {
+    let changes = StoredValue::new(0u64);
+    Effect::new(move |first: Option<()>| {
+        workspace.revision.track();
+        if first.is_none() {
+            untrack(read);
+            return;
+        }
+        let seen = changes.get_value() + 1;
+        changes.set_value(seen);
+        set_timeout(
+            move || {
+                if changes.try_get_value() == Some(seen) {
+                    untrack(read);
+                }
+            },
+            SETTLE,
+        );
+    });
+}
+
 #[component]
 pub fn CommentsPanel(id: RecordId, kind: RecordKind) -> impl IntoView {
     let i18n = use_i18n();
@@ -142,26 +168,7 @@ pub fn CommentsPanel(id: RecordId, kind: RecordKind) -> impl IntoView {
             threads.set(read);
         }
     };
-    // Read at once, then once changes have settled: not while someone types
-    // (each change puts the reading off again).
-    let changes = StoredValue::new(0u64);
-    Effect::new(move |first: Option<()>| {
-        workspace.revision.track();
-        if first.is_none() {
-            read();
-            return;
-        }
-        let seen = changes.get_value() + 1;
-        changes.set_value(seen);
-        set_timeout(
-            move || {
-                if changes.try_get_value() == Some(seen) {
-                    untrack(read);
-                }
-            },
-            SETTLE,
-        );
-    });
+    read_when_settled(workspace, read);
     let filter = RwSignal::new(Filter::Open);
     let me = move || {
         session
@@ -228,6 +235,7 @@ pub fn CommentsPanel(id: RecordId, kind: RecordKind) -> impl IntoView {
                 </For>
             </ol>
         </section>
+        <super::suggestions::Suggestions id filter />
     }
 }
 
@@ -258,10 +266,12 @@ fn NewComment(id: RecordId, passage: Option<Passage>, done: Callback<()>) -> imp
         move || {
             let comment = text.get_untracked();
             let key = new_item_id().0[..12].to_owned();
-            let outcome = workspace.discuss(id, |record, me| {
-                let passage = passage.as_ref().map(|p| (&p.path, p.start, p.end));
-                record.comment_on(passage, &key, me, &comment)
-            });
+            let outcome = workspace
+                .discuss(id, |record, me| {
+                    let passage = passage.as_ref().map(|p| (&p.path, p.start, p.end));
+                    record.comment_on(passage, &key, me, &comment)
+                })
+                .unwrap_or(Err(CommentError::NotYours));
             match outcome {
                 Ok(()) => {
                     done.run(());
@@ -373,9 +383,13 @@ fn ThreadView(id: RecordId, shown: Shown) -> impl IntoView {
         let thread_id = thread_id.clone();
         let open = resolved.is_none();
         move |_| {
-            report(workspace.discuss(id, |record, me| {
-                Ok(record.set_resolved(&thread_id, me, open))
-            }))
+            report(
+                workspace
+                    .discuss(id, |record, me| {
+                        Ok(record.set_resolved(&thread_id, me, open))
+                    })
+                    .unwrap_or(Err(CommentError::NotYours)),
+            )
         }
     };
     let replying = RwSignal::new(false);
@@ -385,8 +399,9 @@ fn ThreadView(id: RecordId, shown: Shown) -> impl IntoView {
         move || {
             let text = reply_text.get_untracked();
             let key = new_item_id().0[..12].to_owned();
-            let outcome =
-                workspace.discuss(id, |record, me| record.reply(&thread_id, &key, me, &text));
+            let outcome = workspace
+                .discuss(id, |record, me| record.reply(&thread_id, &key, me, &text))
+                .unwrap_or(Err(CommentError::NotYours));
             if outcome.is_ok() {
                 reply_text.set(String::new());
                 replying.set(false);
@@ -486,8 +501,9 @@ fn CommentView(
         let comment_id = comment_id.clone();
         move || {
             let text = draft.get_untracked();
-            let outcome =
-                workspace.discuss(id, |record, me| record.edit_comment(&comment_id, me, &text));
+            let outcome = workspace
+                .discuss(id, |record, me| record.edit_comment(&comment_id, me, &text))
+                .unwrap_or(Err(CommentError::NotYours));
             if outcome.is_ok() {
                 editing.set(false);
             }
@@ -501,16 +517,24 @@ fn CommentView(
                 .confirm_with_message(t_string!(i18n, comment_delete_confirm))
                 .unwrap_or(false)
             {
-                report(workspace.discuss(id, |record, me| record.delete_comment(&comment_id, me)));
+                report(
+                    workspace
+                        .discuss(id, |record, me| record.delete_comment(&comment_id, me))
+                        .unwrap_or(Err(CommentError::NotYours)),
+                );
             }
         }
     };
     let hide = {
         let comment_id = comment_id.clone();
         move |_| {
-            report(workspace.discuss(id, |record, me| {
-                Ok(record.set_hidden(&comment_id, me, !hidden))
-            }))
+            report(
+                workspace
+                    .discuss(id, |record, me| {
+                        Ok(record.set_hidden(&comment_id, me, !hidden))
+                    })
+                    .unwrap_or(Err(CommentError::NotYours)),
+            )
         }
     };
     let edit_id = format!("edit-{comment_id}");

@@ -1,5 +1,6 @@
 //! What a record page's text fields and its comments panel share: the
-//! passage a user asked to comment on (from a long text's toolbar), and the
+//! passage a user asked to comment on or suggest a change to (from a long
+//! text's toolbar), and the
 //! open comments per top-level item (a section), which the outline shows.
 //! The panel itself is in the `comments` module (`super::comments`).
 
@@ -21,6 +22,8 @@ pub struct Passage {
 pub struct Discussion {
     /// A passage to comment on; the panel opens its form for it.
     pub asked: RwSignal<Option<Passage>>,
+    /// A passage to suggest a change to (empty: a place to insert at).
+    pub suggest: RwSignal<Option<Passage>>,
     /// Open threads per top-level item, as the panel last counted.
     pub open_per_item: RwSignal<HashMap<ItemId, usize>>,
 }
@@ -29,6 +32,7 @@ pub struct Discussion {
 pub fn provide_discussion() {
     provide_context(Discussion {
         asked: RwSignal::new(None),
+        suggest: RwSignal::new(None),
         open_per_item: RwSignal::new(HashMap::new()),
     });
 }

@@ -50,9 +50,12 @@ enum Action {
     Preview,
     /// Comment on the selected words (`super::comments`).
     Comment,
+    /// Suggest a change to the selected words, or an insertion at the caret
+    /// (`super::suggestions`).
+    Suggest,
 }
 
-const ACTIONS: [Action; 8] = [
+const ACTIONS: [Action; 9] = [
     Action::Toggle(Format::Bold),
     Action::Toggle(Format::Italic),
     Action::Link,
@@ -61,6 +64,7 @@ const ACTIONS: [Action; 8] = [
     Action::Footnote,
     Action::Preview,
     Action::Comment,
+    Action::Suggest,
 ];
 
 impl Action {
@@ -74,6 +78,7 @@ impl Action {
             Action::Toggle(Format::NumberedList) => ("Control+Shift+7 Meta+Shift+7", "Shift+7"),
             Action::Footnote => ("Control+Alt+F Meta+Alt+F", "Alt+F"),
             Action::Comment => ("Control+Alt+M Meta+Alt+M", "Alt+M"),
+            Action::Suggest => ("Control+Alt+J Meta+Alt+J", "Alt+J"),
             Action::Preview => ("", ""),
         }
     }
@@ -105,6 +110,7 @@ impl Action {
             (true, false, _, "Digit7") => Some(Action::Toggle(Format::NumberedList)),
             (false, true, _, "KeyF") => Some(Action::Footnote),
             (false, true, _, "KeyM") => Some(Action::Comment),
+            (false, true, _, "KeyJ") => Some(Action::Suggest),
             _ => None,
         }
     }
@@ -120,6 +126,7 @@ fn label(i18n: I18n, action: Action) -> String {
         Action::Footnote => t_string!(i18n, format_footnote),
         Action::Preview => t_string!(i18n, format_preview),
         Action::Comment => t_string!(i18n, format_comment),
+        Action::Suggest => t_string!(i18n, format_suggest),
     }
     .to_owned()
 }
@@ -212,6 +219,25 @@ pub fn FormatToolbar(target: Target) -> impl IntoView {
                 link.set(Some(selection));
             }
             Action::Preview => preview.update(|shown| *shown = !*shown),
+            Action::Suggest => {
+                let (start, end) = (
+                    element.selection_start().ok().flatten().unwrap_or(0),
+                    element.selection_end().ok().flatten().unwrap_or(0),
+                );
+                let Some(discussion) = discussion else {
+                    return;
+                };
+                workspace.flush_drafts();
+                let quote = String::from_utf16_lossy(
+                    &text.encode_utf16().collect::<Vec<u16>>()[start as usize..end as usize],
+                );
+                discussion.suggest.set(Some(super::discussion::Passage {
+                    path: field.get_value(),
+                    start,
+                    end,
+                    quote,
+                }));
+            }
             Action::Comment => {
                 let (start, end) = (
                     element.selection_start().ok().flatten().unwrap_or(0),
@@ -303,7 +329,7 @@ pub fn FormatToolbar(target: Target) -> impl IntoView {
                 Action::Toggle(format) => Some(on.get().has(format).to_string()),
                 Action::Link => Some(on.get().link.is_some().to_string()),
                 Action::Preview => Some(preview.get().to_string()),
-                Action::Footnote | Action::Comment => None,
+                Action::Footnote | Action::Comment | Action::Suggest => None,
             };
             view! {
                 <button type="button" class=format!("format-button format-{}", class_of(action))
@@ -408,6 +434,7 @@ fn class_of(action: Action) -> &'static str {
         Action::Footnote => "footnote",
         Action::Preview => "preview",
         Action::Comment => "comment",
+        Action::Suggest => "suggest",
     }
 }
 
@@ -422,6 +449,7 @@ fn face(action: Action) -> impl IntoView {
         Action::Toggle(Format::NumberedList) => "M6 4h8M6 8h8M6 12h8M2 3l1-1v3M2 7h1.5L2 9.5h1.5M2 11h1.5v2.5H2M2.2 12.2h1.3",
         Action::Preview => "M1 8s2.5-5 7-5 7 5 7 5-2.5 5-7 5-7-5-7-5zM8 10a2 2 0 1 0 0-4 2 2 0 0 0 0 4z",
         Action::Comment => "M2 3h12v8H7l-3 3v-3H2z",
+        Action::Suggest => "M10.5 2.5l3 3L6 13H3v-3zM9 4l3 3",
     };
     view! {
         <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">

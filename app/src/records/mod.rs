@@ -3,7 +3,8 @@
 //! [`text_input`], long item lists drawn in steps by [`in_steps`]), what a record page says first ([`header`]), links both
 //! ways ([`links`]), a long record's outline ([`outline`]), how a record stands
 //! ([`state`]), who was invited to it ([`access`]), comments on its text
-//! ([`comments`], sharing the passage asked for through [`discussion`]), and the one kind-specific
+//! and suggested changes ([`comments`], [`suggestions`], sharing the passage
+//! asked for through [`discussion`]), and the one kind-specific
 //! screen, a recommendation's reading view ([`reading`]).
 
 mod access;
@@ -22,6 +23,7 @@ mod list;
 mod outline;
 mod reading;
 mod state;
+mod suggestions;
 mod text_input;
 
 pub use list::RecordList;

@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tern_domain::client::Replica;
 use tern_domain::record::{
-    rebase_edit, CommentError, FieldEdit, FieldError, FieldPath, ItemId, Projection, Record,
-    RecordId, RecordKind, Stamp, Update,
+    rebase_edit, FieldEdit, FieldError, FieldPath, ItemId, Projection, Record, RecordId,
+    RecordKind, Stamp, Update,
 };
 
 thread_local! {
@@ -411,17 +411,16 @@ impl Workspace {
         }
     }
 
-    /// Comments on a record (`tern_domain::record::comments`) made, changed,
-    /// resolved or hidden in the signed-in user's name: saved and synced as
-    /// edits are, but not stamped as an edit (a comment changes no text).
-    pub fn discuss(
+    /// Comments and suggestions on a record (`tern_domain::record::comments`,
+    /// `suggestions`) made, changed or decided in the signed-in user's name:
+    /// saved and synced as edits are, but not stamped as an edit. `None`
+    /// when nobody is signed in.
+    pub fn discuss<E>(
         self,
         id: RecordId,
-        change: impl FnOnce(&Record, &Stamp) -> Result<Update, CommentError>,
-    ) -> Result<(), CommentError> {
-        let Some(stamp) = self.stamp() else {
-            return Err(CommentError::NotYours);
-        };
+        change: impl FnOnce(&Record, &Stamp) -> Result<Update, E>,
+    ) -> Option<Result<(), E>> {
+        let stamp = self.stamp()?;
         let started = perf_now();
         let mut outcome = Ok(());
         let op = REPLICA.with_borrow_mut(|replica| {
@@ -434,7 +433,7 @@ impl Workspace {
         if let Some(op) = op {
             self.saved_op(op, started);
         }
-        outcome
+        Some(outcome)
     }
 
     /// The signed-in user, now: what an edit of theirs leaves on the record.
