@@ -150,6 +150,7 @@ fn NewSuggestion(id: RecordId, passage: Passage, done: Callback<()>) -> impl Int
         back_to_text();
     };
     let cancel_key = cancel.clone();
+    let submit_key = submit.clone();
     view! {
         <form class="new-comment" aria-label=move || t_string!(i18n, suggestion_new)
             on:submit=move |event| { event.prevent_default(); submit(); }>
@@ -158,7 +159,10 @@ fn NewSuggestion(id: RecordId, passage: Passage, done: Callback<()>) -> impl Int
                 aria-invalid=move || error.with(Option::is_some).to_string()
                 prop:value=move || text.get()
                 on:input=move |event| { text.set(event_target_value(&event)); error.set(None); }
-                on:keydown=move |event| if event.key() == "Escape" { event.prevent_default(); cancel_key(); }></textarea>
+                on:keydown=move |event| {
+                    if event.key() == "Escape" { event.prevent_default(); cancel_key(); }
+                    if event.key() == "Enter" && (event.ctrl_key() || event.meta_key()) { event.prevent_default(); submit_key(); }
+                }></textarea>
             <p class="field-error" role="alert">{move || error.get()}</p>
             <p class="actions">
                 <button type="submit">{move || t_string!(i18n, suggestion_post)}</button>
