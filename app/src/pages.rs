@@ -177,6 +177,20 @@ mod split {
         Ok(view! { <Conflicts id kind /> }.into_any())
     }
 
+    /// The changes typed into a long text while suggesting, and proposing
+    /// them.
+    #[wasm_split(drafting, fallible)]
+    pub(crate) fn proposal_bar(
+        id: tern_domain::record::RecordId,
+        field: tern_domain::record::FieldPath,
+        proposal: RwSignal<Option<(String, String)>>,
+        area: NodeRef<leptos::html::Textarea>,
+        shown: StoredValue<String>,
+    ) -> Result<AnyView, PageCodeMissing> {
+        use crate::records::proposal::Proposal;
+        Ok(view! { <Proposal id field proposal area shown /> }.into_any())
+    }
+
     /// A record's comments, and the form for a new one: a module of their
     /// own, fetched after a record page is drawn.
     #[wasm_split(comments, fallible)]
@@ -224,7 +238,7 @@ mod split {
 use split::*;
 pub(crate) use split::{
     comments_panel, conflicts_panel, edits_as_text, format_preview, format_toolbar, markdown_html,
-    start_undo_history,
+    proposal_bar, start_undo_history,
 };
 
 /// Shown instead of a page whose module could not be fetched.

@@ -217,3 +217,50 @@ test('a member suggests changes offline; the secretariat accepts one, and a seco
     await Promise.allSettled([anna.close(), jonas.close()]);
   }
 }));
+
+test('suggesting: a member switches to Suggest changes, types, and proposes; the text stays as it was until the secretariat accepts', { timeout: 180_000 }, withServerLogs(servers, async () => {
+  const anna = await newSignedInContext(browser, server, await createUser(server, { role: 'secretariat', name: 'Anna Sekretariat' }));
+  const jonas = await newSignedInContext(browser, server, await createUser(server, { role: 'member', member_state: 'EE', name: 'Jaan Tamm' }));
+  const text = 'Children are heard in every case.';
+  try {
+    const a = await anna.newPage();
+    await openNewRecommendation(a, server);
+    await a.getByLabel('Title').fill('Hearing');
+    await a.getByLabel('Preamble', { exact: true }).fill(text);
+    await a.getByLabel('Preamble', { exact: true }).blur();
+    await waitSynced(a);
+    const j = await jonas.newPage();
+    await j.goto(a.url());
+    await waitHydrated(j);
+    await waitValue(j, '#preamble', text);
+
+    await j.getByRole('button', { name: 'Suggest changes' }).click();
+    await j.getByRole('button', { name: 'Suggest changes', pressed: true }).waitFor();
+    await select(j, 'Preamble', 'every');
+    await j.keyboard.type('each');
+    await j.keyboard.press('Control+End');
+    await j.keyboard.type(' Always.');
+    const preamble = j.getByLabel('Preamble', { exact: true });
+    await preamble.blur();
+    assert.equal(await preamble.inputValue(), 'Children are heard in each case. Always.');
+    await j.getByRole('button', { name: 'Propose changes' }).click();
+    // Proposed, not made: the field reads the record's text again, for both.
+    await waitValue(j, '#preamble', text);
+    const suggestions = (page) => page.getByRole('region', { name: /^Suggestions/ });
+    for (const page of [j, a]) {
+      await suggestions(page).getByRole('listitem').filter({ hasText: 'each' }).waitFor({ timeout: 20_000 });
+      await suggestions(page).getByRole('listitem').filter({ hasText: 'Always' }).waitFor({ timeout: 20_000 });
+    }
+    assert.equal(await a.getByLabel('Preamble', { exact: true }).inputValue(), text);
+    assert.match(await suggestions(a).getByRole('listitem').filter({ hasText: 'each' }).textContent(), /Jaan Tamm.*every.*each/s);
+
+    for (const words of ['each', 'Always']) {
+      await suggestions(a).getByRole('listitem').filter({ hasText: words }).getByRole('button', { name: 'Accept' }).click();
+    }
+    await waitValue(a, '#preamble', 'Children are heard in each case. Always.');
+    await waitSynced(a);
+    await waitValue(j, '#preamble', 'Children are heard in each case. Always.');
+  } finally {
+    await Promise.allSettled([anna.close(), jonas.close()]);
+  }
+}));

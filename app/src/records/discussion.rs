@@ -26,6 +26,9 @@ pub struct Discussion {
     pub suggest: RwSignal<Option<Passage>>,
     /// Open threads per top-level item, as the panel last counted.
     pub open_per_item: RwSignal<HashMap<ItemId, usize>>,
+    /// Suggesting: what the user types in a long text is a proposal, turned
+    /// into suggestions when they propose it (`super::text_input`).
+    pub suggesting: RwSignal<bool>,
 }
 
 /// Provided by the record page, for its fields and panels.
@@ -34,6 +37,7 @@ pub fn provide_discussion() {
         asked: RwSignal::new(None),
         suggest: RwSignal::new(None),
         open_per_item: RwSignal::new(HashMap::new()),
+        suggesting: RwSignal::new(false),
     });
 }
 

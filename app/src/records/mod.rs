@@ -21,6 +21,7 @@ mod lazy;
 mod links;
 mod list;
 mod outline;
+pub(crate) mod proposal;
 mod reading;
 mod state;
 mod suggestions;
@@ -199,6 +200,14 @@ fn RecordBody(
                     {move || if reading.get() { t_string!(i18n, reading_edit) } else { t_string!(i18n, reading_show) }}
                 </button>
             })}
+            <Show when=move || session.can_edit() && !deleted.get()>
+                {move || discussion::use_discussion().map(|discussion| view! {
+                    <button type="button" id="suggesting" aria-pressed=move || discussion.suggesting.get().to_string()
+                        on:click=move |_| discussion.suggesting.update(|on| *on = !*on)>
+                        {move || t_string!(i18n, suggesting_mode)}
+                    </button>
+                })}
+            </Show>
             <a id="export" href=format!("{EXPORT_PATH}/{id}") download>
                 {move || t_string!(i18n, reading_export)}
             </a>

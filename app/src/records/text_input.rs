@@ -16,7 +16,7 @@ use tern_domain::record::{FieldError, FieldPath, RecordId, Splice};
 /// the caret and selection keep their place in the text: an insertion or
 /// deletion before them moves them along (offsets are UTF-16 units, as in the
 /// DOM).
-fn show_value(element: &web_sys::Element, value: &str) {
+pub(super) fn show_value(element: &web_sys::Element, value: &str) {
     let focused = document()
         .active_element()
         .is_some_and(|active| &active == element);
@@ -135,10 +135,26 @@ pub fn TextInput(
     // It is not applied (the record keeps its last text that fit), and the
     // field keeps it, with a way to download it.
     let over = RwSignal::new(None::<usize>);
+    // While suggesting (`super::discussion`): what the record read when the
+    // user began, and what they have typed since; not applied to the record.
+    let proposal = RwSignal::new(None::<(String, String)>);
+    let suggesting = super::discussion::use_discussion()
+        .filter(|_| multiline && !title)
+        .map(|discussion| discussion.suggesting);
     // The user's new text of the field, typed or made by a toolbar command.
     let commit = {
         let field = field.clone();
         Callback::new(move |typed: String| {
+            if suggesting.is_some_and(|on| on.get_untracked())
+                || proposal.with_untracked(Option::is_some)
+            {
+                let base = proposal
+                    .with_untracked(|known| known.as_ref().map(|(base, _)| base.clone()))
+                    .unwrap_or_else(|| shown.get_value());
+                shown.set_value(typed.clone());
+                proposal.set(Some((base, typed)));
+                return;
+            }
             if let Some(max) = max_chars {
                 if schema::too_long(&typed, max) {
                     over.set(Some(typed.chars().count()));
@@ -206,8 +222,9 @@ pub fn TextInput(
         let node = long_text;
         Effect::new(move |_| {
             let value = value.get();
-            // A colleague's change must not replace text too long to save.
-            if over.get_untracked().is_some() {
+            // A colleague's change must not replace text too long to save,
+            // nor the changes the user is proposing.
+            if over.get_untracked().is_some() || proposal.with(Option::is_some) {
                 return;
             }
             if let Some(element) = node.get() {
@@ -308,10 +325,22 @@ pub fn TextInput(
     };
     let preview_view = {
         let dom_id = dom_id.clone();
+        let field = field.clone();
         move || {
             preview.get().then(|| {
                 let (field, dom_id) = (field.clone(), dom_id.clone());
                 crate::pages::lazy_part(crate::pages::format_preview(id, field, dom_id, label))
+            })
+        }
+    };
+    let proposing = {
+        let field = field.clone();
+        move || {
+            proposal.get().is_some().then(|| {
+                let field = field.clone();
+                crate::pages::lazy_part(crate::pages::proposal_bar(
+                    id, field, proposal, long_text, shown,
+                ))
             })
         }
     };
@@ -322,6 +351,7 @@ pub fn TextInput(
                 {toolbar}
             </div>
             <div class="field-body">{control}{preview_view}</div>
+            {proposing}
             {too_long}
         </div>
     }

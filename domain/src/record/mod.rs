@@ -49,7 +49,7 @@ pub use stamp::{Stamp, RESTAMP_AFTER_MS, STAMP};
 pub use suggestions::{
     Decision, Suggestion, SuggestionError, DECISION_SEPARATOR, MAX_SUGGESTION_CHARS,
 };
-pub use text::{rebase_edit, Splice};
+pub use text::{rebase_edit, text_changes, Splice, TextChange};
 pub use undo::{UndoHistory, REMOTE};
 pub use untrusted::{contain, containing_panic, decode_update, validate_update, MAX_CLIENT_ID};
 

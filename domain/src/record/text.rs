@@ -28,7 +28,7 @@ pub fn splice_to(text: &TextRef, txn: &mut TransactionMut, new: &str) {
         unit += ch.len_utf16() as u32;
     }
     starts.push(unit);
-    let changes = changes_within(&old, &new, &splice);
+    let changes = changes_within(&old, &new, &splice, true);
     // Last first: an earlier change's offsets stay as they were.
     for (old_range, new_range) in changes.into_iter().rev() {
         let at = starts[old_range.start];
@@ -43,6 +43,59 @@ pub fn splice_to(text: &TextRef, txn: &mut TransactionMut, new: &str) {
     }
 }
 
+/// One stretch of a text that a new version changes: UTF-16 offsets in the
+/// old text, and what the new one has there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextChange {
+    pub start: u32,
+    pub end: u32,
+    pub replacement: String,
+}
+
+/// What turns `old` into `new`, stretch by stretch, as `splice_to` applies
+/// it: what a user proposed while suggesting becomes one suggestion each.
+pub fn text_changes(old: &str, new: &str) -> Vec<TextChange> {
+    if old == new {
+        return Vec::new();
+    }
+    let old: Vec<char> = old.chars().collect();
+    let new: Vec<char> = new.chars().collect();
+    let splice = whole_words(&old, &new, Splice::between(&old, &new));
+    let utf16 = |chars: &[char]| chars.iter().map(|ch| ch.len_utf16() as u32).sum::<u32>();
+    // Whole words: a suggestion reads "every → each", not "very → ach".
+    changes_within(&old, &new, &splice, false)
+        .into_iter()
+        .map(|(old_range, new_range)| TextChange {
+            start: utf16(&old[..old_range.start]),
+            end: utf16(&old[..old_range.end]),
+            replacement: new[new_range].iter().collect(),
+        })
+        .collect()
+}
+
+/// `splice` widened to whole words: the common start and end it leaves out
+/// do not end or begin inside a word.
+fn whole_words(old: &[char], new: &[char], splice: Splice) -> Splice {
+    let letter = |chars: &[char], at: usize| chars.get(at).is_some_and(|ch| ch.is_alphanumeric());
+    let mut at = splice.at;
+    while at > 0 && letter(old, at - 1) && (letter(old, at) || letter(new, at)) {
+        at -= 1;
+    }
+    let mut suffix = old.len() - splice.old_end;
+    while suffix > 0
+        && letter(old, old.len() - suffix)
+        && (old.len() > suffix && letter(old, old.len() - suffix - 1)
+            || new.len() > suffix && letter(new, new.len() - suffix - 1))
+    {
+        suffix -= 1;
+    }
+    Splice {
+        at,
+        old_end: (old.len() - suffix).max(at),
+        new_end: (new.len() - suffix).max(at),
+    }
+}
+
 /// A middle this long at most (old and new characters together) is diffed
 /// character by character; a longer one (a paste over pages, a replaced
 /// text) is one splice. Myers' diff costs up to length × differences.
@@ -53,11 +106,12 @@ const DIFF_AT_MOST: usize = 4_000;
 /// spaces, single other characters), so a phrase replaced by another is
 /// replaced whole rather than kept letter by letter where the two happen to
 /// share letters; a changed stretch keeps its own common start and end, so
-/// a letter typed into a word inserts just that letter.
+/// a letter typed into a word inserts just that letter (with `within_words`).
 fn changes_within(
     old: &[char],
     new: &[char],
     splice: &Splice,
+    within_words: bool,
 ) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
     let (old_mid, new_mid) = (splice.at..splice.old_end, splice.at..splice.new_end);
     if old_mid.is_empty() || new_mid.is_empty() || old_mid.len() + new_mid.len() > DIFF_AT_MOST {
@@ -125,6 +179,9 @@ fn changes_within(
             let old_range = span(&old_words, old_index, old_len, old_end);
             let new_range = span(&new_words, new_index, new_len, new_end);
             // Within the stretch, only what differs.
+            if !within_words {
+                return (old_range, new_range);
+            }
             let inner = Splice::between(&old[old_range.clone()], &new[new_range.clone()]);
             (
                 old_range.start + inner.at..old_range.start + inner.old_end,
@@ -446,5 +503,21 @@ mod tests {
         let merged = ta.get_string(&a.transact());
         assert_eq!(merged, "zero one two four five six");
         assert_eq!(merged, tb.get_string(&b.transact()));
+    }
+
+    #[test]
+    fn a_new_version_is_told_as_the_stretches_it_changes() {
+        let changes = text_changes("The child is heard.", "The child 🙂 is always heard!");
+        let words = text_changes("in every case", "in each case");
+        assert_eq!(
+            (words[0].start, words[0].end, words[0].replacement.as_str()),
+            (3, 8, "each")
+        );
+        let shown: Vec<(u32, u32, &str)> = changes
+            .iter()
+            .map(|change| (change.start, change.end, change.replacement.as_str()))
+            .collect();
+        assert_eq!(shown, [(10, 10, "🙂 "), (12, 12, " always"), (18, 19, "!")]);
+        assert!(text_changes("same", "same").is_empty());
     }
 }
