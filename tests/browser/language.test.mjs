@@ -48,6 +48,14 @@ test('a German browser gets the German interface, server shell included', { time
     const html = shell.body.toString('utf8');
     assert.match(html, /<html[^>]* lang="de"/, 'server shell is marked German');
     assert.ok(html.includes('Einstellungen'), 'server shell navigation is German');
+
+    // Shortcuts are written as a German keyboard labels them.
+    await page.goto(`${server.url}/recommendations`);
+    await waitHydrated(page);
+    await page.getByRole('button', { name: 'Neue Empfehlung' }).click();
+    await page.getByLabel('Präambel', { exact: true }).focus();
+    const bold = page.getByRole('toolbar', { name: 'Formatierung' }).getByRole('button', { name: 'Fett' });
+    assert.equal(await bold.getAttribute('title'), 'Fett (Strg+B)');
     assert.deepEqual(consoleProblems(log), [], formatConsole(log));
   } finally {
     await context.close();

@@ -322,7 +322,10 @@ pub fn FormatToolbar(target: Target) -> impl IntoView {
                 match (shown_keys, mac) {
                     ("", _) => name,
                     (keys, true) => format!("{name} (⌘{keys})"),
-                    (keys, false) => format!("{name} (Ctrl+{keys})"),
+                    // "Strg" on a German keyboard.
+                    (keys, false) => {
+                        format!("{name} ({}+{keys})", t_string!(i18n, format_ctrl_key))
+                    }
                 }
             };
             let pressed = move || match action {
