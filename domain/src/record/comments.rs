@@ -18,7 +18,7 @@ use super::fields::{place, text_at, walk};
 use super::{FieldPath, Record, Stamp, Update};
 use std::collections::HashMap;
 use std::sync::Arc;
-use yrs::{Any, GetString, Map, Out, Transact};
+use yrs::{Any, GetString, Map, MapRef, Out, Transact};
 
 /// The longest comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 5_000;
@@ -174,16 +174,37 @@ fn checked_text(text: &str) -> Result<String, CommentError> {
     Ok(text.to_owned())
 }
 
-fn entry(by: &Stamp, text: String) -> HashMap<String, Any> {
+/// A new entry or mark signed by `by`: who, their name, when. Comments,
+/// suggestions and their marks all start so (`read_mark` reads it back).
+pub(super) fn signed(by: &Stamp) -> HashMap<String, Any> {
     let mut map = HashMap::new();
     map.insert(key::USER.to_owned(), Any::from(by.user.as_str()));
     map.insert(key::NAME.to_owned(), Any::from(by.name.as_str()));
     map.insert(key::AT.to_owned(), millis(by.at));
+    map
+}
+
+fn entry(by: &Stamp, text: String) -> HashMap<String, Any> {
+    let mut map = signed(by);
     map.insert(key::TEXT.to_owned(), Any::from(text));
     map
 }
 
-fn millis(at: u64) -> Any {
+/// The entries of a root map that are maps (comments, suggestions), by id.
+pub(super) fn map_entries(
+    record: &Record,
+    root: &MapRef,
+) -> Vec<(String, Arc<HashMap<String, Any>>)> {
+    let txn = record.doc().transact();
+    root.iter(&txn)
+        .filter_map(|(id, out)| match out {
+            Out::Any(Any::Map(map)) => Some((id.to_owned(), map)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn millis(at: u64) -> Any {
     // Milliseconds fit a JavaScript-safe integer until the year 287,396.
     Any::from(at.min(i64::MAX as u64) as i64)
 }
@@ -321,10 +342,7 @@ impl Record {
     }
 
     fn set_mark(&self, key: String, by: &Stamp, on: bool) -> Update {
-        let mut mark = HashMap::new();
-        mark.insert(key::USER.to_owned(), Any::from(by.user.as_str()));
-        mark.insert(key::NAME.to_owned(), Any::from(by.name.as_str()));
-        mark.insert(key::AT.to_owned(), millis(by.at));
+        let mut mark = signed(by);
         mark.insert(key::ON.to_owned(), Any::from(on));
         self.edit(|txn, record| {
             record
@@ -335,8 +353,13 @@ impl Record {
 
     /// Every entry and mark as stored: what the server compares.
     pub fn comment_entries(&self) -> CommentEntries {
+        self.stored_entries(&self.comments, &self.comment_marks)
+    }
+
+    /// Entries and marks as stored, for the server's before and after.
+    pub(super) fn stored_entries(&self, entries: &MapRef, marks: &MapRef) -> CommentEntries {
         let txn = self.doc().transact();
-        let read = |map: &yrs::MapRef| {
+        let read = |map: &MapRef| {
             map.iter(&txn)
                 .filter_map(|(key, out)| match out {
                     Out::Any(any) => Some((key.to_owned(), any)),
@@ -345,8 +368,8 @@ impl Record {
                 .collect()
         };
         CommentEntries {
-            comments: read(&self.comments),
-            marks: read(&self.comment_marks),
+            comments: read(entries),
+            marks: read(marks),
         }
     }
 
@@ -359,16 +382,7 @@ impl Record {
     pub fn threads(&self) -> Vec<Thread> {
         // Where each passage is, read first: it takes the roots, which an
         // open read transaction would not let it.
-        let entries: Vec<(String, Arc<HashMap<String, Any>>)> = {
-            let txn = self.doc().transact();
-            self.comments
-                .iter(&txn)
-                .filter_map(|(id, out)| match out {
-                    Out::Any(Any::Map(map)) => Some((id.to_owned(), map)),
-                    _ => None,
-                })
-                .collect()
-        };
+        let entries = map_entries(self, &self.comments);
         let mut located = self
             .locate_passages(entries.iter().map(|(_, map)| map.as_ref()))
             .into_iter();

@@ -11,7 +11,7 @@
 //! so a suggestion accepted by two people at once applies once.
 
 use super::anchors::{self, Anchor};
-use super::comments::{read_mark, Mark};
+use super::comments::{map_entries, read_mark, signed, Mark};
 use super::schema::FieldType;
 use super::{FieldPath, Record, Stamp, Update};
 use std::collections::HashMap;
@@ -27,9 +27,7 @@ pub const DECISION_SEPARATOR: char = '\u{1f}';
 pub const MAX_SUGGESTION_CHARS: usize = 20_000;
 
 mod key {
-    pub const USER: &str = "u";
-    pub const NAME: &str = "n";
-    pub const AT: &str = "t";
+    // Who and when: as `comments::signed` writes them.
     pub const START: &str = crate::record::anchors::START;
     pub const END: &str = crate::record::anchors::END;
     /// The passage as it read when proposed.
@@ -147,13 +145,7 @@ impl Record {
             let Some((first, last)) = anchors::indexes(txn, &field, start, end) else {
                 return;
             };
-            let mut entry = HashMap::new();
-            entry.insert(key::USER.to_owned(), Any::from(by.user.as_str()));
-            entry.insert(key::NAME.to_owned(), Any::from(by.name.as_str()));
-            entry.insert(
-                key::AT.to_owned(),
-                Any::from(by.at.min(i64::MAX as u64) as i64),
-            );
+            let mut entry = signed(by);
             entry.insert(key::START.to_owned(), Any::from(first));
             entry.insert(key::END.to_owned(), Any::from(last));
             entry.insert(key::ORIGINAL.to_owned(), Any::from(original));
@@ -204,16 +196,7 @@ impl Record {
                     },
                 )
         };
-        let entries: Vec<(String, Arc<HashMap<String, Any>>)> = {
-            let txn = self.doc().transact();
-            self.suggestions
-                .iter(&txn)
-                .filter_map(|(id, out)| match out {
-                    Out::Any(Any::Map(map)) => Some((id.to_owned(), map)),
-                    _ => None,
-                })
-                .collect()
-        };
+        let entries = map_entries(self, &self.suggestions);
         let located = self.locate_passages(entries.iter().map(|(_, map)| map.as_ref()));
         entries
             .iter()
@@ -313,19 +296,7 @@ impl Record {
 
     /// Every suggestion and decision as stored: what the server compares.
     pub fn suggestion_entries(&self) -> super::CommentEntries {
-        let txn = self.doc().transact();
-        let read = |map: &yrs::MapRef| {
-            map.iter(&txn)
-                .filter_map(|(key, out)| match out {
-                    Out::Any(any) => Some((key.to_owned(), any)),
-                    _ => None,
-                })
-                .collect()
-        };
-        super::CommentEntries {
-            comments: read(&self.suggestions),
-            marks: read(&self.suggestion_marks),
-        }
+        self.stored_entries(&self.suggestions, &self.suggestion_marks)
     }
 }
 
@@ -354,13 +325,7 @@ fn around(text: &str, point: u32) -> String {
 }
 
 fn decision_entry(by: &Stamp, accepted: bool) -> HashMap<String, Any> {
-    let mut mark = HashMap::new();
-    mark.insert(key::USER.to_owned(), Any::from(by.user.as_str()));
-    mark.insert(key::NAME.to_owned(), Any::from(by.name.as_str()));
-    mark.insert(
-        key::AT.to_owned(),
-        Any::from(by.at.min(i64::MAX as u64) as i64),
-    );
+    let mut mark = signed(by);
     mark.insert(key::ACCEPTED.to_owned(), Any::from(accepted));
     mark
 }
