@@ -53,6 +53,24 @@ async function select(page, label, words) {
 const selected = (page, label) => page.getByLabel(label, { exact: true })
   .evaluate((element) => element.value.slice(element.selectionStart, element.selectionEnd));
 
+/**
+ * Opens a new recommendation as `writer` with `title` and `preamble`, synced, and the same
+ * record as `reader` in a page of their own: [writer's page, reader's page].
+ */
+async function sharedDraft(writer, reader, title, preamble) {
+  const a = await writer.newPage();
+  await openNewRecommendation(a, server);
+  await a.getByLabel('Title').fill(title);
+  await a.getByLabel('Preamble', { exact: true }).fill(preamble);
+  await a.getByLabel('Preamble', { exact: true }).blur();
+  await waitSynced(a);
+  const j = await reader.newPage();
+  await j.goto(a.url());
+  await waitHydrated(j);
+  await waitValue(j, '#preamble', preamble);
+  return [a, j];
+}
+
 const panel = (page) => page.getByRole('region', { name: /^Comments/ });
 const thread = (page, passage) => panel(page).getByRole('listitem').filter({ has: page.locator('blockquote', { hasText: passage }) });
 
@@ -171,16 +189,7 @@ test('a member suggests changes offline; the secretariat accepts one, and a seco
   const jonas = await newSignedInContext(browser, server, await createUser(server, { role: 'member', member_state: 'LV', name: 'Jānis Bērziņš' }));
   const text = 'A guardian is appointed within a month.';
   try {
-    const a = await anna.newPage();
-    await openNewRecommendation(a, server);
-    await a.getByLabel('Title').fill('Guardianship');
-    await a.getByLabel('Preamble', { exact: true }).fill(text);
-    await a.getByLabel('Preamble', { exact: true }).blur();
-    await waitSynced(a);
-    const j = await jonas.newPage();
-    await j.goto(a.url());
-    await waitHydrated(j);
-    await waitValue(j, '#preamble', text);
+    const [a, j] = await sharedDraft(anna, jonas, 'Guardianship', text);
 
     await jonas.setOffline(true);
     const suggestions = (page) => page.getByRole('region', { name: /^Suggestions/ });
@@ -223,16 +232,7 @@ test('suggesting: a member switches to Suggest changes, types, and proposes; the
   const jonas = await newSignedInContext(browser, server, await createUser(server, { role: 'member', member_state: 'EE', name: 'Jaan Tamm' }));
   const text = 'Children are heard in every case.';
   try {
-    const a = await anna.newPage();
-    await openNewRecommendation(a, server);
-    await a.getByLabel('Title').fill('Hearing');
-    await a.getByLabel('Preamble', { exact: true }).fill(text);
-    await a.getByLabel('Preamble', { exact: true }).blur();
-    await waitSynced(a);
-    const j = await jonas.newPage();
-    await j.goto(a.url());
-    await waitHydrated(j);
-    await waitValue(j, '#preamble', text);
+    const [a, j] = await sharedDraft(anna, jonas, 'Hearing', text);
 
     await j.getByRole('button', { name: 'Suggest changes' }).click();
     await j.getByRole('button', { name: 'Suggest changes', pressed: true }).waitFor();

@@ -244,69 +244,84 @@ pub fn CommentsPanel(id: RecordId, kind: RecordKind) -> impl IntoView {
 fn NewComment(id: RecordId, passage: Option<Passage>, done: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
-    let text = RwSignal::new(String::new());
+    let label = match &passage {
+        Some(passage) => format!(
+            "{} “{}”",
+            t_string!(i18n, comment_on_passage),
+            passage.quote
+        ),
+        None => t_string!(i18n, comment_on_record).to_owned(),
+    };
+    let back_to = passage.as_ref().map(|passage| passage.path.clone());
+    let submit = Callback::new(move |comment: String| {
+        let key = new_item_id().0[..12].to_owned();
+        workspace
+            .discuss(id, |record, me| {
+                let passage = passage.as_ref().map(|p| (&p.path, p.start, p.end));
+                record.comment_on(passage, &key, me, &comment)
+            })
+            .unwrap_or(Err(CommentError::NotYours))
+            .map_err(|problem| comment_error(i18n, &problem))
+    });
+    view! {
+        <NoteForm name=t_string!(i18n, comment_new).to_owned() dom_id="new-comment-text" label
+            initial=String::new() button=t_string!(i18n, comment_post).to_owned() submit done back_to />
+    }
+}
+
+/// A form for a new note on the text (a comment, a suggestion): a text box
+/// that takes the focus, Ctrl/Cmd+Enter to send and Escape to cancel; the
+/// focus goes back to the text field `back_to` when done.
+#[component]
+pub(super) fn NoteForm(
+    /// The form's accessible name.
+    name: String,
+    dom_id: &'static str,
+    label: String,
+    /// The text box's first text, selected.
+    initial: String,
+    button: String,
+    /// Sends the text; a refusal's message.
+    submit: Callback<String, Result<(), String>>,
+    done: Callback<()>,
+    back_to: Option<FieldPath>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = RwSignal::new(initial);
     let error = RwSignal::new(None::<String>);
     let area = NodeRef::<html::Textarea>::new();
     Effect::new(move |_| {
         if let Some(area) = area.get() {
             let _ = area.focus();
+            area.select();
         }
     });
-    let quote = passage.as_ref().map(|passage| passage.quote.clone());
-    let back_to_text = {
-        let passage = passage.clone();
-        move || {
-            if let Some(element) = passage.as_ref().and_then(|passage| text_box(&passage.path)) {
-                let _ = element.focus();
-            }
-        }
-    };
-    let submit = {
-        let back_to_text = back_to_text.clone();
-        move || {
-            let comment = text.get_untracked();
-            let key = new_item_id().0[..12].to_owned();
-            let outcome = workspace
-                .discuss(id, |record, me| {
-                    let passage = passage.as_ref().map(|p| (&p.path, p.start, p.end));
-                    record.comment_on(passage, &key, me, &comment)
-                })
-                .unwrap_or(Err(CommentError::NotYours));
-            match outcome {
-                Ok(()) => {
-                    done.run(());
-                    back_to_text();
-                }
-                Err(problem) => error.set(Some(comment_error(i18n, &problem))),
-            }
-        }
-    };
-    let cancel = move || {
+    let back_to = StoredValue::new(back_to);
+    let finish = move || {
         done.run(());
-        back_to_text();
+        if let Some(element) = back_to.with_value(|path| path.as_ref().and_then(text_box)) {
+            let _ = element.focus();
+        }
     };
-    let cancel_key = cancel.clone();
-    let submit_key = submit.clone();
+    let send = move || match submit.run(text.get_untracked()) {
+        Ok(()) => finish(),
+        Err(problem) => error.set(Some(problem)),
+    };
     view! {
-        <form class="new-comment" aria-label=move || t_string!(i18n, comment_new) on:submit=move |event| { event.prevent_default(); submit(); }>
-            <label for="new-comment-text">
-                {move || match &quote {
-                    Some(quote) => format!("{} “{quote}”", t_string!(i18n, comment_on_passage)),
-                    None => t_string!(i18n, comment_on_record).to_owned(),
-                }}
-            </label>
-            <textarea id="new-comment-text" rows="3" node_ref=area
+        <form class="new-comment" aria-label=name on:submit=move |event| { event.prevent_default(); send(); }>
+            <label for=dom_id>{label}</label>
+            <textarea id=dom_id rows="3" node_ref=area
                 aria-invalid=move || error.with(Option::is_some).to_string()
                 prop:value=move || text.get()
                 on:input=move |event| { text.set(event_target_value(&event)); error.set(None); }
                 on:keydown=move |event| {
-                    if event.key() == "Escape" { event.prevent_default(); cancel_key(); }
-                    if event.key() == "Enter" && (event.ctrl_key() || event.meta_key()) { event.prevent_default(); submit_key(); }
+                    if event.key() == "Escape" { event.prevent_default(); finish(); }
+                    if event.key() == "Enter" && (event.ctrl_key() || event.meta_key()) { event.prevent_default(); send(); }
                 }></textarea>
             <p class="field-error" role="alert">{move || error.get()}</p>
             <p class="actions">
-                <button type="submit">{move || t_string!(i18n, comment_post)}</button>
-                <button type="button" class="quiet" on:click=move |_| cancel()>{move || t_string!(i18n, comment_cancel)}</button>
+                <button type="submit">{button}</button>
+                <button type="button" class="quiet" on:click=move |_| finish()>{move || t_string!(i18n, comment_cancel)}</button>
             </p>
         </form>
     }

@@ -7,12 +7,11 @@
 //!
 //! In the `comments` module, read like the threads (`super::comments`).
 
-use super::comments::{read_when_settled, Filter};
+use super::comments::{read_when_settled, Filter, NoteForm};
 use super::discussion::{text_box, use_discussion, Passage};
 use crate::i18n::*;
 use crate::session::use_session;
 use crate::store::{new_item_id, use_workspace};
-use leptos::html;
 use leptos::prelude::*;
 use tern_domain::record::{Anchor, Decision, RecordId, Suggestion, SuggestionError};
 
@@ -97,21 +96,6 @@ fn error_text(i18n: I18n, error: &SuggestionError) -> String {
 fn NewSuggestion(id: RecordId, passage: Passage, done: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let workspace = use_workspace();
-    let text = RwSignal::new(passage.quote.clone());
-    let error = RwSignal::new(None::<String>);
-    let area = NodeRef::<html::Textarea>::new();
-    Effect::new(move |_| {
-        if let Some(area) = area.get() {
-            let _ = area.focus();
-            area.select();
-        }
-    });
-    let path = passage.path.clone();
-    let back_to_text = move || {
-        if let Some(element) = text_box(&path) {
-            let _ = element.focus();
-        }
-    };
     let label = if passage.start == passage.end {
         t_string!(i18n, suggestion_insert_label).to_owned()
     } else {
@@ -121,54 +105,25 @@ fn NewSuggestion(id: RecordId, passage: Passage, done: Callback<()>) -> impl Int
             passage.quote
         )
     };
-    let submit = {
-        let back_to_text = back_to_text.clone();
-        move || {
-            let replacement = text.get_untracked();
-            let key = new_item_id().0[..12].to_owned();
-            let outcome = workspace.discuss(id, |record, me| {
-                record.suggest(
-                    &passage.path,
-                    (passage.start, passage.end),
-                    &key,
-                    me,
-                    &replacement,
-                )
-            });
-            match outcome {
-                Some(Ok(())) => {
-                    done.run(());
-                    back_to_text();
-                }
-                Some(Err(problem)) => error.set(Some(error_text(i18n, &problem))),
-                None => {}
-            }
+    let (initial, back_to) = (passage.quote.clone(), Some(passage.path.clone()));
+    let submit = Callback::new(move |replacement: String| {
+        let key = new_item_id().0[..12].to_owned();
+        match workspace.discuss(id, |record, me| {
+            record.suggest(
+                &passage.path,
+                (passage.start, passage.end),
+                &key,
+                me,
+                &replacement,
+            )
+        }) {
+            Some(Err(problem)) => Err(error_text(i18n, &problem)),
+            _ => Ok(()),
         }
-    };
-    let cancel = move || {
-        done.run(());
-        back_to_text();
-    };
-    let cancel_key = cancel.clone();
-    let submit_key = submit.clone();
+    });
     view! {
-        <form class="new-comment" aria-label=move || t_string!(i18n, suggestion_new)
-            on:submit=move |event| { event.prevent_default(); submit(); }>
-            <label for="new-suggestion-text">{label}</label>
-            <textarea id="new-suggestion-text" rows="3" node_ref=area
-                aria-invalid=move || error.with(Option::is_some).to_string()
-                prop:value=move || text.get()
-                on:input=move |event| { text.set(event_target_value(&event)); error.set(None); }
-                on:keydown=move |event| {
-                    if event.key() == "Escape" { event.prevent_default(); cancel_key(); }
-                    if event.key() == "Enter" && (event.ctrl_key() || event.meta_key()) { event.prevent_default(); submit_key(); }
-                }></textarea>
-            <p class="field-error" role="alert">{move || error.get()}</p>
-            <p class="actions">
-                <button type="submit">{move || t_string!(i18n, suggestion_post)}</button>
-                <button type="button" class="quiet" on:click=move |_| cancel()>{move || t_string!(i18n, comment_cancel)}</button>
-            </p>
-        </form>
+        <NoteForm name=t_string!(i18n, suggestion_new).to_owned() dom_id="new-suggestion-text" label
+            initial button=t_string!(i18n, suggestion_post).to_owned() submit done back_to />
     }
 }
 
